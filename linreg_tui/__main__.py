@@ -1,0 +1,8 @@
+"""`python -m linreg_tui` does what `linreg-tui` does."""
+
+import sys
+
+from linreg_tui.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

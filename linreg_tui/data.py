@@ -1,0 +1,83 @@
+"""Synthetic data exactly as d2l's `synthetic_data`, made reproducible and device-independent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from linreg_tui.config import RunConfig
+
+
+@dataclass(frozen=True)
+class Dataset:
+    features: torch.Tensor  # (n, d) float32
+    labels: torch.Tensor  # (n, 1) float32
+
+    @property
+    def num_examples(self) -> int:
+        return self.features.shape[0]
+
+    def to(self, device: torch.device) -> Dataset:
+        return Dataset(self.features.to(device), self.labels.to(device))
+
+
+def make_generator(seed: int) -> torch.Generator:
+    """One CPU generator per run drives data, initial parameters and shuffling, in that order.
+
+    Everything random is drawn on the CPU, so a CUDA run sees the same numbers as a CPU run.
+    """
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
+def synthetic_data(
+    true_w: torch.Tensor, true_b: float, num_examples: int, noise: float, generator: torch.Generator
+) -> Dataset:
+    """y = Xw + b + ε with X ~ N(0, 1) and ε ~ N(0, noise²) (the book fixes noise at 0.01)."""
+    X = torch.normal(0.0, 1.0, size=(num_examples, len(true_w)), generator=generator)
+    y = torch.matmul(X, true_w) + true_b
+    y += torch.normal(0.0, noise, y.shape, generator=generator)
+    return Dataset(X, y.reshape((-1, 1)))
+
+
+def make_dataset(config: RunConfig, generator: torch.Generator) -> Dataset:
+    true_w = torch.tensor(config.true_w, dtype=torch.float32)
+    return synthetic_data(true_w, config.true_b, config.num_examples, config.noise, generator)
+
+
+def initial_weights(num_features: int, generator: torch.Generator) -> torch.Tensor:
+    """w ~ N(0, 0.01²) of shape (d, 1), as `torch.normal(0, 0.01, size=(2, 1))` in d2l 3.2."""
+    return torch.normal(0.0, 0.01, size=(num_features, 1), generator=generator)
+
+
+#: At most this many points are drawn in the scatter; training always uses all of them.
+PREVIEW_POINTS = 2000
+
+
+@dataclass(frozen=True)
+class DataPreview:
+    """Plain floats for the scatter plot, so that widgets never touch torch."""
+
+    columns: tuple[tuple[float, ...], ...]  # one tuple per feature
+    labels: tuple[float, ...]
+    total: int  # how many examples the run has
+
+    @property
+    def downsampled(self) -> bool:
+        return len(self.labels) < self.total
+
+
+def preview(data: Dataset, max_points: int = PREVIEW_POINTS) -> DataPreview:
+    """The first `max_points` examples: rows are i.i.d., so the first k are a fair sample."""
+    k = min(max_points, data.num_examples)
+    head = data.features[:k].cpu().T
+    return DataPreview(
+        columns=tuple(tuple(column) for column in head.tolist()),
+        labels=tuple(data.labels[:k, 0].cpu().tolist()),
+        total=data.num_examples,
+    )
+
+
+def preview_for(config: RunConfig, max_points: int = PREVIEW_POINTS) -> DataPreview:
+    """The data a run with this configuration will train on, for drawing before it runs."""
+    return preview(make_dataset(config, make_generator(config.seed)), max_points)

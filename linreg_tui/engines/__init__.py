@@ -1,0 +1,24 @@
+"""The engines: one per way of writing the book's minibatch SGD, all behind `Engine`."""
+
+from __future__ import annotations
+
+import torch
+
+from linreg_tui.config import RunConfig
+from linreg_tui.data import Dataset
+from linreg_tui.engines.base import Engine, Params
+from linreg_tui.engines.concise import ConciseEngine
+from linreg_tui.engines.scratch import ScratchEngine
+
+ENGINES: dict[str, type[Engine]] = {
+    ScratchEngine.name: ScratchEngine,
+    ConciseEngine.name: ConciseEngine,
+}
+
+
+def make_engine(config: RunConfig, data: Dataset, generator: torch.Generator) -> Engine:
+    """The engine named by `config.impl`, training on `data` (already on its device)."""
+    return ENGINES[config.impl](data, config, generator)
+
+
+__all__ = ["ENGINES", "ConciseEngine", "Engine", "Params", "ScratchEngine", "make_engine"]

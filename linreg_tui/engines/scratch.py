@@ -1,0 +1,79 @@
+"""d2l 3.2, linear regression from scratch: the book's functions, kept as the book writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from linreg_tui.config import RunConfig
+from linreg_tui.data import Dataset, initial_weights
+from linreg_tui.engines.base import Batch, Engine, Params
+
+
+def data_iter(
+    batch_size: int, features: torch.Tensor, labels: torch.Tensor, generator: torch.Generator
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The book shuffles a Python list with `random.shuffle`; we draw the same kind of permutation from
+    the run's generator (on the CPU, moved once) so that every engine sees the same minibatch order."""
+    num_examples = len(features)
+    indices = torch.randperm(num_examples, generator=generator).to(features.device)
+    for i in range(0, num_examples, batch_size):
+        batch_indices = indices[i : min(i + batch_size, num_examples)]
+        yield features[batch_indices], labels[batch_indices]
+
+
+def linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
+    """Divides by the nominal batch size, as the book does, also for a short last batch."""
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+class ScratchEngine(Engine):
+    name = "scratch"
+    loss_formula = (
+        "scratch (d2l 3.2): loss ½(ŷ−y)² per example, summed over the minibatch for backward(); "
+        "sgd divides the gradient by the batch size; losses shown are means of ½(ŷ−y)²"
+    )
+
+    def __init__(self, data: Dataset, config: RunConfig, generator: torch.Generator) -> None:
+        super().__init__(data, config, generator)
+        device = data.features.device
+        self.w = initial_weights(config.num_features, generator).to(device).requires_grad_(True)
+        self.b = torch.zeros(1, device=device, requires_grad=True)
+
+    def epoch_batches(self) -> Iterator[Batch]:
+        return data_iter(self.config.batch_size, self.data.features, self.data.labels, self.generator)
+
+    def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
+        lr, batch_size = self.config.lr, self.config.batch_size
+        sums = []
+        for X, y in batches:
+            l = squared_loss(linreg(X, self.w, self.b), y)  # noqa: E741 (the book's name)
+            total = l.sum()
+            total.backward()
+            sgd([self.w, self.b], lr, batch_size)
+            sums.append(total.detach())
+        # Report each step's mean loss; dividing once per chunk keeps the step itself the book's.
+        sizes = [len(X) for X, _ in batches]
+        stacked = torch.stack(sums)
+        if all(size == batch_size for size in sizes):
+            return stacked / batch_size
+        return stacked / torch.tensor(sizes, dtype=stacked.dtype).to(stacked.device, non_blocking=True)
+
+    def epoch_loss(self) -> torch.Tensor:
+        with torch.no_grad():
+            return squared_loss(linreg(self.data.features, self.w, self.b), self.data.labels).mean()
+
+    def parameters(self) -> Params:
+        return Params(self.w.detach().view(-1), self.b.detach().view(-1))

@@ -1,0 +1,105 @@
+"""What a run produced, and the closed-form least-squares optimum it is compared against."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from linreg_tui.config import RunConfig
+from linreg_tui.data import Dataset
+
+Status = Literal["finished", "cancelled", "diverged", "failed"]
+
+
+@dataclass(frozen=True)
+class Optimum:
+    """argmin over (w, b) of Σ(Xw + b − y)², the best any training on this data can do."""
+
+    w: tuple[float, ...]
+    b: float
+
+
+def least_squares(data: Dataset, chunk_rows: int = 1 << 16) -> Optimum:
+    """Float64 least squares with a bias column, on the CPU.
+
+    Solves the normal equations accumulated in chunks, so memory stays at one chunk even for
+    millions of examples; X ~ N(0, 1) keeps them well conditioned. lstsq (not solve) so that fewer
+    examples than unknowns still give the minimum-norm answer instead of an error.
+    """
+    features = data.features.cpu()
+    labels = data.labels.cpu()
+    d = features.shape[1]
+    gram = torch.zeros(d + 1, d + 1, dtype=torch.float64)
+    rhs = torch.zeros(d + 1, 1, dtype=torch.float64)
+    for start in range(0, features.shape[0], chunk_rows):
+        X = features[start : start + chunk_rows].double()
+        Z = torch.cat([X, torch.ones(X.shape[0], 1, dtype=torch.float64)], dim=1)
+        gram += Z.T @ Z
+        rhs += Z.T @ labels[start : start + chunk_rows].double()
+    solution = torch.linalg.lstsq(gram, rhs, driver="gelsd").solution.reshape(-1)
+    return Optimum(tuple(solution[:d].tolist()), float(solution[d]))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: Status
+    config: RunConfig
+    device: str
+    w: tuple[float, ...]
+    b: float
+    optimum: Optimum
+    epoch_losses: tuple[float, ...]
+    steps: int
+    train_seconds: float
+    #: Why a run stopped early (diverged, failed, cancelled), in words for the log.
+    message: str = ""
+    #: For a diverged run: (epoch, global step) of the first non-finite loss or parameter.
+    diverged_at: tuple[int, int] | None = None
+
+    @property
+    def w_error(self) -> tuple[float, ...]:
+        """true_w − w, the sign the book prints."""
+        return tuple(t - v for t, v in zip(self.config.true_w, self.w, strict=True))
+
+    @property
+    def b_error(self) -> float:
+        return self.config.true_b - self.b
+
+    @property
+    def gap_to_optimum(self) -> float:
+        """The largest |learned − optimum| over all weights and the bias."""
+        pairs = [*zip(self.w, self.optimum.w, strict=True), (self.b, self.optimum.b)]
+        return max(abs(a - o) for a, o in pairs)
+
+    @property
+    def steps_per_second(self) -> float:
+        return self.steps / self.train_seconds if self.train_seconds > 0 else math.nan
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of `linreg-tui --headless --json`."""
+        return {
+            "status": self.status,
+            "message": self.message,
+            "impl": self.config.impl,
+            "device": self.device,
+            "seed": self.config.seed,
+            "true_w": list(self.config.true_w),
+            "true_b": self.config.true_b,
+            "w": list(self.w),
+            "b": self.b,
+            "w_error": list(self.w_error),
+            "b_error": self.b_error,
+            "ols_w": list(self.optimum.w),
+            "ols_b": self.optimum.b,
+            "gap_to_optimum": self.gap_to_optimum,
+            "epoch_losses": list(self.epoch_losses),
+            "steps": self.steps,
+            "train_seconds": self.train_seconds,
+            "diverged_at": None
+            if self.diverged_at is None
+            else {"epoch": self.diverged_at[0], "step": self.diverged_at[1]},
+            "config": self.config.as_dict(),
+        }

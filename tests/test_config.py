@@ -1,0 +1,101 @@
+"""Parsing and validation of the run configuration: every field, with the reason the user reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from linreg_tui.config import (
+    ConfigError,
+    MemoryEstimate,
+    RunConfig,
+    check_memory,
+    estimate_memory,
+    parse_config,
+)
+
+
+def test_defaults_are_the_books() -> None:
+    config = RunConfig()
+    assert config.true_w == (2.0, -3.4)
+    assert (config.true_b, config.num_examples, config.noise) == (4.2, 1000, 0.01)
+    assert (config.batch_size, config.lr, config.epochs, config.impl) == (10, 0.03, 3, "scratch")
+
+
+def test_texts_round_trip() -> None:
+    config = RunConfig(true_w=(1.5, -2.0, 0.25), seed=7, impl="concise")
+    assert parse_config(config.as_texts()) == config
+    assert config.as_texts()["true_w"] == "1.5, -2, 0.25"
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        ({"true_w": "[2, -3.4]"}, {"true_w": (2.0, -3.4)}),
+        ({"true_w": " 7 "}, {"true_w": (7.0,)}),
+        ({"num_examples": "1e6", "batch_size": "1_000"}, {"num_examples": 1_000_000, "batch_size": 1000}),
+        ({"device": "CUDA:1"}, {"device": "cuda:1"}),
+        ({"impl": " Concise "}, {"impl": "concise"}),
+        ({"noise": "0"}, {"noise": 0.0}),
+    ],
+)
+def test_accepted_spellings(texts: dict[str, str], expected: dict[str, object]) -> None:
+    config = parse_config(texts)
+    for name, value in expected.items():
+        assert getattr(config, name) == value
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        ("true_w", "", "true w: '' is empty"),
+        ("true_w", "2;-3.4", "entry 1 ('2;-3.4') is not a number; enter numbers separated by commas"),
+        ("true_w", "2,,3", "empty entry at position 2"),
+        ("true_w", "2, nan", "entry 2 is not finite"),
+        ("true_w", "1e7", "entry 1 is out of range"),
+        ("true_b", "four", "true b: 'four' is not a number"),
+        ("true_b", "inf", "is infinite or overflows"),
+        ("num_examples", "10.5", "examples: '10.5' is a fraction"),
+        ("num_examples", "0", "is out of range; enter a whole number from 1"),
+        ("noise", "-1", "noise: '-1' is out of range (allowed: from 0 to 1e6)"),
+        ("lr", "0", "learning rate: '0' is out of range (allowed: greater than 0 to 1e6)"),
+        ("lr", "1e999", "is infinite or overflows"),
+        ("epochs", "nan", "epochs: 'nan' is not finite"),
+        ("impl", "keras", "implementation: 'keras' is not an implementation; allowed: scratch, concise, fast"),
+        ("device", "gpu", "device: 'gpu' is not a device; allowed: cpu, cuda, cuda:N"),
+        ("seed", "-3", "seed: '-3' is out of range"),
+    ],
+)
+def test_refusals_name_the_field_the_value_and_what_is_allowed(field: str, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({field: text})
+    assert [e.field for e in caught.value.errors] == [field]
+    assert message in str(caught.value)
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"lr": "x", "epochs": "y", "seed": "z"})
+    assert [e.field for e in caught.value.errors] == ["lr", "epochs", "seed"]
+
+
+def test_batch_larger_than_data_is_refused() -> None:
+    with pytest.raises(ConfigError, match="batch size: '50' is larger than the number of examples"):
+        parse_config({"num_examples": "20", "batch_size": "50"})
+
+
+def test_memory_estimate_refuses_what_cannot_fit() -> None:
+    config = RunConfig(num_examples=10**9, true_w=(1.0,) * 50)
+    estimate = estimate_memory(config, on_cuda=False)
+    assert estimate.host_bytes > 4 * 10**9 * 51
+    with pytest.raises(ConfigError, match=r"examples: .*needs about .* of RAM, more than fits"):
+        check_memory(config, estimate, host_free=16 * 2**30, device_free=None)
+    small = estimate_memory(RunConfig(), on_cuda=False)
+    check_memory(RunConfig(), small, host_free=16 * 2**30, device_free=None)
+
+
+def test_memory_estimate_counts_the_device_on_cuda() -> None:
+    estimate = estimate_memory(RunConfig(num_examples=10**8), on_cuda=True)
+    assert estimate.device_bytes > 10**9
+    with pytest.raises(ConfigError, match="on the device"):
+        check_memory(RunConfig(num_examples=10**8), estimate, host_free=2**40, device_free=2**30)
+    assert MemoryEstimate(10, 0).describe() == "needs about 10 B of RAM"

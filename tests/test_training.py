@@ -1,0 +1,167 @@
+"""The training core: the book's math, reproducibility, events, cancellation, divergence and faults."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+import torch
+
+from linreg_tui.config import RunConfig
+from linreg_tui.engines import ScratchEngine
+from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent, train
+
+
+def run_with_events(config: RunConfig, cancel: threading.Event | None = None) -> tuple[list[TrainingEvent], object]:
+    events: list[TrainingEvent] = []
+    result = train(config, events.append, cancel)
+    return events, result
+
+
+def step_losses(events: list[TrainingEvent]) -> list[float]:
+    return [loss for e in events if isinstance(e, StepLosses) for loss in e.losses]
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_book_defaults_learn_the_true_parameters(impl: str) -> None:
+    result = train(RunConfig(impl=impl))
+    assert result.status == "finished"
+    assert result.steps == 300
+    assert max(abs(e) for e in result.w_error) < 0.01
+    assert abs(result.b_error) < 0.01
+    assert result.gap_to_optimum < 0.01
+    assert len(result.epoch_losses) == 3 and result.epoch_losses[-1] < 1e-3
+
+
+def test_concise_at_lr_equals_scratch_at_twice_lr_step_for_step() -> None:
+    """MSELoss has no ½, so its gradient is twice scratch's: concise(η) takes scratch(2η)'s steps."""
+    concise_events, concise = run_with_events(RunConfig(impl="concise", lr=0.01, epochs=2))
+    scratch_events, scratch = run_with_events(RunConfig(impl="scratch", lr=0.02, epochs=2))
+    concise_steps, scratch_steps = step_losses(concise_events), step_losses(scratch_events)
+    assert len(concise_steps) == len(scratch_steps) == 200
+    for c, s in zip(concise_steps, scratch_steps, strict=True):
+        assert c == pytest.approx(2 * s, rel=1e-4, abs=1e-9)  # MSE = 2 × mean ½(ŷ−y)²
+    assert concise.w == pytest.approx(scratch.w, abs=1e-6)
+    assert concise.b == pytest.approx(scratch.b, abs=1e-6)
+    for c, s in zip(concise.epoch_losses, scratch.epoch_losses, strict=True):
+        assert c == pytest.approx(2 * s, rel=1e-4)
+
+
+def test_same_seed_same_run_and_other_seed_other_data() -> None:
+    first, second = train(RunConfig(seed=3, epochs=1)), train(RunConfig(seed=3, epochs=1))
+    assert (first.w, first.b, first.epoch_losses) == (second.w, second.b, second.epoch_losses)
+    assert train(RunConfig(seed=4, epochs=1)).optimum != first.optimum
+
+
+@pytest.mark.parametrize("true_w", [(3.0,), (1.0, -2.0, 0.5, 4.0, -1.5)])
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_one_and_five_features(true_w: tuple[float, ...], impl: str) -> None:
+    result = train(RunConfig(true_w=true_w, impl=impl, epochs=5))
+    assert result.status == "finished"
+    assert len(result.w) == len(true_w)
+    assert max(abs(e) for e in result.w_error) < 0.01 and abs(result.b_error) < 0.01
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_short_last_batch(impl: str) -> None:
+    events, result = run_with_events(RunConfig(num_examples=1005, batch_size=10, epochs=3, impl=impl))
+    assert result.status == "finished"
+    assert result.steps == 3 * 101
+    assert len(step_losses(events)) == 303
+    assert result.gap_to_optimum < 0.01
+
+
+def test_events_arrive_in_order_with_consecutive_steps() -> None:
+    events, result = run_with_events(RunConfig(num_examples=2000, epochs=2))
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunEnded)
+    assert events[-1].result is result
+    started = events[0]
+    assert len(started.first_features) == 2 and math.isfinite(started.first_label)
+    assert started.preview.total == 2000 and len(started.preview.labels) == 2000
+    next_step = 1
+    for event in events:
+        if isinstance(event, StepLosses):
+            assert event.first_step == next_step
+            next_step += len(event.losses)
+    epochs = [e for e in events if isinstance(e, EpochEnded)]
+    assert [e.epoch for e in epochs] == [1, 2] and [e.steps for e in epochs] == [200, 400]
+    assert tuple(e.loss for e in epochs) == result.epoch_losses
+
+
+def test_cancel_from_another_thread_stops_between_steps() -> None:
+    cancel = threading.Event()
+    seen: list[TrainingEvent] = []
+
+    def on_event(event: TrainingEvent) -> None:
+        seen.append(event)
+        if isinstance(event, StepLosses):
+            threading.Thread(target=cancel.set).start()
+
+    result = train(RunConfig(epochs=50, num_examples=5000), on_event, cancel)
+    assert result.status == "cancelled"
+    assert 0 < result.steps < 50 * 500
+    assert "cancelled in epoch 1" in result.message
+    assert all(math.isfinite(v) for v in result.w)
+
+
+def test_divergence_stops_at_the_first_non_finite_step_and_keeps_finite_parameters() -> None:
+    events, result = run_with_events(RunConfig(lr=5.0))
+    assert result.status == "diverged"
+    assert result.diverged_at is not None
+    epoch, step = result.diverged_at
+    assert epoch == 1 and step == result.steps + 1
+    assert all(math.isfinite(v) for v in (*result.w, result.b))
+    assert "smaller learning rate, e.g. 0.5" in result.message
+    assert all(math.isfinite(v) for v in step_losses(events))
+    assert len(step_losses(events)) == result.steps
+
+
+def test_a_fault_in_the_engine_ends_the_run_as_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = ScratchEngine.run_steps
+    calls = {"n": 0}
+
+    def flaky(self: ScratchEngine, batches: list[object]) -> torch.Tensor:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
+        return original(self, batches)
+
+    monkeypatch.setattr(ScratchEngine, "run_steps", flaky)
+    result = train(RunConfig())
+    assert result.status == "failed"
+    assert "RuntimeError: CUDA out of memory" in result.message
+    assert all(math.isfinite(v) for v in result.w)
+    monkeypatch.undo()
+    assert train(RunConfig()).status == "finished"
+
+
+def test_optimum_is_the_least_squares_solution() -> None:
+    result = train(RunConfig(num_examples=500, epochs=1))
+    from linreg_tui.data import make_dataset, make_generator
+
+    data = make_dataset(result.config, make_generator(result.config.seed))
+    Z = torch.cat([data.features.double(), torch.ones(500, 1, dtype=torch.float64)], dim=1)
+    direct = torch.linalg.lstsq(Z, data.labels.double()).solution.reshape(-1)
+    assert result.optimum.w == pytest.approx(direct[:2].tolist(), abs=1e-9)
+    assert result.optimum.b == pytest.approx(float(direct[2]), abs=1e-9)
+    assert result.w_error == tuple(t - w for t, w in zip(result.config.true_w, result.w, strict=True))
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_cuda_matches_cpu(impl: str) -> None:
+    cpu = train(RunConfig(impl=impl))
+    gpu = train(RunConfig(impl=impl, device="cuda"))
+    assert gpu.status == "finished" and gpu.device.startswith("cuda:")
+    assert gpu.optimum == cpu.optimum  # the same data: drawn on the CPU, moved once
+    assert gpu.w == pytest.approx(cpu.w, abs=1e-4)
+    assert gpu.b == pytest.approx(cpu.b, abs=1e-4)
+
+
+@pytest.mark.cuda
+def test_cuda_divergence_and_cancel() -> None:
+    assert train(RunConfig(device="cuda", lr=5.0)).status == "diverged"
+    cancel = threading.Event()
+    cancel.set()
+    assert train(RunConfig(device="cuda"), cancel=cancel).status == "cancelled"
