@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 
 IMPLS: tuple[str, ...] = ("scratch", "concise", "fast")
@@ -193,6 +193,25 @@ def parse_impl(text: str) -> str:
     return impl
 
 
+FIELD_PARSERS: dict[str, Callable[[str], object]] = {
+    "true_w": parse_weights,
+    "true_b": lambda t: parse_float("true_b", t, low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM),
+    "num_examples": lambda t: parse_int("num_examples", t, low=1, high=MAX_EXAMPLES),
+    "noise": lambda t: parse_float("noise", t, low=0.0, high=MAX_ABS_PARAM),
+    "batch_size": lambda t: parse_int("batch_size", t, low=1, high=MAX_EXAMPLES),
+    "lr": lambda t: parse_float("lr", t, low=0.0, high=MAX_LR, low_open=True),
+    "epochs": lambda t: parse_int("epochs", t, low=1, high=MAX_EPOCHS),
+    "impl": parse_impl,
+    "device": parse_device,
+    "seed": lambda t: parse_int("seed", t, low=0, high=MAX_SEED),
+}
+
+
+def parse_field(name: str, text: str) -> object:
+    """One field on its own (the form checks each as it is typed). Raises ConfigError."""
+    return FIELD_PARSERS[name](text)
+
+
 def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> RunConfig:
     """Build a RunConfig from field texts (missing fields keep `base`'s values).
 
@@ -201,23 +220,11 @@ def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> Run
     base = base or RunConfig()
     values: dict[str, object] = {}
     errors: list[FieldError] = []
-    parsers = {
-        "true_w": parse_weights,
-        "true_b": lambda t: parse_float("true_b", t, low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM),
-        "num_examples": lambda t: parse_int("num_examples", t, low=1, high=MAX_EXAMPLES),
-        "noise": lambda t: parse_float("noise", t, low=0.0, high=MAX_ABS_PARAM),
-        "batch_size": lambda t: parse_int("batch_size", t, low=1, high=MAX_EXAMPLES),
-        "lr": lambda t: parse_float("lr", t, low=0.0, high=MAX_LR, low_open=True),
-        "epochs": lambda t: parse_int("epochs", t, low=1, high=MAX_EPOCHS),
-        "impl": parse_impl,
-        "device": parse_device,
-        "seed": lambda t: parse_int("seed", t, low=0, high=MAX_SEED),
-    }
-    for name, parse in parsers.items():
+    for name in FIELD_PARSERS:
         if name not in texts:
             continue
         try:
-            values[name] = parse(texts[name])
+            values[name] = parse_field(name, texts[name])
         except ConfigError as exc:
             errors.extend(exc.errors)
     if errors:
@@ -255,6 +262,28 @@ class MemoryEstimate:
         )
 
 
+#: The fast engine (engines/fast.py) takes a chunk of steps in passes that hold about this many bytes.
+FAST_PASS_BYTES = 64 << 20
+#: Up to this many features the fast engine scans (one (d+1)×(d+2) map per step); beyond, it steps one by one.
+FAST_SCAN_MAX_FEATURES = 32
+
+
+def fast_step_bytes(num_features: int, batch_size: int) -> int:
+    """What one step of a fast-engine pass holds at the pass's peak: its rows, gathered (float32 on the
+    way, then [X, 1, y] in float64) with their residuals, and, when it scans, its map [A | c] about four
+    times over (the maps, the scan's pair products and prefixes) and its parameter vectors."""
+    d = num_features
+    rows = batch_size * (4 * (d + 1) + 8 * (d + 2) + 8)
+    if d > FAST_SCAN_MAX_FEATURES:
+        return rows + 8 * (d + 2)
+    return rows + 4 * 8 * (d + 1) * (d + 2) + 3 * 8 * (d + 2)
+
+
+def fast_pass_steps(num_features: int, batch_size: int) -> int:
+    """How many steps one pass of the fast engine takes (at least one, whatever it costs)."""
+    return max(1, FAST_PASS_BYTES // fast_step_bytes(num_features, batch_size))
+
+
 def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     """A deliberately generous estimate of the run's peak memory, made before anything is allocated.
 
@@ -266,7 +295,10 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     data = 4 * n * (d + 1)
     order = 8 * n + (36 * n if config.impl == "concise" else 0)
     temporaries = 4 * n * 3
-    scan = 8 * min(n, 1 << 16) * (d + 1) * (d + 2) if config.impl == "fast" else 0
+    scan = 0
+    if config.impl == "fast":  # one pass at a time; a pass never spans two epochs
+        steps = min(fast_pass_steps(d, config.batch_size), config.steps_per_epoch)
+        scan = steps * fast_step_bytes(d, config.batch_size)
     host = data + 4 * n + order
     device = data + temporaries + scan
     if on_cuda:
