@@ -1,0 +1,1 @@
+"""The Textual app. Imports the training core; the core never imports this package."""

@@ -1,0 +1,283 @@
+"""The linreg-tui app: the panels, the keys, and the training worker that feeds them."""
+
+from __future__ import annotations
+
+import threading
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical
+from textual.reactive import reactive
+from textual.timer import Timer
+from textual.widgets import Footer, Header, ProgressBar, Static, Tab, Tabs
+from textual.worker import Worker, WorkerState
+
+from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory
+from linreg_tui.data import preview_for
+from linreg_tui.devices import available_devices, cuda_status, host_free_bytes
+from linreg_tui.report import end_lines, epoch_line, start_lines
+from linreg_tui.results import RunResult
+from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingSetupFailed, train
+from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.help import HelpScreen
+from linreg_tui.ui.log import LogPane
+from linreg_tui.ui.loss_plot import LossPlot
+from linreg_tui.ui.messages import PreviewReady, PreviewRefused, RunRefused, RunSetupFailed, TrainingUpdate
+from linreg_tui.ui.params import ParamsPanel
+from linreg_tui.ui.results import ResultsPanel
+
+PANELS = ("data", "loss", "log", "results")
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+
+
+class LinregApp(App[None]):
+    """d2l's linear regression, trained live."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "linreg-tui"
+    # The footer's room goes to the app's own keys; every action has a key already.
+    ENABLE_COMMAND_PALETTE = False
+    # Below 110 columns the four panels become tabs beside the form; below the minimum, a notice.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (MIN_HEIGHT, "-tall")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "run", "Run", priority=True),
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+l", "toggle_log_y", "Log y", priority=True),
+        Binding("ctrl+n", "next_feature", "Feature", priority=True),
+        Binding("ctrl+o", "clear_runs", "Clear runs", priority=True),
+        Binding("f2", "show_panel('data')", "Data", show=False),
+        Binding("f3", "show_panel('loss')", "Loss", show=False),
+        Binding("f4", "show_panel('log')", "Log", show=False),
+        Binding("f5", "show_panel('results')", "Results", show=False),
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    running: reactive[bool] = reactive(False)
+
+    def __init__(self, config: RunConfig | None = None) -> None:
+        super().__init__()
+        self.initial_config = config or RunConfig()
+        self.cancel = threading.Event()
+        self.run_config: RunConfig | None = None
+        self.last_result: RunResult | None = None
+        self._preview_timer: Timer | None = None
+        self._previewed: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        devices = [(choice.label, choice.value) for choice in available_devices()]
+        devices.insert(1, ("auto (GPU if any)", "auto"))
+        yield Header()
+        with Horizontal(id="main"):
+            yield ParamsPanel(self.initial_config, devices, f"CUDA: {cuda_status()}")
+            with Vertical(id="views"):
+                yield Tabs(*(Tab(name.capitalize(), id=f"tab-{name}") for name in PANELS), id="view-tabs")
+                with Container(id="panels"):
+                    yield DataPlot()
+                    yield LossPlot()
+                    yield LogPane()
+                    yield ResultsPanel()
+        with Horizontal(id="status-row"):
+            yield ProgressBar(id="progress", show_eta=True)
+            yield Static("ready: ctrl+r trains, f1 explains", id="status")
+        yield Static(
+            f"The terminal is too small: linreg-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}. "
+            "Enlarge it; a run goes on meanwhile, and ctrl+q quits.",
+            id="too-small",
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "d2l 3.2 / 3.3"
+        self.query_one(DataPlot).add_class("-current")  # the first tab's panel, until a tab is chosen
+        log = self.query_one(LogPane)
+        log.say(f"devices: cpu · CUDA: {cuda_status()}", "note")
+        log.say("ctrl+r trains with the form's values (the book's defaults to start); f1 explains.", "note")
+        self.query_one(ParamsPanel).query_one("#true_w").focus()
+        self._schedule_preview(self.initial_config, delay=None)
+
+    # Actions -------------------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if self.running:
+            return
+        try:
+            config = self.query_one(ParamsPanel).read_config()
+        except ConfigError as error:
+            self.query_one(LogPane).say(f"not started: {error}", "warning")
+            return
+        self.cancel = threading.Event()
+        self.run_config = config
+        self.running = True
+        self._set_status(f"starting {config.impl} on {config.device}…")
+        self.train_in_thread(config, self.cancel)
+
+    def action_stop(self) -> None:
+        if self.running and not self.cancel.is_set():
+            self.cancel.set()
+            self._set_status("stopping…")
+
+    async def action_quit(self) -> None:
+        self.cancel.set()  # the worker thread stops within a chunk of steps, so exit does not hang
+        self.exit()
+
+    def action_toggle_log_y(self) -> None:
+        plot = self.query_one(LossPlot)
+        plot.log_y = not plot.log_y
+
+    def action_next_feature(self) -> None:
+        self.query_one(DataPlot).next_column()
+
+    def action_clear_runs(self) -> None:
+        self.query_one(LossPlot).clear_previous()
+        self.query_one(LogPane).say("earlier runs cleared from the loss chart", "note")
+
+    def action_show_panel(self, name: str) -> None:
+        self.query_one("#view-tabs", Tabs).active = f"tab-{name}"
+        self.query_one(f"#{name}").focus()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Run and Stop show as unavailable in the footer when they would do nothing."""
+        if action == "run":
+            return None if self.running else True
+        if action == "stop":
+            return True if self.running else None
+        return True
+
+    def watch_running(self, running: bool) -> None:
+        self.query_one(ParamsPanel).set_running(running)
+        self.query_one("#progress", ProgressBar).display = running
+        self.refresh_bindings()
+
+    # The training worker -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def train_in_thread(self, config: RunConfig, cancel: threading.Event) -> None:
+        """Runs in a thread: the core posts its events here as messages; widgets never see torch."""
+        try:
+            train(config, lambda event: self.post_message(TrainingUpdate(event)), cancel)
+        except ConfigError as error:
+            self.post_message(RunRefused(error))
+        except TrainingSetupFailed as error:
+            self.post_message(RunSetupFailed(str(error)))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place unexpected worker errors land: say so, and leave the app usable."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        where = "training" if event.worker.group == "training" else "preparing the data preview"
+        self.query_one(LogPane).say(f"error while {where}: {type(error).__name__}: {error}", "error")
+        if event.worker.group == "training":
+            self.running = False
+            self._set_status("failed: see the log")
+
+    @on(TrainingUpdate)
+    def route_training_event(self, message: TrainingUpdate) -> None:
+        event = message.event
+        log, loss = self.query_one(LogPane), self.query_one(LossPlot)
+        if isinstance(event, RunStarted):
+            config = event.config
+            for line in start_lines(event):
+                log.say(line, "note" if line.startswith("loss:") else "info")
+            loss.start_run(f"{config.impl} lr={config.lr:g} seed {config.seed}")
+            self.query_one(DataPlot).show(event.preview)
+            self.query_one(ResultsPanel).start(config.true_w, config.true_b, event.optimum)
+            self.query_one("#progress", ProgressBar).update(total=config.total_steps, progress=0)
+            self.sub_title = f"{config.impl} · {event.device} · training"
+        elif isinstance(event, StepLosses):
+            loss.add_steps(event.first_step, event.losses)
+            last = event.first_step + len(event.losses) - 1
+            self.query_one("#progress", ProgressBar).update(progress=last)
+            if self.run_config is not None:
+                self._set_status(
+                    f"epoch {event.epoch}/{self.run_config.epochs} · step {last:,}/{self.run_config.total_steps:,}"
+                )
+        elif isinstance(event, EpochEnded):
+            log.say(epoch_line(event), "book")
+            loss.add_epoch(event.steps, event.loss)
+            self.query_one(ResultsPanel).show_parameters(event.w, event.b)
+        elif isinstance(event, RunEnded):
+            self._finish(event)
+
+    def _finish(self, event: RunEnded) -> None:
+        result = self.last_result = event.result
+        log = self.query_one(LogPane)
+        kind = {"finished": "book", "cancelled": "warning", "diverged": "warning"}.get(result.status, "error")
+        *report, status_line = end_lines(result)
+        for line in report:
+            log.say(line, kind if line == result.message else "book")
+        log.say(status_line, kind)
+        self.query_one(ResultsPanel).finish(result)
+        self.running = False
+        summary = f"{result.status} · {result.steps:,} steps · {result.steps_per_second:,.0f} steps/s"
+        self.sub_title = f"{result.config.impl} · {result.device} · {summary}"
+        self._set_status(summary + ("" if result.status == "finished" else f" · {result.message}"))
+
+    @on(RunRefused)
+    def refuse_run(self, message: RunRefused) -> None:
+        self.running = False
+        self.query_one(ParamsPanel).show_errors(message.error.errors)
+        self.query_one(LogPane).say(f"not started: {message.error}", "error")
+        self._set_status("not started: see the form")
+
+    @on(RunSetupFailed)
+    def setup_failed(self, message: RunSetupFailed) -> None:
+        self.running = False
+        self.query_one(LogPane).say(f"failed: {message.reason}", "error")
+        self._set_status("failed: see the log")
+
+    # The data preview ----------------------------------------------------------------------------
+
+    @on(ParamsPanel.Changed)
+    def form_changed(self, message: ParamsPanel.Changed) -> None:
+        self._schedule_preview(message.config, delay=0.3)
+
+    def _schedule_preview(self, config: RunConfig, delay: float | None) -> None:
+        """Redraw the data once typing pauses, and only when the data itself would change."""
+        key = (config.true_w, config.true_b, config.num_examples, config.noise, config.seed)
+        if key == self._previewed:
+            return
+        self._previewed = key
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        if delay is None:
+            self.preview_in_thread(config)
+        else:
+            self._preview_timer = self.set_timer(delay, lambda: self.preview_in_thread(config))
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def preview_in_thread(self, config: RunConfig) -> None:
+        try:
+            check_memory(config, estimate_memory(config, on_cuda=False), host_free_bytes(), None)
+        except ConfigError as error:
+            self.post_message(PreviewRefused(error))
+            return
+        self.post_message(PreviewReady(preview_for(config)))
+
+    @on(PreviewReady)
+    def show_preview(self, message: PreviewReady) -> None:
+        if not self.running:
+            self.query_one(DataPlot).show(message.preview)
+
+    @on(PreviewRefused)
+    def preview_refused(self, message: PreviewRefused) -> None:
+        self.query_one(ParamsPanel).show_errors(message.error.errors, focus=False)
+
+    # Layout --------------------------------------------------------------------------------------
+
+    @on(Tabs.TabActivated)
+    def tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "tab-data").removeprefix("tab-")
+        for panel in PANELS:
+            self.query_one(f"#{panel}").set_class(panel == name, "-current")
+
+    def _set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)

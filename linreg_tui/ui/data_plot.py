@@ -1,0 +1,52 @@
+"""The data panel: a plotext scatter of one feature column against the labels, as the book draws it."""
+
+from __future__ import annotations
+
+from textual.reactive import reactive
+from textual_plotext import PlotextPlot
+
+from linreg_tui.data import DataPreview
+
+
+class DataPlot(PlotextPlot):
+    """`plt.scatter(features[:, 1], labels)` from d2l 3.2, in the terminal."""
+
+    BORDER_TITLE = "Data"
+    #: Which feature column is drawn; the book draws column 1.
+    column: reactive[int] = reactive(1)
+
+    def __init__(self) -> None:
+        super().__init__(id="data", classes="panel")
+        self.preview: DataPreview | None = None
+
+    def on_mount(self) -> None:
+        self.replot()
+
+    def show(self, preview: DataPreview) -> None:
+        self.preview = preview
+        self.column = min(self.column, len(preview.columns) - 1)
+        self.replot()
+
+    def next_column(self) -> None:
+        if self.preview is not None:
+            self.column = (self.column + 1) % len(self.preview.columns)
+
+    def watch_column(self) -> None:
+        self.replot()
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        if self.preview is None:
+            self.border_title = "Data"
+            plt.title("making the data…")
+            self.refresh()
+            return
+        preview, column = self.preview, self.column
+        drawn = len(preview.labels)
+        count = f"{drawn:,} pts" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
+        self.border_title = f"Data: features[:, {column}] vs labels · {count}"
+        plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
+        plt.xlabel(f"feature {column}")
+        self.refresh()

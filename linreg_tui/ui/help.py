@@ -1,0 +1,63 @@
+"""The help screen: the keys, and what the two implementations compute (and why they differ)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# linreg-tui
+
+d2l's linear regression (chapters 3.2 and 3.3), trained live.
+
+## Keys
+
+| key | does |
+|---|---|
+| ctrl+r / Run | train with the form's values |
+| esc / Stop | stop the run (it keeps what it learned) |
+| ctrl+l | loss chart: linear or log y axis |
+| ctrl+n | data chart: next feature column |
+| ctrl+o | forget the earlier runs on the loss chart |
+| f2 f3 f4 f5 | show Data, Loss, Log, Results |
+| tab / shift+tab | move between fields and panels |
+| f1 | this help · ctrl+q quits |
+
+## The two implementations, and why concise at η equals scratch at 2η
+
+* **scratch** (3.2): `squared_loss` is ½(ŷ−y)² per example; `l.sum().backward()` sums it over the
+  minibatch and `sgd` divides the gradient by the batch size. The losses shown are means of ½(ŷ−y)².
+* **concise** (3.3): `nn.MSELoss` is the mean of (ŷ−y)², with **no ½**, and `torch.optim.SGD` steps
+  with that gradient. Without the ½ the gradient is twice scratch's, so concise at learning rate η
+  takes *exactly* the steps of scratch at 2η, and its losses read twice as large for the same fit.
+  Try it: run scratch at lr 0.06, then concise at 0.03, and compare them on the loss chart.
+* **fast**: scratch's steps, computed together: every SGD step on a squared loss is an affine map of
+  the parameters, and a whole epoch is their composition, which a parallel scan computes.
+
+## Where this differs from the book, and why
+
+* The book's `sgd` divides by the batch size even for a short last batch; so does this app.
+* Everything random comes from one seeded generator, in the same order for every engine: the data,
+  the initial w ~ N(0, 0.01²) with b = 0, then one shuffle per epoch. The book uses Python's
+  `random.shuffle` and an unseeded DataLoader; here runs are reproducible and the engines comparable.
+* The concise DataLoader hands the dataset whole index batches instead of collating single samples:
+  the same order and the same math, many times faster at large batches.
+* The results show the **closed-form optimum** (least squares in float64): the best any training on
+  this data can do. The error column is true − learned, the sign the book prints.
+* The scatter draws at most 2,000 points (the first ones; rows are independent); training uses all.
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,q,question_mark", "dismiss", "Close help"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP)

@@ -1,0 +1,58 @@
+"""Helpers for driving the real app under Pilot."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from linreg_tui.ui.app import LinregApp
+from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.log import LogPane
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {condition}")
+        await pilot.pause(0.05)
+
+
+async def wait_ready(pilot: Pilot) -> None:
+    """Started, with the data preview drawn."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.query_one(DataPlot).preview is not None)
+
+
+async def run_to_end(pilot: Pilot, timeout: float = 60.0) -> None:
+    app = pilot.app
+    assert isinstance(app, LinregApp)
+    before = app.last_result
+    await pilot.press("ctrl+r")
+    await wait_until(pilot, lambda: not app.running and app.last_result is not before, timeout)
+    await pilot.pause(0.15)  # let the last redraw happen
+
+
+async def set_field(pilot: Pilot, field: str, value: str) -> None:
+    widget = pilot.app.query_one(f"#{field}", Input)
+    widget.value = value
+    await pilot.pause()
+
+
+def log_text(app: LinregApp) -> str:
+    return "\n".join(app.query_one(LogPane).lines_written)
+
+
+def fake_clock(step: float = 0.001) -> Callable[[], float]:
+    """A perf_counter that advances a fixed step per call: run times and chunking become repeatable."""
+    ticks = itertools.count()
+    return lambda: next(ticks) * step
+
+
+async def quiet() -> None:
+    await asyncio.sleep(0)
