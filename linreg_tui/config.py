@@ -336,7 +336,7 @@ def human_bytes(count: float) -> str:
 
 
 def _range(low: float, high: float, low_open: bool) -> str:
-    lower = f"greater than {format_number(low)}" if low_open else f"from {format_number(low)}"
+    lower = f"greater than {_short(low)}" if low_open else f"from {_short(low)}"
     return f" (allowed: {lower} to {_short(high)})"
 
 

@@ -219,7 +219,12 @@ class LinregApp(App[None]):
         self.running = False
         summary = f"{result.status} · {result.steps:,} steps · {result.steps_per_second:,.0f} steps/s"
         self.sub_title = f"{result.config.impl} · {result.device} · {summary}"
-        self._set_status(summary + ("" if result.status == "finished" else f" · {result.message}"))
+        if result.diverged_at is not None:
+            epoch, step = result.diverged_at
+            summary = f"diverged at epoch {epoch}, step {step:,}: try a smaller lr, e.g. {result.config.lr / 10:g}"
+        elif result.status != "finished":
+            summary += f" · {result.message}"
+        self._set_status(summary)
 
     @on(RunRefused)
     def refuse_run(self, message: RunRefused) -> None:

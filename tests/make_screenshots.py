@@ -1,0 +1,38 @@
+"""Writes the README's screenshots from the real app: `python -m tests.make_screenshots`."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from linreg_tui.ui.app import LinregApp
+from tests import scenes
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+SHOTS = {
+    "idle": (scenes.idle, (120, 36)),
+    "trained": (scenes.trained, (120, 36)),
+    "comparing-runs": (scenes.compared, (120, 36)),
+    "error": (scenes.refused, (120, 36)),
+    "diverged": (scenes.diverged, (120, 36)),
+    "narrow-80x24": (scenes.narrow_loss, (80, 24)),
+}
+
+
+async def shoot(name: str) -> None:
+    scene, size = SHOTS[name]
+    app = LinregApp()
+    async with app.run_test(size=size) as pilot:
+        await scene(pilot)
+        app.save_screenshot(f"{name}.svg", path=str(OUT))
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for name in SHOTS:
+        asyncio.run(shoot(name))
+        print(OUT / f"{name}.svg")
+
+
+if __name__ == "__main__":
+    main()

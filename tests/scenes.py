@@ -1,0 +1,67 @@
+"""Scenes of the real app, shared by the snapshot tests and the screenshot script."""
+
+from __future__ import annotations
+
+from textual.pilot import Pilot
+
+from textual.widgets import Input
+
+from tests.apptools import run_to_end, set_field, wait_ready
+
+#: Fixed wording where the machine would show through (the torch build, the CUDA devices).
+FIXED_CUDA_STATUS = "this torch is a CPU-only build"
+
+
+async def ready(pilot: Pilot) -> None:
+    """Started, preview drawn, and no blinking cursor to make two pictures differ."""
+    for widget in pilot.app.query(Input):
+        widget.cursor_blink = False
+    await wait_ready(pilot)
+
+
+async def idle(pilot: Pilot) -> None:
+    await ready(pilot)
+    await pilot.pause(0.3)
+
+
+async def trained(pilot: Pilot) -> None:
+    await ready(pilot)
+    await run_to_end(pilot)
+    await pilot.pause(0.3)
+
+
+async def compared(pilot: Pilot) -> None:
+    """scratch at lr 0.06 and concise at 0.03 take the same steps; a third run at a small lr lags."""
+    await ready(pilot)
+    await set_field(pilot, "lr", "0.005")
+    await run_to_end(pilot)
+    await set_field(pilot, "lr", "0.06")
+    await run_to_end(pilot)
+    await set_field(pilot, "lr", "0.03")
+    pilot.app.query_one("#impl").value = "concise"
+    await pilot.pause()
+    await run_to_end(pilot)
+    await pilot.press("ctrl+l")
+    await pilot.pause(0.3)
+
+
+async def refused(pilot: Pilot) -> None:
+    await ready(pilot)
+    await set_field(pilot, "lr", "1e999")
+    await set_field(pilot, "true_w", "2; -3.4")
+    await pilot.press("ctrl+r")
+    await pilot.pause(0.3)
+
+
+async def diverged(pilot: Pilot) -> None:
+    await ready(pilot)
+    await set_field(pilot, "lr", "3")
+    await run_to_end(pilot)
+    await pilot.press("ctrl+l")
+    await pilot.pause(0.3)
+
+
+async def narrow_loss(pilot: Pilot) -> None:
+    await trained(pilot)
+    await pilot.press("f3")
+    await pilot.pause(0.3)
