@@ -8,11 +8,13 @@ from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset
 from linreg_tui.engines.base import Engine, Params
 from linreg_tui.engines.concise import ConciseEngine
+from linreg_tui.engines.fast import FastEngine
 from linreg_tui.engines.scratch import ScratchEngine
 
 ENGINES: dict[str, type[Engine]] = {
     ScratchEngine.name: ScratchEngine,
     ConciseEngine.name: ConciseEngine,
+    FastEngine.name: FastEngine,
 }
 
 
@@ -21,4 +23,4 @@ def make_engine(config: RunConfig, data: Dataset, generator: torch.Generator) ->
     return ENGINES[config.impl](data, config, generator)
 
 
-__all__ = ["ENGINES", "ConciseEngine", "Engine", "Params", "ScratchEngine", "make_engine"]
+__all__ = ["ENGINES", "ConciseEngine", "Engine", "FastEngine", "Params", "ScratchEngine", "make_engine"]

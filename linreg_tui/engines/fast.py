@@ -1,0 +1,159 @@
+"""The `fast` engine: scratch's minibatch SGD (d2l 3.2), computed by a parallel scan instead of a loop.
+
+For squared loss one SGD step is an affine map of the parameters θ = (w, b). With Z = [X, 1] the
+minibatch's rows and B the nominal batch size (the book divides by it, also for a short last batch):
+
+    θ ← θ − (lr/B) Zᵀ(Zθ − y) = (I − (lr/B) ZᵀZ) θ + (lr/B) Zᵀy
+
+so K steps are a composition of K affine maps. Composition is associative, so all K prefixes (the
+parameters after every step) come out of a parallel prefix scan: about 2K small matrix products done
+as a few batched products per level, log₂K levels, instead of K rounds of Python and autograd. From
+the per-step parameters we compute the same per-step losses and events as the other engines.
+
+Everything random is drawn exactly as `scratch` draws it (init, then one permutation per epoch), so
+for the same seed this engine takes scratch's steps; it keeps them in float64, which is why it agrees
+with scratch's float32 loop to rounding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from linreg_tui.config import FAST_SCAN_MAX_FEATURES, RunConfig, fast_pass_steps
+from linreg_tui.data import Dataset, initial_weights
+from linreg_tui.engines.base import Batch, Engine, Params
+from linreg_tui.engines.scratch import linreg, squared_loss
+
+
+def compose(second: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
+    """`second ∘ first` for stacks of affine maps stored as [A | c] of shape (..., D, D+1)."""
+    out = torch.matmul(second[..., :-1], first)  # [A₂A₁ | A₂c₁]
+    out[..., -1] += second[..., -1]  # + c₂
+    return out
+
+
+def prefix_scan(maps: torch.Tensor) -> torch.Tensor:
+    """out[k] = maps[k] ∘ … ∘ maps[0] for all k: a work-efficient parallel scan (≈2K compositions).
+
+    Compose neighbours pairwise, scan the half-length sequence of pairs recursively (that gives the
+    odd prefixes), then each even prefix is its own map after the previous pair's prefix.
+    """
+    count = maps.shape[0]
+    if count == 1:
+        return maps
+    pairs = prefix_scan(compose(maps[1::2], maps[0 : count - 1 : 2]))  # pairs[j] = prefix 2j+1
+    out = torch.empty_like(maps)
+    out[0] = maps[0]
+    out[1::2] = pairs
+    out[2::2] = compose(maps[2::2], pairs[: (count - 1) // 2])
+    return out
+
+
+class FastEngine(Engine):
+    name = "fast"
+    loss_formula = (
+        "fast: scratch's SGD (d2l 3.2: ½(ŷ−y)², gradient divided by the batch size) computed exactly by a "
+        "parallel scan of the per-step affine maps in float64; losses shown are means of ½(ŷ−y)²"
+    )
+    # Large chunks are what make the scan pay: each level of it costs a few operations whatever the
+    # chunk's length. The training loop still shrinks chunks that take too long (cancellation, events).
+    max_chunk = 1 << 16
+
+    def __init__(self, data: Dataset, config: RunConfig, generator: torch.Generator) -> None:
+        super().__init__(data, config, generator)
+        d = config.num_features
+        self.device = data.features.device
+        # Drawn like scratch's w (on the CPU, from the run's generator), then b = 0. θ is the one live
+        # tensor; w and b are views of it, so snapshot/restore and the loop see the scan's float64 state.
+        self.theta = torch.zeros(d + 1, dtype=torch.float64, device=self.device)
+        self.theta[:d] = initial_weights(d, generator).reshape(-1).to(self.device, torch.float64)
+        self.order = torch.empty(0, dtype=torch.int64, device=self.device)  # this epoch's permutation
+        self.scan = d <= FAST_SCAN_MAX_FEATURES
+        self.pass_steps = fast_pass_steps(d, config.batch_size)
+
+    def epoch_batches(self) -> Iterator[Batch]:
+        """Where each minibatch starts in this epoch's permutation: plain ints, because the loop makes
+        10⁵ of them an epoch at n = 1M (tuples or tensors would cost about a microsecond each).
+
+        One randperm per epoch from the run's generator, moved to the device once, as scratch does.
+        """
+        n = self.data.num_examples
+        self.order = torch.randperm(n, generator=self.generator).to(self.device)
+        return iter(range(0, n, self.config.batch_size))
+
+    def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
+        size, n = self.config.batch_size, self.data.num_examples
+        first, last = batches[0], batches[-1]
+        # The loop hands over consecutive minibatches of the current epoch; the scan relies on that.
+        if last != first + (len(batches) - 1) * size:
+            raise ValueError("the fast engine takes consecutive minibatches of one epoch")
+        stop = min(last + size, n)
+        losses = []
+        for begin in range(first, stop, self.pass_steps * size):  # passes bound the memory
+            rows = self.order[begin : min(begin + self.pass_steps * size, stop)]
+            losses.append(self._pass(rows))
+        return torch.cat(losses)
+
+    def _pass(self, rows: torch.Tensor) -> torch.Tensor:
+        """Take the steps over `rows` (consecutive minibatches); return their losses as float32."""
+        size, d = self.config.batch_size, self.config.num_features
+        count = len(rows)
+        steps = -(-count // size)
+        # Zy = [X, 1, y] per minibatch, float64. A short last minibatch is padded with zero rows, which
+        # add nothing to ZᵀZ, Zᵀy or the loss; the division stays by the nominal batch size.
+        Zy = torch.empty(steps * size, d + 2, dtype=torch.float64, device=self.device)
+        Zy[:count, :d] = self.data.features.index_select(0, rows)
+        Zy[:count, d] = 1.0
+        Zy[:count, d + 1] = self.data.labels.index_select(0, rows)[:, 0]
+        Zy[count:] = 0.0
+        Zy = Zy.view(steps, size, d + 2)
+        before = self._scan(Zy) if self.scan else self._one_by_one(Zy)  # θ before each step
+        # The loss of each step at the parameters before its update: ½‖[Z, y]·[θ; −1]‖² per example.
+        minus_one = torch.full((steps, 1), -1.0, dtype=torch.float64, device=self.device)
+        residuals = torch.matmul(Zy, torch.cat([before, minus_one], dim=1).unsqueeze(-1))
+        sums = residuals.square().sum(dim=(1, 2)) / 2
+        # Like scratch: the minibatch's sum in float32 (so it overflows where scratch's does, and
+        # divergence is found at the same step), then divided by the minibatch's own size.
+        sums = sums.to(torch.float32)
+        losses = sums / size
+        if count % size:
+            losses[-1:] = sums[-1:] / (count % size)
+        return losses
+
+    def _scan(self, Zy: torch.Tensor) -> torch.Tensor:
+        """All steps of the pass at once; updates θ and returns each step's parameters before it."""
+        size, lr = self.config.batch_size, self.config.lr
+        D = self.config.num_features + 1
+        # Each step's map [A | c] = [I − (lr/B) ZᵀZ | (lr/B) Zᵀy], from one batched product Zᵀ[Z, y].
+        maps = torch.matmul(Zy[..., :D].transpose(1, 2), Zy)
+        maps.mul_(-lr / size)
+        maps[..., D].neg_()
+        maps.diagonal(dim1=1, dim2=2).add_(1.0)
+        prefixes = prefix_scan(maps)
+        theta0 = self.theta.clone()
+        after = torch.matmul(prefixes[..., :D], theta0) + prefixes[..., D]  # θ after each step
+        self.theta.copy_(after[-1])
+        return torch.cat([theta0.unsqueeze(0), after[:-1]])
+
+    def _one_by_one(self, Zy: torch.Tensor) -> torch.Tensor:
+        """Many features: one step at a time, since a D×D map per step would cost more than it saves."""
+        size, lr = self.config.batch_size, self.config.lr
+        D = self.config.num_features + 1
+        before = torch.empty(Zy.shape[0], D, dtype=torch.float64, device=self.device)
+        for step, batch in enumerate(Zy):
+            before[step] = self.theta
+            residual = torch.matmul(batch[:, :D], self.theta) - batch[:, D]
+            self.theta -= (lr / size) * torch.matmul(batch[:, :D].T, residual)
+        return before
+
+    def epoch_loss(self) -> torch.Tensor:
+        """As scratch computes it: float32, mean of ½(ŷ−y)² over all the data."""
+        d = self.config.num_features
+        w, b = self.theta[:d].to(torch.float32).view(d, 1), self.theta[d:].to(torch.float32)
+        return squared_loss(linreg(self.data.features, w, b), self.data.labels).mean()
+
+    def parameters(self) -> Params:
+        d = self.config.num_features
+        return Params(self.theta[:d], self.theta[d:])
