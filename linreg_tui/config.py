@@ -269,11 +269,12 @@ FAST_SCAN_MAX_FEATURES = 32
 
 
 def fast_step_bytes(num_features: int, batch_size: int) -> int:
-    """What one step of a fast-engine pass holds at the pass's peak: its rows, gathered (float32 on the
-    way, then [X, 1, y] in float64) with their residuals, and, when it scans, its map [A | c] about four
-    times over (the maps, the scan's pair products and prefixes) and its parameter vectors."""
+    """What one step of a fast-engine pass holds at the pass's peak: its rows as [X, 1, y] in float64,
+    plus whichever is larger of their float32 gather and a contiguous copy of Z for a batched product,
+    plus residuals and their squares; and, when it scans, its map [A | c] about four times over (the
+    maps, the scan's pair products and prefixes) and its parameter vectors."""
     d = num_features
-    rows = batch_size * (4 * (d + 1) + 8 * (d + 2) + 8)
+    rows = batch_size * (8 * (d + 2) + 8 * (d + 1) + 16)
     if d > FAST_SCAN_MAX_FEATURES:
         return rows + 8 * (d + 2)
     return rows + 4 * 8 * (d + 1) * (d + 2) + 3 * 8 * (d + 2)
