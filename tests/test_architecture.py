@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-CORE = ["config", "data", "devices", "engines", "results", "training", "report", "cli"]
+CORE = ["config", "data", "devices", "engines", "results", "training", "report", "cli", "bench"]
 
 
 def test_the_core_imports_no_textual() -> None:

@@ -1,0 +1,398 @@
+"""`linreg-tui bench`: how fast the engines are on this machine, against the book's loops written plainly.
+
+Every line of the table is measured in this one run, on each device asked for. Our engines are timed
+through the real training loop (`training.train`), so its events, instrumentation and cancellation
+checks are inside the numbers; the baselines are d2l 3.2's and 3.3's code as the book prints it.
+
+How each line is timed, to keep the whole benchmark to about a minute:
+- the book's loops and our `scratch` and `concise` engines: steady-state steps, after a warm-up, for
+  about `--budget` seconds (one epoch of n = 1M at batch 10 would take half a minute). The window is
+  taken between two points where the device has finished its work, and leaves out the first epoch's
+  shuffle (a 1M-element `random.shuffle` in the book), the same way for both sides;
+- `fast`: whole epochs, RunResult.train_seconds / RunResult.steps, everything included.
+
+The output is one table per section (`SECTIONS`: a title and a function giving the cases it measures,
+each a line of the table). To add a measurement, write one more such function and add it there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import random
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+from torch import nn
+from torch.utils import data
+
+from linreg_tui.config import ConfigError, RunConfig, parse_device
+from linreg_tui.data import make_dataset, make_generator
+from linreg_tui.devices import describe_device, resolve_device
+from linreg_tui.training import StepLosses, TrainingEvent, train
+
+BOOK_SCRATCH = "book scratch"
+BOOK_CONCISE = "book concise"
+ENGINES_SECTION = "Engines against the book's loops"
+
+
+@dataclass(frozen=True)
+class Options:
+    devices: tuple[str, ...]
+    sizes: tuple[tuple[int, int], ...]  # (examples, batch size)
+    budget_s: float  # how long a loop is timed, after its warm-up
+    warmup_steps: int
+    max_steps: int  # a loop is timed over at most this many steps
+    fast_min_steps: int  # the fast engine runs whole epochs, at least this many steps in all
+
+
+FULL_SIZES = ((1_000, 10), (1_000_000, 10), (1_000_000, 1_000))
+QUICK_SIZES = ((1_000, 10), (2_000, 100))
+
+
+@dataclass(frozen=True)
+class Timing:
+    us_per_step: float
+    steps: int  # how many steps the time is over
+    epochs: int | None = None  # whole epochs timed (train_seconds / steps), or None for a window of steps
+
+    def describe(self) -> str:
+        if self.epochs is None:
+            return f"{self.steps:,} steps"
+        return f"{self.epochs} epoch{'s' if self.epochs > 1 else ''}, {self.steps:,} steps"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One line of the table: what is timed, how, and which line of the same size it is compared with."""
+
+    section: str
+    device: str
+    examples: int
+    batch_size: int
+    name: str
+    baseline: str | None
+    measure: Callable[[], Timing]
+
+
+@dataclass(frozen=True)
+class Row:
+    case: Case
+    timing: Timing
+    speedup: float | None  # the baseline's µs per step over this line's: above 1 is faster
+
+
+# --- the baselines: the book's code as printed (d2l 3.2 and 3.3), with a stopwatch per step -------------
+
+
+def book_data_iter(
+    batch_size: int, features: torch.Tensor, labels: torch.Tensor
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i : min(i + batch_size, num_examples)])
+        yield features[batch_indices], labels[batch_indices]
+
+
+def book_linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return torch.matmul(X, w) + b
+
+
+def book_squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def book_sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
+    with torch.no_grad():
+        for param in params:
+            param -= lr * param.grad / batch_size
+            param.grad.zero_()
+
+
+def book_scratch(
+    features: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float, tick: Callable[[], bool]
+) -> None:
+    """d2l 3.2's training loop; `tick()` after every step says when to stop. The book prints each
+    epoch's loss; we compute it the same way (float() included) but print nothing."""
+    w = torch.normal(0, 0.01, size=(features.shape[1], 1), requires_grad=True, device=features.device)
+    b = torch.zeros(1, requires_grad=True, device=features.device)
+    net, loss = book_linreg, book_squared_loss
+    while True:
+        for X, y in book_data_iter(batch_size, features, labels):
+            l = loss(net(X, w, b), y)  # noqa: E741 (the book's name)
+            l.sum().backward()
+            book_sgd([w, b], lr, batch_size)
+            if tick():
+                return
+        with torch.no_grad():
+            train_l = loss(net(features, w, b), labels)
+            f"{float(train_l.mean()):f}"  # the book prints it; we only format it
+
+
+def book_concise(
+    features: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float, tick: Callable[[], bool]
+) -> None:
+    """d2l 3.3's training loop: DataLoader(TensorDataset, shuffle=True) with its default per-sample
+    collation, nn.Linear, nn.MSELoss, torch.optim.SGD."""
+    data_iter = data.DataLoader(data.TensorDataset(features, labels), batch_size, shuffle=True)
+    net = nn.Sequential(nn.Linear(features.shape[1], 1)).to(features.device)
+    net[0].weight.data.normal_(0, 0.01)
+    net[0].bias.data.fill_(0)
+    loss = nn.MSELoss()
+    trainer = torch.optim.SGD(net.parameters(), lr=lr)
+    while True:
+        for X, y in data_iter:
+            l = loss(net(X), y)  # noqa: E741 (the book's name)
+            trainer.zero_grad()
+            l.backward()
+            trainer.step()
+            if tick():
+                return
+        with torch.no_grad():  # the book prints it; without no_grad, torch warns about reading a grad tensor
+            l = loss(net(features), labels)  # noqa: E741
+            f"{l:f}"  # formatted as the book prints it, shown nowhere
+
+
+# --- stopwatches ----------------------------------------------------------------------------------------
+
+
+class Window:
+    """Times the steps after a warm-up for about `budget_s`, between points where the device is idle."""
+
+    def __init__(self, options: Options, device: torch.device) -> None:
+        self.options = options
+        self.device = device
+        self.start: tuple[float, int] | None = None
+        self.end: tuple[float, int] | None = None
+
+    def mark(self, steps: int, synced: bool) -> bool:
+        """Called with the steps done so far; True once the budget is spent."""
+        if self.start is None:
+            if steps >= self.options.warmup_steps:
+                self._sync(synced)
+                self.start = (time.perf_counter(), steps)
+            return False
+        now = time.perf_counter()
+        if now - self.start[0] < self.options.budget_s and steps - self.start[1] < self.options.max_steps:
+            if synced:
+                self.end = (now, steps)
+            return False
+        self._sync(synced)
+        self.end = (time.perf_counter(), steps)
+        return True
+
+    def timing(self) -> Timing:
+        if self.start is None or self.end is None or self.end[1] <= self.start[1]:
+            raise RuntimeError("the run ended before the benchmark could time it; give it more steps")
+        seconds, steps = self.end[0] - self.start[0], self.end[1] - self.start[1]
+        return Timing(seconds / steps * 1e6, steps)
+
+    def _sync(self, synced: bool) -> None:
+        if not synced and self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+def time_book(loop: Callable, config: RunConfig, options: Options) -> Timing:
+    """The book's loop on the same data as our engines (same seed), on the run's device."""
+    device = torch.device(config.device)
+    dataset = make_dataset(config, make_generator(config.seed)).to(device)
+    torch.manual_seed(config.seed)  # the book draws w and its shuffles from the global generators
+    random.seed(config.seed)
+    window = Window(options, device)
+    steps = 0
+
+    def tick() -> bool:
+        nonlocal steps
+        steps += 1
+        return window.mark(steps, synced=False)
+
+    loop(dataset.features, dataset.labels, config.batch_size, config.lr, tick)
+    return window.timing()
+
+
+def time_loop_engine(config: RunConfig, options: Options) -> Timing:
+    """Through train(): the window runs between StepLosses events (each comes after the loop has read
+    the chunk's losses back, so the device is done), then the run is cancelled as a user would."""
+    window = Window(options, torch.device(config.device))
+    cancel = threading.Event()
+
+    def on_event(event: TrainingEvent) -> None:
+        if isinstance(event, StepLosses) and window.mark(event.first_step + len(event.losses) - 1, synced=True):
+            cancel.set()
+
+    train(config, on_event, cancel)
+    return window.timing()
+
+
+def time_whole_epochs(config: RunConfig) -> Timing:
+    result = train(config)
+    if result.status != "finished":
+        raise RuntimeError(f"the {config.impl} run did not finish: {result.message}")
+    return Timing(result.train_seconds / result.steps * 1e6, result.steps, epochs=config.epochs)
+
+
+# --- sections -------------------------------------------------------------------------------------------
+
+
+def engine_cases(options: Options) -> list[Case]:
+    """Each engine against the book's loop it replaces (fast against the book's scratch loop)."""
+    cases = []
+    for device_text in options.devices:
+        device = str(resolve_device(device_text))
+        for n, batch_size in options.sizes:
+            config = RunConfig(num_examples=n, batch_size=batch_size, device=device)
+            # Enough epochs that the window never runs out of steps; the run is cancelled after it.
+            loop_epochs = math.ceil((options.warmup_steps + options.max_steps) / config.steps_per_epoch) + 1
+            fast_epochs = max(1, math.ceil(options.fast_min_steps / config.steps_per_epoch))
+
+            scratch, concise = (_with(config, impl=impl, epochs=loop_epochs) for impl in ("scratch", "concise"))
+            fast = _with(config, impl="fast", epochs=fast_epochs)
+            at = (ENGINES_SECTION, device, n, batch_size)
+            cases += [
+                Case(*at, BOOK_SCRATCH, None, partial(time_book, book_scratch, config, options)),
+                Case(*at, "scratch", BOOK_SCRATCH, partial(time_loop_engine, scratch, options)),
+                Case(*at, "fast", BOOK_SCRATCH, partial(time_whole_epochs, fast)),
+                Case(*at, BOOK_CONCISE, None, partial(time_book, book_concise, config, options)),
+                Case(*at, "concise", BOOK_CONCISE, partial(time_loop_engine, concise, options)),
+            ]
+    return cases
+
+
+#: Every section of the benchmark, in the order they are shown: its title, and the cases it measures.
+SECTIONS: dict[str, Callable[[Options], list[Case]]] = {ENGINES_SECTION: engine_cases}
+
+
+def _with(config: RunConfig, **changes: object) -> RunConfig:
+    return RunConfig(**{**config.as_dict(), "true_w": config.true_w, **changes})
+
+
+# --- running and printing -------------------------------------------------------------------------------
+
+
+def run_cases(cases: Sequence[Case], progress: Callable[[str], None]) -> list[Row]:
+    timings: dict[tuple[str, str, int, int, str], Timing] = {}
+    rows = []
+    for number, case in enumerate(cases, start=1):
+        label = f"[{number}/{len(cases)}] {case.device} · n={case.examples:,} · batch {case.batch_size} · {case.name}"
+        progress(f"{label} ...")
+        started = time.perf_counter()
+        timing = case.measure()
+        progress(
+            f"{label}: {timing.us_per_step:,.1f} µs/step over {timing.describe()} "
+            f"({time.perf_counter() - started:.1f} s)"
+        )
+        key = (case.section, case.device, case.examples, case.batch_size)
+        timings[(*key, case.name)] = timing
+        baseline = timings.get((*key, case.baseline)) if case.baseline else None
+        speedup = baseline.us_per_step / timing.us_per_step if baseline else None
+        rows.append(Row(case, timing, speedup))
+    return rows
+
+
+HEADER = ("device", "examples", "batch", "engine", "µs/step", "timed over", "compared with", "speed-up")
+
+
+def format_table(rows: Sequence[Row]) -> list[str]:
+    """A Markdown table (it reads as plain text too), one line per row."""
+    cells = [
+        (
+            r.case.device,
+            f"{r.case.examples:,}",
+            str(r.case.batch_size),
+            r.case.name,
+            f"{r.timing.us_per_step:,.1f}",
+            r.timing.describe(),
+            r.case.baseline or "",
+            f"{r.speedup:,.2f}×" if r.speedup is not None else "",
+        )
+        for r in rows
+    ]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(HEADER)]
+    right = {1, 2, 4, 5, 7}
+
+    def line(values: Sequence[str]) -> str:
+        return (
+            "| "
+            + " | ".join(
+                v.rjust(w) if i in right else v.ljust(w) for i, (v, w) in enumerate(zip(values, widths, strict=True))
+            )
+            + " |"
+        )
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
+    return [line(HEADER), rule, *(line(c) for c in cells)]
+
+
+def machine() -> str:
+    """The machine in one line: CPU model and cores, torch, and each GPU."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
+    except OSError:
+        pass
+    parts = [
+        f"{model}, {os.cpu_count()} cores (torch uses {torch.get_num_threads()} threads)",
+        f"torch {torch.__version__}",
+    ]
+    if torch.cuda.is_available():
+        parts += [describe_device(torch.device("cuda", i)) for i in range(torch.cuda.device_count())]
+    return "; ".join(parts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="linreg-tui bench",
+        description="Time the engines on this machine against the book's loops (d2l 3.2 and 3.3).",
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes and short timings (a smoke test)")
+    parser.add_argument(
+        "--device",
+        action="append",
+        metavar="D",
+        help="cpu | cuda | cuda:N (repeatable; default: the CPU and every CUDA device)",
+    )
+    parser.add_argument("--budget", type=float, metavar="S", help="seconds each loop is timed (default 1, quick 0.05)")
+    return parser
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    if args.device:
+        devices = tuple(dict.fromkeys(str(resolve_device(parse_device(text))) for text in args.device))
+    else:
+        devices = ("cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0)))
+    if args.quick:
+        return Options(devices, QUICK_SIZES, args.budget or 0.05, warmup_steps=5, max_steps=200, fast_min_steps=200)
+    return Options(devices, FULL_SIZES, args.budget or 1.0, warmup_steps=20, max_steps=20_000, fast_min_steps=20_000)
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        options = options_from(args)
+    except ConfigError as exc:
+        print(f"linreg-tui bench: {exc}", file=sys.stderr)
+        return 2
+
+    def progress(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    progress(f"linreg-tui bench on {machine()}")
+    started = time.perf_counter()
+    rows = run_cases([case for cases_of in SECTIONS.values() for case in cases_of(options)], progress)
+    print(f"Machine: {machine()}")
+    print(f"Command: `{' '.join(['linreg-tui', 'bench', *argv])}` ({time.perf_counter() - started:.0f} s)")
+    for title in SECTIONS:
+        print(f"\n{title}:\n")
+        for line in format_table([row for row in rows if row.case.section == title]):
+            print(line)
+    return 0
