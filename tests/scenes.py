@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual.pilot import Pilot
-
 from textual.widgets import Input
 
 from tests.apptools import run_to_end, set_field, wait_ready

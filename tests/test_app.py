@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Input, ProgressBar, Static, Tabs
 from linreg_tui.config import RunConfig
 from linreg_tui.engines import ScratchEngine
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.loss_plot import LossPlot
+from linreg_tui.ui.loss_plot import LossPanel
 from linreg_tui.ui.params import ParamsPanel
 from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
 
@@ -22,8 +22,16 @@ async def test_starts_with_the_books_defaults() -> None:
         await wait_ready(pilot)
         texts = app.query_one(ParamsPanel).texts()
         assert texts == {
-            "true_w": "2, -3.4", "true_b": "4.2", "num_examples": "1000", "noise": "0.01", "batch_size": "10",
-            "lr": "0.03", "epochs": "3", "seed": "0", "impl": "scratch", "device": "cpu",
+            "true_w": "2, -3.4",
+            "true_b": "4.2",
+            "num_examples": "1000",
+            "noise": "0.01",
+            "batch_size": "10",
+            "lr": "0.03",
+            "epochs": "3",
+            "seed": "0",
+            "impl": "scratch",
+            "device": "cpu",
         }
         assert "CUDA:" in log_text(app)
         assert "features[:, 1] vs labels · 1,000 pts" in str(app.query_one("#data").border_title)
@@ -55,7 +63,7 @@ async def test_a_run_trains_to_the_truth_and_reports_it_everywhere() -> None:
         summary = str(app.query_one("#results-summary", Static).render())
         assert summary.startswith("finished · 300 steps")
         assert "finished" in app.sub_title
-        loss = app.query_one(LossPlot)
+        loss = app.query_one(LossPanel)
         assert loss.current is not None and loss.current.epoch_losses == list(result.epoch_losses)
         assert not app.query_one(ProgressBar).display
 
@@ -72,9 +80,11 @@ async def test_the_same_seed_reproduces_a_run_and_runs_are_compared() -> None:
         assert (first.w, first.b, first.epoch_losses) == (second.w, second.b, second.epoch_losses)
         await set_field(pilot, "lr", "0.01")
         await run_to_end(pilot)
-        loss = app.query_one(LossPlot)
-        assert [h.label for h in loss.previous] == ["scratch lr=0.03 seed 0", "scratch lr=0.03 seed 0"]
-        assert loss.current is not None and loss.current.label == "scratch lr=0.01 seed 0"
+        loss = app.query_one(LossPanel)
+        assert [h.label for h in loss.previous] == ["scratch lr=0.03", "scratch lr=0.03"]
+        assert loss.current is not None and loss.current.label == "scratch lr=0.01"
+        legend = str(loss.legend.render()).replace("\u00a0", " ")
+        assert legend.count("scratch lr=0.03") == 2 and "scratch lr=0.01: steps" in legend
         await pilot.press("ctrl+o")
         assert loss.previous == []
         assert "earlier runs cleared" in log_text(app)
@@ -85,7 +95,7 @@ async def test_log_scale_toggle() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await run_to_end(pilot)
-        loss = app.query_one(LossPlot)
+        loss = app.query_one(LossPanel)
         assert not loss.log_y
         await pilot.press("ctrl+l")
         await pilot.pause(0.2)
@@ -145,7 +155,7 @@ async def test_divergence_is_shown_and_the_chart_copes() -> None:
         assert float(table.get_row_at(0)[2]) == pytest.approx(result.w[0], rel=1e-5)
         await pilot.press("ctrl+l")  # a log axis over the huge losses before the blow-up
         await pilot.pause(0.3)
-        assert app.query_one(LossPlot).log_y
+        assert app.query_one(LossPanel).log_y
 
 
 async def test_a_fault_in_the_worker_ends_the_run_as_failed_and_the_app_goes_on(

@@ -34,8 +34,23 @@ def test_headless_prints_the_books_lines(capsys: pytest.CaptureFixture[str]) -> 
 def test_json_has_every_documented_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--headless", "--json", "--impl", "concise", "--w", "1,2,3", "--seed", "5", "--epochs", "4"]) == 0
     data = json.loads(capsys.readouterr().out)
-    for key in ("status", "impl", "device", "seed", "true_w", "true_b", "w", "b", "w_error", "b_error",
-                "ols_w", "ols_b", "epoch_losses", "steps", "train_seconds"):
+    for key in (
+        "status",
+        "impl",
+        "device",
+        "seed",
+        "true_w",
+        "true_b",
+        "w",
+        "b",
+        "w_error",
+        "b_error",
+        "ols_w",
+        "ols_b",
+        "epoch_losses",
+        "steps",
+        "train_seconds",
+    ):
         assert key in data
     assert data["status"] == "finished" and data["impl"] == "concise" and data["seed"] == 5
     assert data["true_w"] == [1.0, 2.0, 3.0] and len(data["w"]) == 3 and len(data["epoch_losses"]) == 4
@@ -47,7 +62,9 @@ def test_invalid_input_exits_2_with_one_line_naming_the_field() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert lines == ["linreg-tui: invalid input: learning rate: 'fast' is not a number (allowed: greater than 0 to 1e6)"]
+    assert lines == [
+        "linreg-tui: invalid input: learning rate: 'fast' is not a number (allowed: greater than 0 to 1e6)"
+    ]
 
 
 def test_divergence_exits_3_after_printing_the_report(capsys: pytest.CaptureFixture[str]) -> None:

@@ -23,7 +23,7 @@ from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, Tr
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.loss_plot import LossPlot
+from linreg_tui.ui.loss_plot import LossPanel
 from linreg_tui.ui.messages import PreviewReady, PreviewRefused, RunRefused, RunSetupFailed, TrainingUpdate
 from linreg_tui.ui.params import ParamsPanel
 from linreg_tui.ui.results import ResultsPanel
@@ -77,7 +77,7 @@ class LinregApp(App[None]):
                 yield Tabs(*(Tab(name.capitalize(), id=f"tab-{name}") for name in PANELS), id="view-tabs")
                 with Container(id="panels"):
                     yield DataPlot()
-                    yield LossPlot()
+                    yield LossPanel()
                     yield LogPane()
                     yield ResultsPanel()
         with Horizontal(id="status-row"):
@@ -125,14 +125,14 @@ class LinregApp(App[None]):
         self.exit()
 
     def action_toggle_log_y(self) -> None:
-        plot = self.query_one(LossPlot)
+        plot = self.query_one(LossPanel)
         plot.log_y = not plot.log_y
 
     def action_next_feature(self) -> None:
         self.query_one(DataPlot).next_column()
 
     def action_clear_runs(self) -> None:
-        self.query_one(LossPlot).clear_previous()
+        self.query_one(LossPanel).clear_previous()
         self.query_one(LogPane).say("earlier runs cleared from the loss chart", "note")
 
     def action_show_panel(self, name: str) -> None:
@@ -182,12 +182,12 @@ class LinregApp(App[None]):
     @on(TrainingUpdate)
     def route_training_event(self, message: TrainingUpdate) -> None:
         event = message.event
-        log, loss = self.query_one(LogPane), self.query_one(LossPlot)
+        log, loss = self.query_one(LogPane), self.query_one(LossPanel)
         if isinstance(event, RunStarted):
             config = event.config
             for line in start_lines(event):
                 log.say(line, "note" if line.startswith("loss:") else "info")
-            loss.start_run(f"{config.impl} lr={config.lr:g} seed {config.seed}")
+            loss.start_run(f"{config.impl} lr={config.lr:g}")
             self.query_one(DataPlot).show(event.preview)
             self.query_one(ResultsPanel).start(config.true_w, config.true_b, event.optimum)
             self.query_one("#progress", ProgressBar).update(total=config.total_steps, progress=0)

@@ -6,7 +6,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.reactive import reactive
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from linreg_tui.ui.series import DecimatedSeries
@@ -15,7 +18,11 @@ from linreg_tui.ui.series import DecimatedSeries
 KEEP_RUNS = 3
 #: Redraws per second at most, however fast the losses arrive.
 REDRAW_HZ = 10
-PREVIOUS_COLORS = ((130, 130, 170), (150, 120, 100), (110, 150, 110))
+Color = tuple[int, int, int]
+STEP_COLOR: Color = (40, 200, 220)
+EPOCH_COLOR: Color = (255, 165, 0)
+#: Earlier runs are dimmer, so the live run stands out.
+PREVIOUS_COLORS: tuple[Color, ...] = ((140, 130, 190), (170, 130, 100), (120, 160, 120))
 
 
 @dataclass
@@ -26,7 +33,9 @@ class LossHistory:
     epoch_losses: list[float] = field(default_factory=list)
 
 
-class LossPlot(PlotextPlot):
+class LossPanel(Vertical):
+    """Holds the runs' loss histories and redraws them into its chart at a bounded rate."""
+
     BORDER_TITLE = "Loss"
 
     log_y: reactive[bool] = reactive(False)
@@ -36,6 +45,13 @@ class LossPlot(PlotextPlot):
         self.current: LossHistory | None = None
         self.previous: list[LossHistory] = []
         self._dirty = True
+        self.chart = PlotextPlot(id="loss-chart")
+        # The legend lives under the chart: plotext's own legend box would hide the curves under it.
+        self.legend = Static(id="loss-legend")
+
+    def compose(self) -> ComposeResult:
+        yield self.chart
+        yield self.legend
 
     def on_mount(self) -> None:
         self.set_interval(1 / REDRAW_HZ, self._replot_if_dirty)
@@ -72,24 +88,25 @@ class LossPlot(PlotextPlot):
     def replot(self) -> None:
         self._dirty = False
         self._log_range: tuple[float, ...] = ()
-        plt = self.plt
+        plt = self.chart.plt
         plt.clear_data()
         plt.clear_figure()
         scale = "log y" if self.log_y else "linear y"
         self.border_title = f"Loss ({scale}; ^l toggles)"
-        drawn = False
+        legend: list[str] = []
         for history, color in zip(reversed(self.previous), PREVIOUS_COLORS, strict=False):
-            drawn |= self._draw_series(*history.steps.points(), f"{history.label}", color)
+            if self._draw_series(*history.steps.points(), color):
+                legend.append(_key(color, history.label))
         if self.current is not None:
-            drawn |= self._draw_series(*self.current.steps.points(), "step (minibatch)", "cyan")
-            xs, ys = self.current.epoch_steps, self.current.epoch_losses
-            drawn |= self._draw_series(xs, ys, "epoch (full data)", "orange", scatter=True)
-        if not drawn:
-            plt.title("no run yet: ctrl+r trains")
-        elif self.log_y:
+            if self._draw_series(*self.current.steps.points(), STEP_COLOR):
+                legend.append(_key(STEP_COLOR, f"{self.current.label}: steps"))
+            if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, scatter=True):
+                legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
+        self.legend.update("  ".join(legend) or "no run yet: ctrl+r trains")
+        if legend and self.log_y:
             self._label_decades()
         plt.xlabel("step")
-        self.refresh()
+        self.chart.refresh()
 
     def _label_decades(self) -> None:
         """Label a log10-transformed axis with powers of ten.
@@ -99,9 +116,9 @@ class LossPlot(PlotextPlot):
         low, high = math.floor(self._log_range[0]), math.ceil(self._log_range[1])
         stride = max(1, (high - low) // 6)
         decades = list(range(low, high + 1, stride))
-        self.plt.yticks(decades, [f"1e{d}" for d in decades])
+        self.chart.plt.yticks(decades, [f"1e{d}" for d in decades])
 
-    def _draw_series(self, xs: list[float], ys: list[float], label: str, color: object, scatter: bool = False) -> bool:
+    def _draw_series(self, xs: list[float], ys: list[float], color: Color, scatter: bool = False) -> bool:
         """Plot the finite (and, on a log axis, positive) points; say whether any were drawn."""
         keep = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y) and (y > 0 or not self.log_y)]
         if not keep:
@@ -111,7 +128,13 @@ class LossPlot(PlotextPlot):
             ky = tuple(math.log10(y) for y in ky)
             self._log_range = (min(ky + self._log_range[:1]), max(ky + self._log_range[1:]))
         if scatter:
-            self.plt.scatter(kx, ky, label=label, color=color, marker="dot")
+            self.chart.plt.scatter(kx, ky, color=color, marker="dot")
         else:
-            self.plt.plot(kx, ky, label=label, color=color, marker="braille")
+            self.chart.plt.plot(kx, ky, color=color, marker="braille")
         return True
+
+
+def _key(color: Color, label: str, mark: str = "━") -> str:
+    r, g, b = color
+    keep_together = label.replace(" ", "\u00a0")  # wrap between entries, not inside one
+    return f"[rgb({r},{g},{b})]{mark}[/]\u00a0{keep_together}"
