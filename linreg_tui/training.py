@@ -173,7 +173,7 @@ class _Loop:
         while True:
             if self.cancel.is_set():
                 self.status = "cancelled"
-                self.message = f"cancelled in epoch {epoch} after {self.steps} steps"
+                self.message = f"cancelled in epoch {epoch} after {self.steps:,} steps"
                 return False
             group = list(islice(batches, self.chunk))
             if not group:

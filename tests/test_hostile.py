@@ -51,8 +51,15 @@ CLI_ONLY: list[tuple[str, str, str]] = [
     ("device", "cuda:99", "device: 'cuda:99'"),
 ]
 FLAG = {
-    "true_w": "--w", "true_b": "--b", "num_examples": "--num-examples", "noise": "--noise",
-    "batch_size": "--batch-size", "lr": "--lr", "epochs": "--epochs", "seed": "--seed", "impl": "--impl",
+    "true_w": "--w",
+    "true_b": "--b",
+    "num_examples": "--num-examples",
+    "noise": "--noise",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "epochs": "--epochs",
+    "seed": "--seed",
+    "impl": "--impl",
     "device": "--device",
 }
 
