@@ -119,9 +119,10 @@ def test_the_app_refuses_to_start_without_a_terminal() -> None:
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery is POSIX")
-def test_ctrl_c_prints_the_partial_report_and_exits_130() -> None:
+def test_ctrl_c_prints_the_partial_report_and_exits_130(tmp_path: Path) -> None:
+    metrics = tmp_path / "interrupted.jsonl"
     process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "linreg_tui", "--headless", "--epochs", "100000"],
+        [sys.executable, "-u", "-m", "linreg_tui", "--headless", "--epochs", "100000", "--metrics", str(metrics)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -135,3 +136,6 @@ def test_ctrl_c_prints_the_partial_report_and_exits_130() -> None:
     assert process.returncode == 130, err
     assert "cancelled in epoch" in rest and "error in estimating w:" in rest
     assert "Traceback" not in err
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]  # every line whole
+    assert records[0]["type"] == "run" and records[1]["type"] == "epoch"
+    assert records[-1]["type"] == "result" and records[-1]["status"] == "cancelled"
