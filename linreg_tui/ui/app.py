@@ -216,6 +216,9 @@ class LinregApp(App[None]):
             log.say(line, kind if line == result.message else "book")
         log.say(status_line, kind)
         self.query_one(ResultsPanel).finish(result)
+        if result.status == "diverged" and not self.query_one(LossPanel).log_y:
+            self.query_one(LossPanel).log_y = True
+            log.say("the loss chart now has a log y axis, to show the blow-up (ctrl+l toggles)", "note")
         self.running = False
         summary = f"{result.status} · {result.steps:,} steps · {result.steps_per_second:,.0f} steps/s"
         self.sub_title = f"{result.config.impl} · {result.device} · {summary}"

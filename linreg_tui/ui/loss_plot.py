@@ -87,7 +87,7 @@ class LossPanel(Vertical):
 
     def replot(self) -> None:
         self._dirty = False
-        self._log_range: tuple[float, ...] = ()
+        self._y_range = (math.inf, -math.inf)
         plt = self.chart.plt
         plt.clear_data()
         plt.clear_figure()
@@ -103,20 +103,25 @@ class LossPanel(Vertical):
             if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, scatter=True):
                 legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
         self.legend.update("  ".join(legend) or "no run yet: ctrl+r trains")
-        if legend and self.log_y:
-            self._label_decades()
+        if legend:
+            self._label_y_axis()
         plt.xlabel("step")
         self.chart.refresh()
 
-    def _label_decades(self) -> None:
-        """Label a log10-transformed axis with powers of ten.
+    def _label_y_axis(self) -> None:
+        """Short tick labels: plotext writes 2.5e36 out in full, forty digits wide.
 
-        The log is taken here rather than with plotext's yscale("log"): plotext applies the log to its
-        stored data on every build, and a widget is built again on each repaint."""
-        low, high = math.floor(self._log_range[0]), math.ceil(self._log_range[1])
-        stride = max(1, (high - low) // 6)
-        decades = list(range(low, high + 1, stride))
-        self.chart.plt.yticks(decades, [f"1e{d}" for d in decades])
+        On a log axis the log is taken here rather than with plotext's yscale("log"): plotext applies
+        the log to its stored data on every build, and a widget is built again on each repaint."""
+        low, high = self._y_range
+        if self.log_y:
+            first, last = math.floor(low), math.ceil(high)
+            stride = max(1, (last - first) // 6)
+            decades = list(range(first, last + 1, stride))
+            self.chart.plt.yticks(decades, [f"1e{d}" for d in decades])
+        elif high > low:
+            ticks = [low + i * (high - low) / 4 for i in range(5)]
+            self.chart.plt.yticks(ticks, [f"{t:.3g}" for t in ticks])
 
     def _draw_series(self, xs: list[float], ys: list[float], color: Color, scatter: bool = False) -> bool:
         """Plot the finite (and, on a log axis, positive) points; say whether any were drawn."""
@@ -126,7 +131,7 @@ class LossPanel(Vertical):
         kx, ky = zip(*keep, strict=True)
         if self.log_y:
             ky = tuple(math.log10(y) for y in ky)
-            self._log_range = (min(ky + self._log_range[:1]), max(ky + self._log_range[1:]))
+        self._y_range = (min(self._y_range[0], *ky), max(self._y_range[1], *ky))
         if scatter:
             self.chart.plt.scatter(kx, ky, color=color, marker="dot")
         else:
