@@ -21,8 +21,9 @@ from linreg_tui.devices import describe_device, device_free_bytes, host_free_byt
 from linreg_tui.engines import Engine, Params, make_engine
 from linreg_tui.results import Optimum, RunResult, Status, least_squares
 
-#: Aim to report losses (and look for cancellation) about this often.
-FLUSH_SECONDS = 0.05
+#: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
+#: and a prompt stop, rarely enough that the UI's work does not slow the training thread.
+FLUSH_SECONDS = 0.1
 
 
 @dataclass(frozen=True)

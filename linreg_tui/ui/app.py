@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 from textual import on, work
@@ -23,7 +24,7 @@ from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, Tr
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.loss_plot import LossPanel
+from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
 from linreg_tui.ui.messages import PreviewReady, PreviewRefused, RunRefused, RunSetupFailed, TrainingUpdate
 from linreg_tui.ui.params import ParamsPanel
 from linreg_tui.ui.results import ResultsPanel
@@ -64,6 +65,8 @@ class LinregApp(App[None]):
         self.cancel = threading.Event()
         self.run_config: RunConfig | None = None
         self.last_result: RunResult | None = None
+        self._pending_progress: tuple[int, int] | None = None  # (epoch, step) not yet shown
+        self._run_started = 0.0
         self._preview_timer: Timer | None = None
         self._previewed: tuple[object, ...] | None = None
 
@@ -81,7 +84,8 @@ class LinregApp(App[None]):
                     yield LogPane()
                     yield ResultsPanel()
         with Horizontal(id="status-row"):
-            yield ProgressBar(id="progress", show_eta=True)
+            # Percentage and ETA are in the status line: the bar's own labels cost a layout pass each.
+            yield ProgressBar(id="progress", show_percentage=False, show_eta=False)
             yield Static("ready: ctrl+r trains, f1 explains", id="status")
         yield Static(
             f"The terminal is too small: linreg-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}. "
@@ -98,6 +102,7 @@ class LinregApp(App[None]):
         log.say("ctrl+r trains with the form's values (the book's defaults to start); f1 explains.", "note")
         self.query_one(ParamsPanel).query_one("#true_w").focus()
         self._schedule_preview(self.initial_config, delay=None)
+        self.set_interval(1 / REDRAW_HZ, self._show_progress)
 
     # Actions -------------------------------------------------------------------------------------
 
@@ -111,6 +116,7 @@ class LinregApp(App[None]):
             return
         self.cancel = threading.Event()
         self.run_config = config
+        self._run_started = time.monotonic()
         self.running = True
         self._set_status(f"starting {config.impl} on {config.device}…")
         self.train_in_thread(config, self.cancel)
@@ -194,12 +200,7 @@ class LinregApp(App[None]):
             self.sub_title = f"{config.impl} · {event.device} · training"
         elif isinstance(event, StepLosses):
             loss.add_steps(event.first_step, event.losses)
-            last = event.first_step + len(event.losses) - 1
-            self.query_one("#progress", ProgressBar).update(progress=last)
-            if self.run_config is not None:
-                self._set_status(
-                    f"epoch {event.epoch}/{self.run_config.epochs} · step {last:,}/{self.run_config.total_steps:,}"
-                )
+            self._pending_progress = (event.epoch, event.first_step + len(event.losses) - 1)
         elif isinstance(event, EpochEnded):
             log.say(epoch_line(event), "book")
             loss.add_epoch(event.steps, event.loss)
@@ -287,5 +288,26 @@ class LinregApp(App[None]):
         for panel in PANELS:
             self.query_one(f"#{panel}").set_class(panel == name, "-current")
 
+    def _show_progress(self) -> None:
+        """At most REDRAW_HZ times a second: every repaint costs the training thread GIL time."""
+        if self._pending_progress is None or self.run_config is None or not self.running:
+            return
+        epoch, step = self._pending_progress
+        self._pending_progress = None
+        self.query_one("#progress", ProgressBar).update(progress=step)
+        config = self.run_config
+        elapsed = time.monotonic() - self._run_started
+        eta = elapsed / step * (config.total_steps - step) if step else 0.0
+        self._set_status(
+            f"{step / config.total_steps:4.0%} · epoch {epoch}/{config.epochs} · step {step:,}/"
+            f"{config.total_steps:,} · ETA {_clock(eta)}"
+        )
+
     def _set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        self.query_one("#status", Static).update(text, layout=False)  # one line: no layout pass needed
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from textual.reactive import reactive
-from textual_plotext import PlotextPlot
 
 from linreg_tui.data import DataPreview
+from linreg_tui.ui.plotting import CachedPlot
 
 
-class DataPlot(PlotextPlot):
+class DataPlot(CachedPlot):
     """`plt.scatter(features[:, 1], labels)` from d2l 3.2, in the terminal."""
 
     BORDER_TITLE = "Data"
@@ -41,7 +41,7 @@ class DataPlot(PlotextPlot):
         if self.preview is None:
             self.border_title = "Data"
             plt.title("making the data…")
-            self.refresh()
+            self.replotted()
             return
         preview, column = self.preview, self.column
         drawn = len(preview.labels)
@@ -49,4 +49,4 @@ class DataPlot(PlotextPlot):
         self.border_title = f"Data: features[:, {column}] vs labels · {count}"
         plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
         plt.xlabel(f"feature {column}")
-        self.refresh()
+        self.replotted()

@@ -10,8 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
+from linreg_tui.ui.plotting import CachedPlot
 from linreg_tui.ui.series import DecimatedSeries
 
 #: How many earlier runs stay on the chart.
@@ -45,9 +45,10 @@ class LossPanel(Vertical):
         self.current: LossHistory | None = None
         self.previous: list[LossHistory] = []
         self._dirty = True
-        self.chart = PlotextPlot(id="loss-chart")
+        self.chart = CachedPlot(id="loss-chart")
         # The legend lives under the chart: plotext's own legend box would hide the curves under it.
         self.legend = Static(id="loss-legend")
+        self._legend_text = ""
 
     def compose(self) -> ComposeResult:
         yield self.chart
@@ -102,11 +103,14 @@ class LossPanel(Vertical):
                 legend.append(_key(STEP_COLOR, f"{self.current.label}: steps"))
             if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, scatter=True):
                 legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
-        self.legend.update("  ".join(legend) or "no run yet: ctrl+r trains")
+        legend_text = "  ".join(legend) or "no run yet: ctrl+r trains"
+        if legend_text != self._legend_text:  # an update costs a layout pass: only when it changed
+            self._legend_text = legend_text
+            self.legend.update(legend_text)
         if legend:
             self._label_y_axis()
         plt.xlabel("step")
-        self.chart.refresh()
+        self.chart.replotted()
 
     def _label_y_axis(self) -> None:
         """Short tick labels: plotext writes 2.5e36 out in full, forty digits wide.

@@ -9,10 +9,11 @@ class DecimatedSeries:
     """Keeps at most `max_points` points by averaging neighbours as the series grows.
 
     A million steps become at most `max_points` points, each the mean loss of a run of consecutive
-    steps (its x the run's first step), so the chart costs the same at any size.
+    steps (its x the run's first step), so the chart costs the same at any size. 500 is already more
+    than a wide chart has braille dots across; plotext's drawing time grows with the points.
     """
 
-    def __init__(self, max_points: int = 2000) -> None:
+    def __init__(self, max_points: int = 500) -> None:
         self.max_points = max_points
         self.xs: list[float] = []
         self.ys: list[float] = []
