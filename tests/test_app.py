@@ -273,3 +273,17 @@ async def test_help_screen_explains_keys_and_the_2x_learning_rate() -> None:
         await pilot.press("escape")
         await pilot.pause(0.2)
         assert type(app.screen).__name__ != "HelpScreen"
+
+
+async def test_a_run_goes_on_and_reports_while_the_help_is_open() -> None:
+    app = LinregApp(RunConfig(num_examples=20_000))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+r")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: app.last_result is not None)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        assert app.last_result is not None and app.last_result.status == "finished"
+        assert "epoch 3, loss" in log_text(app)

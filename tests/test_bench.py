@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from linreg_tui.bench import HEADER, QUICK_SIZES, main
+from linreg_tui.bench import APP_SECTION, ENGINES_SECTION, HEADER, QUICK_SIZES, main
 from linreg_tui.cli import main as cli_main
 
 
@@ -14,8 +14,9 @@ def test_quick_bench_prints_one_row_per_engine_and_size(capsys: pytest.CaptureFi
     lines = captured.out.splitlines()
     assert lines[0].startswith("Machine: ") and "torch " in lines[0]
     assert lines[1].startswith("Command: `linreg-tui bench --quick --device cpu`")
-    assert "Engines against the book's loops:" in lines
-    table = [line for line in lines if line.startswith("|")]
+    assert f"{ENGINES_SECTION}:" in lines and f"{APP_SECTION}:" in lines
+    app_at = lines.index(f"{APP_SECTION}:")
+    table = [line for line in lines[:app_at] if line.startswith("|")]
     rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table]
     assert tuple(rows[0]) == HEADER and set(rows[1][0]) <= {"-", ":"}
     body = rows[2:]
@@ -32,9 +33,15 @@ def test_quick_bench_prints_one_row_per_engine_and_size(capsys: pytest.CaptureFi
             else:
                 assert baseline == ("book concise" if name == "concise" else "book scratch")
                 assert speedup.endswith("×") and float(speedup[:-1].replace(",", "")) > 0
+    app_rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[app_at:] if line[:1] == "|"]
+    names = [r[3] for r in app_rows[2:]]
+    assert names == ["scratch headless", "scratch in the app", "fast headless", "fast in the app"]
+    for row in app_rows[3::2]:
+        assert row[6].endswith("headless") and float(row[7][:-1]) > 0
     progress = captured.err.splitlines()
     assert progress[0].startswith("linreg-tui bench on ")
-    assert any(line.startswith(f"[{len(body)}/{len(body)}] cpu · n=") for line in progress)
+    cases = len(body) + len(names)
+    assert any(line.startswith(f"[{cases}/{cases}] cpu · n=") for line in progress)
 
 
 def test_unavailable_device_is_refused(capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, ProgressBar, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
@@ -66,6 +67,8 @@ class LinregApp(App[None]):
         self.run_config: RunConfig | None = None
         self.last_result: RunResult | None = None
         self._pending_progress: tuple[int, int] | None = None  # (epoch, step) not yet shown
+        self._pending_epochs: list[EpochEnded] = []
+        self._epochs_shown_at = 0.0
         self._run_started = 0.0
         self._preview_timer: Timer | None = None
         self._previewed: tuple[object, ...] | None = None
@@ -94,15 +97,20 @@ class LinregApp(App[None]):
         )
         yield Footer()
 
+    @property
+    def main_screen(self) -> Screen[None]:
+        """The panels' screen, whichever is on top: messages from a run arrive while the help is open."""
+        return self.screen_stack[0]
+
     def on_mount(self) -> None:
         self.sub_title = "d2l 3.2 / 3.3"
-        self.query_one(DataPlot).add_class("-current")  # the first tab's panel, until a tab is chosen
-        log = self.query_one(LogPane)
+        self.main_screen.query_one(DataPlot).add_class("-current")  # the first tab's panel, until a tab is chosen
+        log = self.main_screen.query_one(LogPane)
         log.say(f"devices: cpu · CUDA: {cuda_status()}", "note")
         log.say("ctrl+r trains with the form's values (the book's defaults to start); f1 explains.", "note")
-        self.query_one(ParamsPanel).query_one("#true_w").focus()
+        self.main_screen.query_one(ParamsPanel).query_one("#true_w").focus()
         self._schedule_preview(self.initial_config, delay=None)
-        self.set_interval(1 / REDRAW_HZ, self._show_progress)
+        self.set_interval(1 / REDRAW_HZ, self._redraw_tick)
 
     # Actions -------------------------------------------------------------------------------------
 
@@ -110,9 +118,9 @@ class LinregApp(App[None]):
         if self.running:
             return
         try:
-            config = self.query_one(ParamsPanel).read_config()
+            config = self.main_screen.query_one(ParamsPanel).read_config()
         except ConfigError as error:
-            self.query_one(LogPane).say(f"not started: {error}", "warning")
+            self.main_screen.query_one(LogPane).say(f"not started: {error}", "warning")
             return
         self.cancel = threading.Event()
         self.run_config = config
@@ -131,19 +139,19 @@ class LinregApp(App[None]):
         self.exit()
 
     def action_toggle_log_y(self) -> None:
-        plot = self.query_one(LossPanel)
+        plot = self.main_screen.query_one(LossPanel)
         plot.log_y = not plot.log_y
 
     def action_next_feature(self) -> None:
-        self.query_one(DataPlot).next_column()
+        self.main_screen.query_one(DataPlot).next_column()
 
     def action_clear_runs(self) -> None:
-        self.query_one(LossPanel).clear_previous()
-        self.query_one(LogPane).say("earlier runs cleared from the loss chart", "note")
+        self.main_screen.query_one(LossPanel).clear_previous()
+        self.main_screen.query_one(LogPane).say("earlier runs cleared from the loss chart", "note")
 
     def action_show_panel(self, name: str) -> None:
-        self.query_one("#view-tabs", Tabs).active = f"tab-{name}"
-        self.query_one(f"#{name}").focus()
+        self.main_screen.query_one("#view-tabs", Tabs).active = f"tab-{name}"
+        self.main_screen.query_one(f"#{name}").focus()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -158,8 +166,8 @@ class LinregApp(App[None]):
         return True
 
     def watch_running(self, running: bool) -> None:
-        self.query_one(ParamsPanel).set_running(running)
-        self.query_one("#progress", ProgressBar).display = running
+        self.main_screen.query_one(ParamsPanel).set_running(running)
+        self.main_screen.query_one("#progress", ProgressBar).display = running
         self.refresh_bindings()
 
     # The training worker -------------------------------------------------------------------------
@@ -180,7 +188,7 @@ class LinregApp(App[None]):
             return
         error = event.worker.error
         where = "training" if event.worker.group == "training" else "preparing the data preview"
-        self.query_one(LogPane).say(f"error while {where}: {type(error).__name__}: {error}", "error")
+        self.main_screen.query_one(LogPane).say(f"error while {where}: {type(error).__name__}: {error}", "error")
         if event.worker.group == "training":
             self.running = False
             self._set_status("failed: see the log")
@@ -188,37 +196,38 @@ class LinregApp(App[None]):
     @on(TrainingUpdate)
     def route_training_event(self, message: TrainingUpdate) -> None:
         event = message.event
-        log, loss = self.query_one(LogPane), self.query_one(LossPanel)
+        log, loss = self.main_screen.query_one(LogPane), self.main_screen.query_one(LossPanel)
         if isinstance(event, RunStarted):
             config = event.config
             for line in start_lines(event):
                 log.say(line, "note" if line.startswith("loss:") else "info")
             loss.start_run(f"{config.impl} lr={config.lr:g}")
-            self.query_one(DataPlot).show(event.preview)
-            self.query_one(ResultsPanel).start(config.true_w, config.true_b, event.optimum)
-            self.query_one("#progress", ProgressBar).update(total=config.total_steps, progress=0)
+            self.main_screen.query_one(DataPlot).show(event.preview)
+            self.main_screen.query_one(ResultsPanel).start(config.true_w, config.true_b, event.optimum)
+            self.main_screen.query_one("#progress", ProgressBar).update(total=config.total_steps, progress=0)
             self.sub_title = f"{config.impl} · {event.device} · training"
         elif isinstance(event, StepLosses):
             loss.add_steps(event.first_step, event.losses)
             self._pending_progress = (event.epoch, event.first_step + len(event.losses) - 1)
         elif isinstance(event, EpochEnded):
-            log.say(epoch_line(event), "book")
+            # Shown on the next redraw tick: short epochs would otherwise cost a layout pass each.
+            self._pending_epochs.append(event)
             loss.add_epoch(event.steps, event.loss)
-            self.query_one(ResultsPanel).show_parameters(event.w, event.b)
         elif isinstance(event, RunEnded):
             self._finish(event)
 
     def _finish(self, event: RunEnded) -> None:
+        self._show_epochs(now=True)
         result = self.last_result = event.result
-        log = self.query_one(LogPane)
+        log = self.main_screen.query_one(LogPane)
         kind = {"finished": "book", "cancelled": "warning", "diverged": "warning"}.get(result.status, "error")
         *report, status_line = end_lines(result)
         for line in report:
             log.say(line, kind if line == result.message else "book")
         log.say(status_line, kind)
-        self.query_one(ResultsPanel).finish(result)
-        if result.status == "diverged" and not self.query_one(LossPanel).log_y:
-            self.query_one(LossPanel).log_y = True
+        self.main_screen.query_one(ResultsPanel).finish(result)
+        if result.status == "diverged" and not self.main_screen.query_one(LossPanel).log_y:
+            self.main_screen.query_one(LossPanel).log_y = True
             log.say("the loss chart now has a log y axis, to show the blow-up (ctrl+l toggles)", "note")
         self.running = False
         summary = f"{result.status} · {result.steps:,} steps · {result.steps_per_second:,.0f} steps/s"
@@ -233,14 +242,14 @@ class LinregApp(App[None]):
     @on(RunRefused)
     def refuse_run(self, message: RunRefused) -> None:
         self.running = False
-        self.query_one(ParamsPanel).show_errors(message.error.errors)
-        self.query_one(LogPane).say(f"not started: {message.error}", "error")
+        self.main_screen.query_one(ParamsPanel).show_errors(message.error.errors)
+        self.main_screen.query_one(LogPane).say(f"not started: {message.error}", "error")
         self._set_status("not started: see the form")
 
     @on(RunSetupFailed)
     def setup_failed(self, message: RunSetupFailed) -> None:
         self.running = False
-        self.query_one(LogPane).say(f"failed: {message.reason}", "error")
+        self.main_screen.query_one(LogPane).say(f"failed: {message.reason}", "error")
         self._set_status("failed: see the log")
 
     # The data preview ----------------------------------------------------------------------------
@@ -274,11 +283,11 @@ class LinregApp(App[None]):
     @on(PreviewReady)
     def show_preview(self, message: PreviewReady) -> None:
         if not self.running:
-            self.query_one(DataPlot).show(message.preview)
+            self.main_screen.query_one(DataPlot).show(message.preview)
 
     @on(PreviewRefused)
     def preview_refused(self, message: PreviewRefused) -> None:
-        self.query_one(ParamsPanel).show_errors(message.error.errors, focus=False)
+        self.main_screen.query_one(ParamsPanel).show_errors(message.error.errors, focus=False)
 
     # Layout --------------------------------------------------------------------------------------
 
@@ -286,15 +295,35 @@ class LinregApp(App[None]):
     def tab_activated(self, event: Tabs.TabActivated) -> None:
         name = (event.tab.id or "tab-data").removeprefix("tab-")
         for panel in PANELS:
-            self.query_one(f"#{panel}").set_class(panel == name, "-current")
+            self.main_screen.query_one(f"#{panel}").set_class(panel == name, "-current")
+
+    def _redraw_tick(self) -> None:
+        """The live parts of the screen, updated together (one frame) at most REDRAW_HZ times a second."""
+        if not self.screen_stack or not self.main_screen.query(LossPanel):
+            return  # closing: the panels are already gone
+        self.main_screen.query_one(LossPanel).redraw_if_dirty()
+        self._show_progress()
+        self._show_epochs()
+
+    def _show_epochs(self, now: bool = False) -> None:
+        """The book's `epoch N, loss X` lines and the parameters after the latest epoch, at most once a
+        second while training: each write to the log scrolls it, a layout pass of the whole screen."""
+        if not self._pending_epochs or (not now and time.monotonic() - self._epochs_shown_at < 1.0):
+            return
+        self._epochs_shown_at = time.monotonic()
+        log = self.main_screen.query_one(LogPane)
+        for event in self._pending_epochs:
+            log.say(epoch_line(event), "book")
+        latest = self._pending_epochs[-1]
+        self.main_screen.query_one(ResultsPanel).show_parameters(latest.w, latest.b)
+        self._pending_epochs = []
 
     def _show_progress(self) -> None:
-        """At most REDRAW_HZ times a second: every repaint costs the training thread GIL time."""
         if self._pending_progress is None or self.run_config is None or not self.running:
             return
         epoch, step = self._pending_progress
         self._pending_progress = None
-        self.query_one("#progress", ProgressBar).update(progress=step)
+        self.main_screen.query_one("#progress", ProgressBar).update(progress=step)
         config = self.run_config
         elapsed = time.monotonic() - self._run_started
         eta = elapsed / step * (config.total_steps - step) if step else 0.0
@@ -304,7 +333,7 @@ class LinregApp(App[None]):
         )
 
     def _set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text, layout=False)  # one line: no layout pass needed
+        self.main_screen.query_one("#status", Static).update(text, layout=False)  # one line: no layout pass needed
 
 
 def _clock(seconds: float) -> str:

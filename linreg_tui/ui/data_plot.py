@@ -23,6 +23,8 @@ class DataPlot(CachedPlot):
         self.replot()
 
     def show(self, preview: DataPreview) -> None:
+        if preview == self.preview:  # a run starting on the data already shown: nothing to redraw
+            return
         self.preview = preview
         self.column = min(self.column, len(preview.columns) - 1)
         self.replot()

@@ -4,6 +4,7 @@ earlier runs for comparison."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 from textual.app import ComposeResult
@@ -16,8 +17,11 @@ from linreg_tui.ui.series import DecimatedSeries
 
 #: How many earlier runs stay on the chart.
 KEEP_RUNS = 3
-#: Redraws per second at most, however fast the losses arrive.
-REDRAW_HZ = 10
+#: The app redraws live charts at most this often, however fast the losses arrive: every frame's
+#: Python work holds the GIL that the training thread needs too.
+REDRAW_HZ = 3
+#: The most of the time that drawing the chart may take while a run trains.
+UI_SHARE = 0.1
 Color = tuple[int, int, int]
 STEP_COLOR: Color = (40, 200, 220)
 EPOCH_COLOR: Color = (255, 165, 0)
@@ -49,13 +53,13 @@ class LossPanel(Vertical):
         # The legend lives under the chart: plotext's own legend box would hide the curves under it.
         self.legend = Static(id="loss-legend")
         self._legend_text = ""
+        self._replotted_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield self.chart
         yield self.legend
 
     def on_mount(self) -> None:
-        self.set_interval(1 / REDRAW_HZ, self._replot_if_dirty)
         self.replot()
 
     def start_run(self, label: str) -> None:
@@ -77,23 +81,28 @@ class LossPanel(Vertical):
 
     def clear_previous(self) -> None:
         self.previous = []
-        self._dirty = True
+        self.replot()
 
     def watch_log_y(self) -> None:
-        self._dirty = True
+        self.replot()
 
-    def _replot_if_dirty(self) -> None:
-        if self._dirty:
+    def redraw_if_dirty(self) -> None:
+        """Called by the app's redraw tick: redraw when new losses came, and rarely enough that building
+        the chart takes at most UI_SHARE of the time."""
+        spacing = max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
+        if self._dirty and time.monotonic() - self._replotted_at >= spacing:
             self.replot()
 
     def replot(self) -> None:
         self._dirty = False
+        self._replotted_at = time.monotonic()
         self._y_range = (math.inf, -math.inf)
         plt = self.chart.plt
         plt.clear_data()
         plt.clear_figure()
-        scale = "log y" if self.log_y else "linear y"
-        self.border_title = f"Loss ({scale}; ^l toggles)"
+        title = f"Loss ({'log y' if self.log_y else 'linear y'}; ^l toggles)"
+        if self.border_title != title:  # setting it repaints the whole panel, even to the same text
+            self.border_title = title
         legend: list[str] = []
         for history, color in zip(reversed(self.previous), PREVIOUS_COLORS, strict=False):
             if self._draw_series(*history.steps.points(), color):
@@ -123,7 +132,7 @@ class LossPanel(Vertical):
             stride = max(1, (last - first) // 6)
             decades = list(range(first, last + 1, stride))
             self.chart.plt.yticks(decades, [f"1e{d}" for d in decades])
-        elif high > low:
+        elif high > low and max(abs(low), abs(high)) >= 1e5:  # plotext's own ticks read well below that
             ticks = [low + i * (high - low) / 4 for i in range(5)]
             self.chart.plt.yticks(ticks, [f"{t:.3g}" for t in ticks])
 
@@ -139,7 +148,8 @@ class LossPanel(Vertical):
         if scatter:
             self.chart.plt.scatter(kx, ky, color=color, marker="dot")
         else:
-            self.chart.plt.plot(kx, ky, color=color, marker="braille")
+            # Dots, not lines: a run's losses are noisy anyway, and plotext draws dots twice as fast.
+            self.chart.plt.scatter(kx, ky, color=color, marker="braille")
         return True
 
 

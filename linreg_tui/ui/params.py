@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.validation import ValidationResult, Validator
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from linreg_tui.config import IMPLS, ConfigError, FieldError, RunConfig, parse_config, parse_field
@@ -66,6 +67,7 @@ class ParamsPanel(Vertical):
         self.devices = devices
         self.device_note = device_note
         self._announced: RunConfig | None = None
+        self._focus_before: Widget | None = None
 
     def compose(self) -> ComposeResult:
         texts = self.initial.as_texts()
@@ -122,11 +124,20 @@ class ParamsPanel(Vertical):
             first.first().focus()
 
     def set_running(self, running: bool) -> None:
-        """The form is locked while a run trains on it; Stop is the only button that works then."""
+        """The form is locked while a run trains on it; Stop is the only button that works then.
+
+        Focus moves to Stop (escape works anywhere anyway) and back to the field it left: a disabled
+        field that keeps the focus goes on blinking its cursor, a repaint twice a second."""
+        if running:
+            self._focus_before = self.app.focused
         self.query_one("#param-grid").disabled = running
         self.query_one("#run", Button).disabled = running
         self.query_one("#stop", Button).disabled = not running
         self.set_class(running, "-running")
+        if running:
+            self.query_one("#stop", Button).focus()
+        elif self._focus_before is not None and self._focus_before.is_attached:
+            self._focus_before.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         message = self.query_one("#form-message", Static)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
@@ -16,6 +18,8 @@ class CachedPlot(PlotextPlot):
         self._version = 0
         self._cache_key: tuple[object, ...] | None = None
         self._cached: RenderResult = ""
+        #: How long the last build took, so a caller can space its redraws out.
+        self.build_seconds = 0.0
 
     def replotted(self) -> None:
         """Call after changing the plot's data: the next render builds it again."""
@@ -25,6 +29,8 @@ class CachedPlot(PlotextPlot):
     def render(self) -> RenderResult:
         key = (self.size, self.app.theme, self.theme, self._version)
         if key != self._cache_key:
+            started = time.perf_counter()
             self._cached = super().render()
+            self.build_seconds = time.perf_counter() - started
             self._cache_key = key
         return self._cached

@@ -11,8 +11,8 @@ from linreg_tui.results import Optimum, RunResult
 COLUMNS = ("", "true", "learned", "error", "optimum")
 
 
-def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+def _num(value: float) -> str:
+    return f"{value:.6g}"
 
 
 class ResultsPanel(Vertical):
@@ -29,26 +29,28 @@ class ResultsPanel(Vertical):
         yield Static("no run yet", id="results-summary")
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns(*COLUMNS)
+        table = self.query_one(DataTable)
+        for label in COLUMNS:
+            table.add_column(label, key=label or "name")
 
     def start(self, true_w: tuple[float, ...], true_b: float, optimum: Optimum) -> None:
-        """A new run: the truth and the optimum are known before any step."""
+        """A new run: the truth and the optimum are known before any step; one row per parameter."""
         self.true_w, self.true_b, self.optimum = true_w, true_b, optimum
-        self.show_parameters(None, None)
-        self.query_one("#results-summary", Static).update("training…")
-
-    def show_parameters(self, w: tuple[float, ...] | None, b: float | None) -> None:
         table = self.query_one(DataTable)
         table.clear()
-        if self.optimum is None:
-            return
-        names = [f"w{i + 1}" for i in range(len(self.true_w))]
-        truths = [*self.true_w, self.true_b]
-        learned = [*w, b] if w is not None and b is not None else [None] * len(truths)
-        optimum = [*self.optimum.w, self.optimum.b]
-        for name, true, value, best in zip([*names, "b"], truths, learned, optimum, strict=True):
-            error = None if value is None else true - value  # the book's sign: true − learned
-            table.add_row(name, _num(true), _num(value), _num(error), _num(best))
+        names = [*(f"w{i + 1}" for i in range(len(true_w))), "b"]
+        for name, true, best in zip(names, [*true_w, true_b], [*optimum.w, optimum.b], strict=True):
+            table.add_row(name, _num(true), "", "", _num(best), key=name)
+        self.query_one("#results-summary", Static).update("training…")
+
+    def show_parameters(self, w: tuple[float, ...], b: float) -> None:
+        """The learned values and their errors, changed cell by cell: rebuilding the rows would cost
+        a layout pass, several times a second while the fast engine runs."""
+        table = self.query_one(DataTable)
+        names = [*(f"w{i + 1}" for i in range(len(w))), "b"]
+        for name, true, value in zip(names, [*self.true_w, self.true_b], [*w, b], strict=True):
+            table.update_cell(name, "learned", _num(value), update_width=True)
+            table.update_cell(name, "error", _num(true - value), update_width=True)  # the book's sign
 
     def finish(self, result: RunResult) -> None:
         self.show_parameters(result.w, result.b)
