@@ -38,6 +38,7 @@ from torch.utils import data
 from linreg_tui.config import ConfigError, RunConfig, parse_device
 from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.devices import describe_device, resolve_device
+from linreg_tui.engines.scratch import linreg, sgd, squared_loss  # the book's functions, as printed
 from linreg_tui.training import StepLosses, TrainingEvent, train
 
 BOOK_SCRATCH = "book scratch"
@@ -94,6 +95,8 @@ class Row:
 
 
 # --- the baselines: the book's code as printed (d2l 3.2 and 3.3), with a stopwatch per step -------------
+# scratch.py keeps the book's linreg, squared_loss and sgd unchanged; only the book's data_iter (a Python
+# list shuffled by `random`) differs from ours, so that is the one written out again here.
 
 
 def book_data_iter(
@@ -107,21 +110,6 @@ def book_data_iter(
         yield features[batch_indices], labels[batch_indices]
 
 
-def book_linreg(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.matmul(X, w) + b
-
-
-def book_squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
-
-
-def book_sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
-    with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
-
-
 def book_scratch(
     features: torch.Tensor, labels: torch.Tensor, batch_size: int, lr: float, tick: Callable[[], bool]
 ) -> None:
@@ -129,12 +117,12 @@ def book_scratch(
     epoch's loss; we compute it the same way (float() included) but print nothing."""
     w = torch.normal(0, 0.01, size=(features.shape[1], 1), requires_grad=True, device=features.device)
     b = torch.zeros(1, requires_grad=True, device=features.device)
-    net, loss = book_linreg, book_squared_loss
+    net, loss = linreg, squared_loss
     while True:
         for X, y in book_data_iter(batch_size, features, labels):
             l = loss(net(X, w, b), y)  # noqa: E741 (the book's name)
             l.sum().backward()
-            book_sgd([w, b], lr, batch_size)
+            sgd([w, b], lr, batch_size)
             if tick():
                 return
         with torch.no_grad():
