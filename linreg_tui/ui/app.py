@@ -121,6 +121,7 @@ class LinregApp(App[None]):
             config = self.main_screen.query_one(ParamsPanel).read_config()
         except ConfigError as error:
             self.main_screen.query_one(LogPane).say(f"not started: {error}", "warning")
+            self._set_status("not started: see the form")
             return
         self.cancel = threading.Event()
         self.run_config = config
