@@ -7,12 +7,16 @@ import) is loaded. The headless path imports the core; the app is imported only 
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 
 from linreg_tui.config import IMPLS, ConfigError, RunConfig, parse_config
+
+_NEGATIVE = re.compile(r"^-[\d.]")
 
 EXIT_FINISHED = 0
 EXIT_FAILED = 1
@@ -62,18 +66,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def attach_flag_values(argv: list[str]) -> list[str]:
+    """`--w -3.4,2` as `--w=-3.4,2`: argparse takes a value that starts with '-' (and is not a plain
+    negative number) for an option of its own."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in FLAGS and _NEGATIVE.match(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def config_texts(args: argparse.Namespace) -> dict[str, str]:
     return {name: value for name in FLAGS.values() if (value := getattr(args, name)) is not None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:  # Ctrl+C before training installed its own handler (importing torch, say)
+        print("linreg-tui: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except BrokenPipeError:  # `linreg-tui --headless | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["bench"]:
         from linreg_tui.bench import main as bench_main
 
         return bench_main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_flag_values(argv))
     try:
         config = parse_config(config_texts(args))
     except ConfigError as exc:
@@ -100,7 +126,7 @@ def refuse(error: ConfigError) -> int:
 
 def run_headless(config: RunConfig, *, as_json: bool, metrics: str | None) -> int:
     from linreg_tui.report import MetricsWriter, event_lines, result_json
-    from linreg_tui.training import TrainingEvent, TrainingSetupFailed, preflight, train
+    from linreg_tui.training import SetupCancelled, TrainingEvent, TrainingSetupFailed, preflight, train
 
     try:
         preflight(config)
@@ -122,6 +148,9 @@ def run_headless(config: RunConfig, *, as_json: bool, metrics: str | None) -> in
     except TrainingSetupFailed as exc:
         print(f"linreg-tui: {exc}", file=sys.stderr)
         return EXIT_FAILED
+    except SetupCancelled as exc:
+        print(f"linreg-tui: {exc}", file=sys.stderr)
+        return EXIT_CANCELLED
     finally:
         signal.signal(signal.SIGINT, previous)
         if writer:

@@ -50,8 +50,13 @@ def initial_weights(num_features: int, generator: torch.Generator) -> torch.Tens
     return torch.normal(0.0, 0.01, size=(num_features, 1), generator=generator)
 
 
-#: At most this many points are drawn in the scatter; training always uses all of them.
+#: At most this many points are drawn in the scatter (fewer with many features: every column is kept,
+#: so ctrl+n can show any of them); training always uses all of them.
 PREVIEW_POINTS = 2000
+PREVIEW_VALUES = 200_000
+#: Above this many values (examples × features) the data is drawn only when the run makes it: the book's
+#: generator draws all of X before the noise, so even 2,000 rows cost making the whole data set.
+PREVIEW_MAX_DATA_VALUES = 20_000_000
 
 
 @dataclass(frozen=True)
@@ -67,9 +72,10 @@ class DataPreview:
         return len(self.labels) < self.total
 
 
-def preview(data: Dataset, max_points: int = PREVIEW_POINTS) -> DataPreview:
-    """The first `max_points` examples: rows are i.i.d., so the first k are a fair sample."""
-    k = min(max_points, data.num_examples)
+def preview(data: Dataset) -> DataPreview:
+    """The first rows: they are i.i.d., so the first k are a fair sample."""
+    d = data.features.shape[1]
+    k = min(PREVIEW_POINTS, max(200, PREVIEW_VALUES // d), data.num_examples)
     head = data.features[:k].cpu().T
     return DataPreview(
         columns=tuple(tuple(column) for column in head.tolist()),
@@ -78,6 +84,9 @@ def preview(data: Dataset, max_points: int = PREVIEW_POINTS) -> DataPreview:
     )
 
 
-def preview_for(config: RunConfig, max_points: int = PREVIEW_POINTS) -> DataPreview:
-    """The data a run with this configuration will train on, for drawing before it runs."""
-    return preview(make_dataset(config, make_generator(config.seed)), max_points)
+def preview_for(config: RunConfig) -> DataPreview | None:
+    """The data a run with this configuration will train on, for drawing before it runs; None when it
+    is too large to make just for a picture (the run's own preview comes with RunStarted)."""
+    if config.num_examples * config.num_features > PREVIEW_MAX_DATA_VALUES:
+        return None
+    return preview(make_dataset(config, make_generator(config.seed)))

@@ -8,7 +8,7 @@ from typing import Literal
 
 import torch
 
-from linreg_tui.config import RunConfig
+from linreg_tui.config import RunConfig, optimum_rows_per_chunk
 from linreg_tui.data import Dataset
 
 Status = Literal["finished", "cancelled", "diverged", "failed"]
@@ -22,7 +22,7 @@ class Optimum:
     b: float
 
 
-def least_squares(data: Dataset, chunk_rows: int = 1 << 16) -> Optimum:
+def least_squares(data: Dataset) -> Optimum:
     """Float64 least squares with a bias column, on the CPU.
 
     Solves the normal equations accumulated in chunks, so memory stays at one chunk even for
@@ -32,6 +32,7 @@ def least_squares(data: Dataset, chunk_rows: int = 1 << 16) -> Optimum:
     features = data.features.cpu()
     labels = data.labels.cpu()
     d = features.shape[1]
+    chunk_rows = optimum_rows_per_chunk(d)  # the memory estimate counts one such chunk
     gram = torch.zeros(d + 1, d + 1, dtype=torch.float64)
     rhs = torch.zeros(d + 1, 1, dtype=torch.float64)
     for start in range(0, features.shape[0], chunk_rows):

@@ -67,6 +67,10 @@ class TrainingSetupFailed(RuntimeError):
     """Making the data or the engine failed (out of memory, a driver error): nothing was trained."""
 
 
+class SetupCancelled(RuntimeError):
+    """`cancel` was set while the data, the optimum or the engine was being made: nothing was trained."""
+
+
 def preflight(config: RunConfig) -> torch.device:
     """Everything that can refuse a run before anything is allocated. Raises ConfigError."""
     device = resolve_device(config.device)
@@ -83,16 +87,29 @@ def train(
     """Train as the book does and return what was learned, whatever way the run ended.
 
     `cancel` may be set from any thread; the run stops at the next chunk of steps (within about
-    FLUSH_SECONDS). Raises ConfigError for a run that must not start, TrainingSetupFailed when the
-    data or engine cannot be made.
+    FLUSH_SECONDS), or between the phases of its set-up. Raises ConfigError for a run that must not
+    start, TrainingSetupFailed when the data or engine cannot be made, SetupCancelled when `cancel`
+    came before the first step.
     """
     emit = on_event or (lambda event: None)
+    cancel = cancel or threading.Event()
     device = preflight(config)
+
+    def unless_cancelled() -> None:
+        # Each phase of the set-up can take seconds for large runs; a stop or quit need not wait for all.
+        if cancel.is_set():
+            raise SetupCancelled("stopped before training started")
+
     try:
         generator = make_generator(config.seed)
         cpu_data = make_dataset(config, generator)
+        unless_cancelled()
         optimum = least_squares(cpu_data)
+        unless_cancelled()
         engine = make_engine(config, cpu_data.to(device), generator)
+        unless_cancelled()
+    except SetupCancelled:
+        raise
     except (RuntimeError, MemoryError) as exc:
         raise TrainingSetupFailed(f"could not prepare the run on {device}: {_describe(exc)}") from exc
     device_name = describe_device(device)
@@ -108,7 +125,7 @@ def train(
         )
     )
     del cpu_data  # on CUDA the device copy is all we need from here on
-    loop = _Loop(engine, config, emit, cancel or threading.Event())
+    loop = _Loop(engine, config, emit, cancel)
     started = perf_counter()
     loop.run()
     train_seconds = perf_counter() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import time
 from collections.abc import Callable
@@ -52,7 +51,3 @@ def fake_clock(step: float = 0.001) -> Callable[[], float]:
     """A perf_counter that advances a fixed step per call: run times and chunking become repeatable."""
     ticks = itertools.count()
     return lambda: next(ticks) * step
-
-
-async def quiet() -> None:
-    await asyncio.sleep(0)

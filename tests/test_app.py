@@ -287,3 +287,43 @@ async def test_a_run_goes_on_and_reports_while_the_help_is_open() -> None:
         await pilot.pause(0.3)
         assert app.last_result is not None and app.last_result.status == "finished"
         assert "epoch 3, loss" in log_text(app)
+
+
+async def test_a_new_run_shows_nothing_of_the_last_ones_progress() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot)
+        await set_field(pilot, "epochs", "1")
+        await set_field(pilot, "num_examples", "200000")
+        await pilot.press("ctrl+r")
+        for _ in range(10):  # the first redraw ticks, before the new run reports its first steps
+            await pilot.pause(0.05)
+            assert "epoch 3/1" not in str(app.query_one("#status", Static).render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.running)
+
+
+async def test_an_outdated_data_preview_never_replaces_the_current_one() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await set_field(pilot, "num_examples", "3000000")  # a slow preview…
+        await pilot.pause(0.5)
+        await set_field(pilot, "num_examples", "2000")  # …overtaken by a quick one
+        await wait_until(pilot, lambda: app.query_one("#data").preview.total == 2000)
+        await pilot.pause(2.0)  # the slow one arrives meanwhile, and is dropped
+        assert app.query_one("#data").preview.total == 2000
+
+
+async def test_a_field_made_wrong_by_another_is_marked_as_you_type_and_unmarked_when_fixed() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        message = app.query_one("#form-message", Static)
+        await set_field(pilot, "batch_size", "2000")
+        assert "batch size: '2000' is larger than the number of examples" in str(message.render())
+        assert app.query_one("#batch_size", Input).has_class("-invalid")
+        await set_field(pilot, "num_examples", "5000")
+        assert str(message.render()) == ""
+        assert not app.query_one("#batch_size", Input).has_class("-invalid")

@@ -139,3 +139,20 @@ def test_ctrl_c_prints_the_partial_report_and_exits_130(tmp_path: Path) -> None:
     records = [json.loads(line) for line in metrics.read_text().splitlines()]  # every line whole
     assert records[0]["type"] == "run" and records[1]["type"] == "epoch"
     assert records[-1]["type"] == "result" and records[-1]["status"] == "cancelled"
+
+
+def test_negative_values_can_follow_their_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--headless", "--json", "--w", "-3.4,2", "--b", "-1", "--epochs", "1"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["true_w"] == [-3.4, 2.0] and data["true_b"] == -1.0
+
+
+def test_ctrl_c_before_training_starts_exits_130_without_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def interrupted(config: object, **kwargs: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("linreg_tui.cli.run_headless", interrupted)
+    assert main(["--headless"]) == 130
+    assert capsys.readouterr().err == "linreg-tui: cancelled\n"

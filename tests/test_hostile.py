@@ -19,6 +19,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("true_w", "2, nan", "entry 2 is not finite"),
     ("true_w", "1e999, 1", "entry 1 is not finite"),
     ("true_w", "__import__('os').system('echo pwned')", "is not a number"),
+    ("true_w", ",".join(["1"] * 1001), "has 1001 numbers; at most 1,000 features are allowed"),
     ("true_b", "", "true b: '' is empty"),
     ("true_b", "inf", "true b: 'inf' is infinite or overflows"),
     ("true_b", "-1e999", "is infinite or overflows"),

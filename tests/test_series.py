@@ -35,3 +35,9 @@ def test_few_steps_are_kept_as_they_are() -> None:
     series = DecimatedSeries(max_points=100)
     series.extend(1, [3.0, 2.0, 1.0])
     assert series.points() == ([1, 2, 3], [3.0, 2.0, 1.0])
+
+
+def test_step_counts_read_short_on_the_x_axis() -> None:
+    from linreg_tui.ui.loss_plot import _count
+
+    assert [_count(n) for n in (0, 999, 750_000, 1_250_000, 3_000_000)] == ["0", "999", "750k", "1.25M", "3M"]

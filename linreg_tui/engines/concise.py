@@ -32,8 +32,10 @@ class ShuffledIndexBatches(data.Sampler[torch.Tensor]):
         return -(-self.num_examples // self.batch_size)
 
     def __iter__(self) -> Iterator[torch.Tensor]:
+        # One slice at a time: order.split() would make all n/B views up front (~600 bytes each).
         order = torch.randperm(self.num_examples, generator=self.generator).to(self.device)
-        return iter(order.split(self.batch_size))
+        for start in range(0, self.num_examples, self.batch_size):
+            yield order[start : start + self.batch_size]
 
 
 def load_array(data_arrays: tuple[torch.Tensor, ...], batch_size: int, generator: torch.Generator) -> data.DataLoader:

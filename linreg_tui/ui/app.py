@@ -21,7 +21,15 @@ from linreg_tui.data import preview_for
 from linreg_tui.devices import available_devices, cuda_status, host_free_bytes
 from linreg_tui.report import end_lines, epoch_line, start_lines
 from linreg_tui.results import RunResult
-from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingSetupFailed, train
+from linreg_tui.training import (
+    EpochEnded,
+    RunEnded,
+    RunStarted,
+    SetupCancelled,
+    StepLosses,
+    TrainingSetupFailed,
+    train,
+)
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.log import LogPane
@@ -123,9 +131,11 @@ class LinregApp(App[None]):
             self.main_screen.query_one(LogPane).say(f"not started: {error}", "warning")
             self._set_status("not started: see the form")
             return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()  # the run draws its own data; a pending preview would make it twice
         self.cancel = threading.Event()
         self.run_config = config
-        self._run_started = time.monotonic()
+        self._pending_progress, self._pending_epochs = None, []  # nothing of the last run carries over
         self.running = True
         self._set_status(f"starting {config.impl} on {config.device}…")
         self.train_in_thread(config, self.cancel)
@@ -136,7 +146,9 @@ class LinregApp(App[None]):
             self._set_status("stopping…")
 
     async def action_quit(self) -> None:
-        self.cancel.set()  # the worker thread stops within a chunk of steps, so exit does not hang
+        # The worker stops within a chunk of steps, or after the set-up phase it is in (making the data
+        # for 10⁸ examples takes seconds, and a thread cannot be interrupted).
+        self.cancel.set()
         self.exit()
 
     def action_toggle_log_y(self) -> None:
@@ -151,8 +163,12 @@ class LinregApp(App[None]):
         self.main_screen.query_one(LogPane).say("earlier runs cleared from the loss chart", "note")
 
     def action_show_panel(self, name: str) -> None:
+        """Narrow: switch to the panel's tab. Wide: all are shown; focus marks it (and scrolls the log)."""
         self.main_screen.query_one("#view-tabs", Tabs).active = f"tab-{name}"
-        self.main_screen.query_one(f"#{name}").focus()
+        panel = self.main_screen.query_one(f"#{name}")
+        focusable = [panel] if panel.can_focus else [w for w in panel.query("*") if w.can_focus]
+        if focusable:
+            focusable[0].focus()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -182,6 +198,8 @@ class LinregApp(App[None]):
             self.post_message(RunRefused(error))
         except TrainingSetupFailed as error:
             self.post_message(RunSetupFailed(str(error)))
+        except SetupCancelled as error:
+            self.post_message(RunSetupFailed(str(error), cancelled=True))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place unexpected worker errors land: say so, and leave the app usable."""
@@ -206,6 +224,7 @@ class LinregApp(App[None]):
             self.main_screen.query_one(DataPlot).show(event.preview)
             self.main_screen.query_one(ResultsPanel).start(config.true_w, config.true_b, event.optimum)
             self.main_screen.query_one("#progress", ProgressBar).update(total=config.total_steps, progress=0)
+            self._run_started = time.monotonic()  # the ETA counts training, not making the data
             self.sub_title = f"{config.impl} · {event.device} · training"
         elif isinstance(event, StepLosses):
             loss.add_steps(event.first_step, event.losses)
@@ -236,8 +255,10 @@ class LinregApp(App[None]):
         if result.diverged_at is not None:
             epoch, step = result.diverged_at
             summary = f"diverged at epoch {epoch}, step {step:,}: try a smaller lr, e.g. {result.config.lr / 10:g}"
-        elif result.status != "finished":
-            summary += f" · {result.message}"
+        elif result.status == "cancelled":
+            summary = result.message  # "cancelled in epoch 2 after 1,234 steps"
+        elif result.status == "failed":
+            summary = "failed: see the log"
         self._set_status(summary)
 
     @on(RunRefused)
@@ -250,8 +271,12 @@ class LinregApp(App[None]):
     @on(RunSetupFailed)
     def setup_failed(self, message: RunSetupFailed) -> None:
         self.running = False
-        self.main_screen.query_one(LogPane).say(f"failed: {message.reason}", "error")
-        self._set_status("failed: see the log")
+        if message.cancelled:
+            self.main_screen.query_one(LogPane).say(message.reason, "warning")
+            self._set_status(message.reason)
+        else:
+            self.main_screen.query_one(LogPane).say(f"failed: {message.reason}", "error")
+            self._set_status("failed: see the log")
 
     # The data preview ----------------------------------------------------------------------------
 
@@ -261,7 +286,7 @@ class LinregApp(App[None]):
 
     def _schedule_preview(self, config: RunConfig, delay: float | None) -> None:
         """Redraw the data once typing pauses, and only when the data itself would change."""
-        key = (config.true_w, config.true_b, config.num_examples, config.noise, config.seed)
+        key = data_key(config)
         if key == self._previewed:
             return
         self._previewed = key
@@ -274,21 +299,29 @@ class LinregApp(App[None]):
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def preview_in_thread(self, config: RunConfig) -> None:
+        key = data_key(config)
         try:
             check_memory(config, estimate_memory(config, on_cuda=False), host_free_bytes(), None)
         except ConfigError as error:
-            self.post_message(PreviewRefused(error))
+            self.post_message(PreviewRefused(key, error))
             return
-        self.post_message(PreviewReady(preview_for(config)))
+        self.post_message(PreviewReady(key, preview_for(config)))
 
     @on(PreviewReady)
     def show_preview(self, message: PreviewReady) -> None:
-        if not self.running:
-            self.main_screen.query_one(DataPlot).show(message.preview)
+        # A thread worker cannot be stopped: an older, slower preview may arrive after a newer one.
+        if self.running or message.key != self._previewed:
+            return
+        plot = self.main_screen.query_one(DataPlot)
+        if message.preview is None:
+            plot.wait_for_run("the data is drawn when the run makes it (too large to make twice)")
+        else:
+            plot.show(message.preview)
 
     @on(PreviewRefused)
     def preview_refused(self, message: PreviewRefused) -> None:
-        self.main_screen.query_one(ParamsPanel).show_errors(message.error.errors, focus=False)
+        if message.key == self._previewed:
+            self.main_screen.query_one(ParamsPanel).show_errors(message.error.errors, focus=False)
 
     # Layout --------------------------------------------------------------------------------------
 
@@ -320,8 +353,8 @@ class LinregApp(App[None]):
         self._pending_epochs = []
 
     def _show_progress(self) -> None:
-        if self._pending_progress is None or self.run_config is None or not self.running:
-            return
+        if self._pending_progress is None or self.run_config is None or not self.running or self.cancel.is_set():
+            return  # nothing new, or "stopping…" is what to read now
         epoch, step = self._pending_progress
         self._pending_progress = None
         self.main_screen.query_one("#progress", ProgressBar).update(progress=step)
@@ -341,3 +374,8 @@ def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds + 0.5), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def data_key(config: RunConfig) -> tuple[object, ...]:
+    """What decides the data (and so the scatter): not the learning rate, batch size or engine."""
+    return (config.true_w, config.true_b, config.num_examples, config.noise, config.seed)

@@ -15,6 +15,8 @@ class DataPlot(CachedPlot):
     #: Which feature column is drawn; the book draws column 1.
     column: reactive[int] = reactive(1)
 
+    can_focus = True  # f2 marks it in the wide layout
+
     def __init__(self) -> None:
         super().__init__(id="data", classes="panel")
         self.preview: DataPreview | None = None
@@ -26,8 +28,15 @@ class DataPlot(CachedPlot):
         if preview == self.preview:  # a run starting on the data already shown: nothing to redraw
             return
         self.preview = preview
-        self.column = min(self.column, len(preview.columns) - 1)
-        self.replot()
+        column = min(self.column, len(preview.columns) - 1)
+        if column != self.column:
+            self.column = column  # its watcher redraws
+        else:
+            self.replot()
+
+    def wait_for_run(self, reason: str) -> None:
+        self.preview = None
+        self.replot(reason)
 
     def next_column(self) -> None:
         if self.preview is not None:
@@ -36,13 +45,13 @@ class DataPlot(CachedPlot):
     def watch_column(self) -> None:
         self.replot()
 
-    def replot(self) -> None:
+    def replot(self, waiting: str = "making the data…") -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
         if self.preview is None:
             self.border_title = "Data"
-            plt.title("making the data…")
+            plt.title(waiting)
             self.replotted()
             return
         preview, column = self.preview, self.column

@@ -41,8 +41,9 @@ class LossPanel(Vertical):
     """Holds the runs' loss histories and redraws them into its chart at a bounded rate."""
 
     BORDER_TITLE = "Loss"
+    can_focus = True  # f3 marks it in the wide layout
 
-    log_y: reactive[bool] = reactive(False)
+    log_y: reactive[bool] = reactive(False, init=False)  # on_mount draws the first time
 
     def __init__(self) -> None:
         super().__init__(id="loss", classes="panel")
@@ -97,6 +98,7 @@ class LossPanel(Vertical):
         self._dirty = False
         self._replotted_at = time.monotonic()
         self._y_range = (math.inf, -math.inf)
+        self._x_max = 0.0
         plt = self.chart.plt
         plt.clear_data()
         plt.clear_figure()
@@ -117,12 +119,13 @@ class LossPanel(Vertical):
             self._legend_text = legend_text
             self.legend.update(legend_text)
         if legend:
-            self._label_y_axis()
+            self._label_axes()
         plt.xlabel("step")
         self.chart.replotted()
 
-    def _label_y_axis(self) -> None:
-        """Short tick labels: plotext writes 2.5e36 out in full, forty digits wide.
+    def _label_axes(self) -> None:
+        """Short tick labels: plotext writes 2.5e36 out in full, forty digits wide, and step 750,000 as
+        750000.8.
 
         On a log axis the log is taken here rather than with plotext's yscale("log"): plotext applies
         the log to its stored data on every build, and a widget is built again on each repaint."""
@@ -135,6 +138,9 @@ class LossPanel(Vertical):
         elif high > low and max(abs(low), abs(high)) >= 1e5:  # plotext's own ticks read well below that
             ticks = [low + i * (high - low) / 4 for i in range(5)]
             self.chart.plt.yticks(ticks, [f"{t:.3g}" for t in ticks])
+        if self._x_max >= 10_000:
+            steps = [round(self._x_max * i / 4) for i in range(5)]
+            self.chart.plt.xticks(steps, [_count(step) for step in steps])
 
     def _draw_series(self, xs: list[float], ys: list[float], color: Color, scatter: bool = False) -> bool:
         """Plot the finite (and, on a log axis, positive) points; say whether any were drawn."""
@@ -145,6 +151,7 @@ class LossPanel(Vertical):
         if self.log_y:
             ky = tuple(math.log10(y) for y in ky)
         self._y_range = (min(self._y_range[0], *ky), max(self._y_range[1], *ky))
+        self._x_max = max(self._x_max, *kx)
         if scatter:
             self.chart.plt.scatter(kx, ky, color=color, marker="dot")
         else:
@@ -157,3 +164,11 @@ def _key(color: Color, label: str, mark: str = "━") -> str:
     r, g, b = color
     keep_together = label.replace(" ", "\u00a0")  # wrap between entries, not inside one
     return f"[rgb({r},{g},{b})]{mark}[/]\u00a0{keep_together}"
+
+
+def _count(steps: int) -> str:
+    """750000 → 750k, 3000000 → 3M."""
+    for size, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if steps >= size:
+            return f"{steps / size:.4g}{suffix}"
+    return str(steps)

@@ -29,24 +29,28 @@ class RunRefused(Message):
 
 
 class RunSetupFailed(Message):
-    """Making the data or the engine failed; nothing was trained."""
+    """Making the data or the engine failed, or was stopped (`cancelled`); nothing was trained."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, cancelled: bool = False) -> None:
         super().__init__()
         self.reason = reason
+        self.cancelled = cancelled
 
 
 class PreviewReady(Message):
-    """The data a run with the form's current values would train on, for the scatter plot."""
+    """The data a run with these form values would train on, for the scatter plot (None: too large to
+    make before the run). `key` says which values, so a slow, outdated preview can be dropped."""
 
-    def __init__(self, preview: DataPreview) -> None:
+    def __init__(self, key: tuple[object, ...], preview: DataPreview | None) -> None:
         super().__init__()
+        self.key = key
         self.preview = preview
 
 
 class PreviewRefused(Message):
     """The data for these values would not fit in memory; the form says so before any run."""
 
-    def __init__(self, error: ConfigError) -> None:
+    def __init__(self, key: tuple[object, ...], error: ConfigError) -> None:
         super().__init__()
+        self.key = key
         self.error = error

@@ -152,10 +152,14 @@ class ParamsPanel(Vertical):
         self._announce()
 
     def _announce(self) -> None:
+        """The whole form is checked again (a field can be wrong because of another, as a batch larger
+        than the examples): marks that no longer apply go, new ones show."""
         try:
             config = parse_config(self.texts())
-        except ConfigError:
+        except ConfigError as error:
+            self.show_errors(error.errors, focus=False)
             return
+        self.show_errors([], focus=False)
         if config != self._announced:
             self._announced = config
             self.post_message(self.Changed(config))
