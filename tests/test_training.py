@@ -191,5 +191,10 @@ def test_cuda_matches_cpu(impl: str) -> None:
 def test_cuda_divergence_and_cancel() -> None:
     assert train(RunConfig(device="cuda", lr=5.0)).status == "diverged"
     cancel = threading.Event()
-    cancel.set()
-    assert train(RunConfig(device="cuda"), cancel=cancel).status == "cancelled"
+
+    def stop_at_first_losses(event: TrainingEvent) -> None:
+        if isinstance(event, StepLosses):
+            cancel.set()
+
+    result = train(RunConfig(device="cuda", epochs=50), stop_at_first_losses, cancel)
+    assert result.status == "cancelled" and 0 < result.steps < 50 * 100
