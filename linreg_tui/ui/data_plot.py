@@ -47,8 +47,7 @@ class DataPlot(CachedPlot):
 
     def replot(self, waiting: str = "making the data…") -> None:
         plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
+        plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
         if self.preview is None:
             self.border_title = "Data"
             plt.title(waiting)

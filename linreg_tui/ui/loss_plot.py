@@ -100,8 +100,7 @@ class LossPanel(Vertical):
         self._y_range = (math.inf, -math.inf)
         self._x_max = 0.0
         plt = self.chart.plt
-        plt.clear_data()
-        plt.clear_figure()
+        plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
         title = f"Loss ({'log y' if self.log_y else 'linear y'}; ^l toggles)"
         if self.border_title != title:  # setting it repaints the whole panel, even to the same text
             self.border_title = title
