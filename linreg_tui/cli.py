@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from linreg_tui.config import IMPLS, ConfigError, RunConfig, parse_config
+from linreg_tui.config import FIELDS, ConfigError, RunConfig, parse_config
 
 _NEGATIVE = re.compile(r"^-[\d.]")
 
@@ -24,23 +24,12 @@ EXIT_INVALID = 2
 EXIT_DIVERGED = 3
 EXIT_CANCELLED = 130
 
-#: Flag → RunConfig field. Values are read as text and parsed by config.parse_config, like the form.
-FLAGS: dict[str, str] = {
-    "--w": "true_w",
-    "--b": "true_b",
-    "--num-examples": "num_examples",
-    "--noise": "noise",
-    "--batch-size": "batch_size",
-    "--lr": "lr",
-    "--epochs": "epochs",
-    "--impl": "impl",
-    "--device": "device",
-    "--seed": "seed",
-}
+#: Flag → RunConfig field, from the one table of fields. Values are read as text and parsed by
+#: config.parse_config, like the form.
+FLAGS: dict[str, str] = {field.flag: name for name, field in FIELDS.items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    defaults = RunConfig().as_texts()
     parser = argparse.ArgumentParser(
         prog="linreg-tui",
         description="Train d2l's linear regression (chapters 3.2 and 3.3) and watch it happen.",
@@ -49,19 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--headless", action="store_true", help="train without the UI and print the book's lines")
     parser.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead")
     parser.add_argument("--metrics", metavar="PATH", help="with --headless: append the run to PATH as JSON lines")
-    helps = {
-        "true_w": "true weights, comma-separated (any number of features)",
-        "impl": f"implementation: {' | '.join(IMPLS)}",
-        "device": "cpu | cuda | cuda:N | auto",
-    }
-    for flag, name in FLAGS.items():
-        # Values stay text (allow_abbrev and type=str): the same parser as the form explains bad ones.
-        parser.add_argument(
-            flag,
-            dest=name,
-            metavar="X",
-            default=None,
-            help=f"{helps.get(name, name.replace('_', ' '))} (default: {defaults[name]})",
+    fields = parser.add_argument_group("the run (the same fields as the app's form)")
+    for name, field in FIELDS.items():
+        # Values stay text: the same parser as the form explains bad ones. '%' is argparse's format sign.
+        fields.add_argument(
+            field.flag, dest=name, metavar=field.metavar, default=None, help=field.help_text().replace("%", "%%")
         )
     return parser
 
@@ -79,7 +60,7 @@ def attach_flag_values(argv: list[str]) -> list[str]:
 
 
 def config_texts(args: argparse.Namespace) -> dict[str, str]:
-    return {name: value for name in FLAGS.values() if (value := getattr(args, name)) is not None}
+    return {name: value for name in FIELDS if (value := getattr(args, name)) is not None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

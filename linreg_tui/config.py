@@ -1,31 +1,23 @@
-"""The run configuration: parsing and validation with a reason per field, and the memory estimate.
+"""The run configuration: one table of fields, from which the command line, the form, parsing,
+validation and the JSON are all derived; and the memory estimate.
 
-Pure Python on purpose: `linreg-tui --help`, bad flags and the form's on-the-spot checks must not wait
-for torch to import. Text is parsed, never evaluated.
+Each field of `RunConfig` carries its `Field` description in the dataclass field's metadata: its
+default, flag, labels, help text and parser sit in one entry, so adding a field is adding one entry.
+The field's name is its JSON name. Pure Python on purpose: `linreg-tui --help`, bad flags and the
+form's on-the-spot checks must not wait for torch to import. Text is parsed, never evaluated.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import Any
+
+from linreg_tui.parsing import Choice, DeviceName, Numbers, Parser, Real, Refused, Whole, format_number
 
 IMPLS: tuple[str, ...] = ("scratch", "concise", "fast")
-
-#: What each field is called in messages, in the order of the form.
-FIELD_LABELS: dict[str, str] = {
-    "true_w": "true w",
-    "true_b": "true b",
-    "num_examples": "examples",
-    "noise": "noise",
-    "batch_size": "batch size",
-    "lr": "learning rate",
-    "epochs": "epochs",
-    "impl": "implementation",
-    "device": "device",
-    "seed": "seed",
-}
 
 # Bounds that keep float32 arithmetic meaningful; past them the book's experiment stops being one.
 MAX_ABS_PARAM = 1e6
@@ -35,44 +27,142 @@ MAX_EXAMPLES = 1_000_000_000
 MAX_EPOCHS = 100_000
 MAX_LR = 1e6
 MAX_SEED = 2**63 - 1
-_DEVICE_RE = re.compile(r"^(cpu|auto|cuda(:\d+)?)$")
 
 
 @dataclass(frozen=True)
-class FieldError:
-    """One refused field: which one, the text that was given, and what is allowed."""
+class Field:
+    """Everything the command line, the form, the messages and the JSON know about one field."""
 
-    field: str
-    value: str
-    reason: str
+    label: str  #: in messages: "learning rate: '0' is out of range"
+    short: str  #: the form's label, a word or two
+    flag: str  #: the command-line flag
+    help: str  #: what it means, for --help and the form's tooltip
+    parse: Parser  #: text → value; raises Refused with what is allowed
+    show: Callable[[Any], str] = str  #: value → the text that parses back to it
+    metavar: str = "X"
+    #: The form offers these values in a select instead of a text field (None: typed).
+    choices: tuple[str, ...] | None = None
+    name: str = ""  #: the attribute and JSON name, set from the dataclass below
+    default: Any = None
 
-    def __str__(self) -> str:
-        shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
-        return f"{FIELD_LABELS.get(self.field, self.field)}: {shown!r} {self.reason}"
+    def read(self, text: str) -> Any:
+        """The field's value for `text`. Raises ConfigError naming the field, the text and what is allowed."""
+        try:
+            return self.parse(text)
+        except Refused as refused:
+            raise ConfigError([FieldError(self.name, text, refused.reason)]) from None
+
+    def help_text(self) -> str:
+        """The line of `--help`: what it is, what is allowed, the default."""
+        return f"{self.help}; allowed: {self.parse.allowed} (default: {self.show(self.default)})"
 
 
-class ConfigError(ValueError):
-    """Raised with every field error found, so the form can mark all of them at once."""
+def _entry(default: Any, **description: Any) -> Any:
+    return dataclasses.field(default=default, metadata={"field": Field(**description)})
 
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
+
+def _show_numbers(values: tuple[float, ...]) -> str:
+    return ", ".join(format_number(v) for v in values)
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """One training run. The defaults are the book's (d2l 3.2 / 3.3)."""
+    """One training run; the table of its fields, in the order of the form. The defaults are the book's
+    (d2l 3.2 / 3.3)."""
 
-    true_w: tuple[float, ...] = (2.0, -3.4)
-    true_b: float = 4.2
-    num_examples: int = 1000
-    noise: float = 0.01
-    batch_size: int = 10
-    lr: float = 0.03
-    epochs: int = 3
-    impl: str = "scratch"
-    device: str = "cpu"
-    seed: int = 0
+    true_w: tuple[float, ...] = _entry(
+        (2.0, -3.4),
+        label="true w",
+        short="w",
+        flag="--w",
+        metavar="W1,W2,...",
+        help="true weights of the synthetic data, comma-separated: one per feature",
+        parse=Numbers(Real(-MAX_ABS_PARAM, MAX_ABS_PARAM), MAX_FEATURES, example="2, -3.4", unit="features"),
+        show=_show_numbers,
+    )
+    true_b: float = _entry(
+        4.2,
+        label="true b",
+        short="b",
+        flag="--b",
+        help="true bias of the synthetic data",
+        parse=Real(-MAX_ABS_PARAM, MAX_ABS_PARAM),
+        show=format_number,
+    )
+    num_examples: int = _entry(
+        1000,
+        label="examples",
+        short="examples",
+        flag="--num-examples",
+        metavar="N",
+        help="number of examples n (1e6 works)",
+        parse=Whole(1, MAX_EXAMPLES),
+    )
+    noise: float = _entry(
+        0.01,
+        label="noise",
+        short="noise",
+        flag="--noise",
+        help="standard deviation of the Gaussian noise added to each label",
+        parse=Real(0.0, MAX_ABS_PARAM),
+        show=format_number,
+    )
+    batch_size: int = _entry(
+        10,
+        label="batch size",
+        short="batch",
+        flag="--batch-size",
+        metavar="B",
+        help="minibatch size B: examples per SGD step",
+        parse=Whole(1, MAX_EXAMPLES),
+    )
+    lr: float = _entry(
+        0.03,
+        label="learning rate",
+        short="lr",
+        flag="--lr",
+        metavar="LR",
+        help="learning rate η of the SGD step",
+        parse=Real(0.0, MAX_LR, low_open=True),
+        show=format_number,
+    )
+    epochs: int = _entry(
+        3,
+        label="epochs",
+        short="epochs",
+        flag="--epochs",
+        metavar="E",
+        help="number of passes over the data",
+        parse=Whole(1, MAX_EPOCHS),
+    )
+    impl: str = _entry(
+        "scratch",
+        label="implementation",
+        short="impl",
+        flag="--impl",
+        metavar="NAME",
+        help="scratch = d2l 3.2, concise = d2l 3.3, fast = scratch's SGD as a parallel scan",
+        parse=Choice(IMPLS, what="an implementation"),
+        choices=IMPLS,
+    )
+    device: str = _entry(
+        "cpu",
+        label="device",
+        short="device",
+        flag="--device",
+        metavar="DEV",
+        help="where to train",
+        parse=DeviceName(),
+    )
+    seed: int = _entry(
+        0,
+        label="seed",
+        short="seed",
+        flag="--seed",
+        metavar="S",
+        help="seed of the run's one random generator: data, initial weights, minibatch order",
+        parse=Whole(0, MAX_SEED),
+    )
 
     @property
     def num_features(self) -> int:
@@ -87,130 +177,49 @@ class RunConfig:
         return self.steps_per_epoch * self.epochs
 
     def as_dict(self) -> dict[str, object]:
-        data = asdict(self)
-        data["true_w"] = list(self.true_w)
-        return data
+        """The configuration by JSON name."""
+        return {field.name: _jsonable(getattr(self, field.name)) for field in FIELDS.values()}
 
     def as_texts(self) -> dict[str, str]:
         """The configuration as the form shows it (and as `parse_config` reads it back)."""
-        return {
-            "true_w": ", ".join(format_number(v) for v in self.true_w),
-            "true_b": format_number(self.true_b),
-            "num_examples": str(self.num_examples),
-            "noise": format_number(self.noise),
-            "batch_size": str(self.batch_size),
-            "lr": format_number(self.lr),
-            "epochs": str(self.epochs),
-            "impl": self.impl,
-            "device": self.device,
-            "seed": str(self.seed),
-        }
+        return {field.name: field.show(getattr(self, field.name)) for field in FIELDS.values()}
 
 
-def format_number(value: float) -> str:
-    """Shortest text that reads back to the same float: 2.0 -> '2', -3.4 -> '-3.4'."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+def _jsonable(value: object) -> object:
+    return list(value) if isinstance(value, tuple) else value
 
 
-def parse_float(name: str, text: str, *, low: float, high: float, low_open: bool = False) -> float:
-    stripped = text.strip()
-    if not stripped:
-        raise _error(name, text, f"is empty; enter a number{_range(low, high, low_open)}")
-    try:
-        value = float(stripped)
-    except ValueError:
-        raise _error(name, text, f"is not a number{_range(low, high, low_open)}") from None
-    if math.isnan(value):
-        raise _error(name, text, f"is not a number (nan){_range(low, high, low_open)}")
-    if math.isinf(value):
-        raise _error(name, text, f"is infinite or overflows; enter a finite number{_range(low, high, low_open)}")
-    if value < low or (low_open and value == low) or value > high:
-        raise _error(name, text, f"is out of range{_range(low, high, low_open)}")
-    return value
-
-
-def parse_int(name: str, text: str, *, low: int, high: int) -> int:
-    """Whole numbers, also written as 1e6 or 1_000_000 (large n are easier to type that way)."""
-    stripped = text.strip()
-    allowed = f"a whole number from {low:,} to {high:,}"
-    if not stripped:
-        raise _error(name, text, f"is empty; enter {allowed}")
-    try:
-        value = int(stripped)
-    except ValueError:
-        try:
-            as_float = float(stripped)
-        except ValueError:
-            raise _error(name, text, f"is not a whole number; enter {allowed}") from None
-        if not math.isfinite(as_float):
-            raise _error(name, text, f"is not finite; enter {allowed}") from None
-        if as_float != int(as_float):
-            raise _error(name, text, f"is a fraction; enter {allowed}") from None
-        value = int(as_float)
-    if not low <= value <= high:
-        raise _error(name, text, f"is out of range; enter {allowed}")
-    return value
-
-
-def parse_weights(text: str) -> tuple[float, ...]:
-    """'2, -3.4' (optionally in brackets, as the book writes torch.tensor([2, -3.4]))."""
-    stripped = text.strip()
-    if stripped.startswith("[") and stripped.endswith("]"):
-        stripped = stripped[1:-1]
-    how = "enter numbers separated by commas, e.g. 2, -3.4"
-    if not stripped.strip():
-        raise _error("true_w", text, f"is empty; {how}")
-    parts = stripped.split(",")
-    if len(parts) > MAX_FEATURES:
-        raise _error("true_w", text, f"has {len(parts)} numbers; at most {MAX_FEATURES:,} features are allowed")
-    values = []
-    for position, part in enumerate(parts, start=1):
-        if not part.strip():
-            raise _error("true_w", text, f"has an empty entry at position {position}; {how}")
-        try:
-            value = float(part)
-        except ValueError:
-            raise _error("true_w", text, f"entry {position} ({part.strip()!r}) is not a number; {how}") from None
-        if not math.isfinite(value):
-            raise _error("true_w", text, f"entry {position} is not finite; enter finite numbers")
-        if abs(value) > MAX_ABS_PARAM:
-            raise _error("true_w", text, f"entry {position} is out of range; allowed -1e6 to 1e6")
-        values.append(value)
-    return tuple(values)
-
-
-def parse_device(text: str) -> str:
-    device = text.strip().lower()
-    if not _DEVICE_RE.match(device):
-        raise _error("device", text, "is not a device; allowed: cpu, cuda, cuda:N (N = 0, 1, ...), auto")
-    return device
-
-
-def parse_impl(text: str) -> str:
-    impl = text.strip().lower()
-    if impl not in IMPLS:
-        raise _error("impl", text, f"is not an implementation; allowed: {', '.join(IMPLS)}")
-    return impl
-
-
-FIELD_PARSERS: dict[str, Callable[[str], object]] = {
-    "true_w": parse_weights,
-    "true_b": lambda t: parse_float("true_b", t, low=-MAX_ABS_PARAM, high=MAX_ABS_PARAM),
-    "num_examples": lambda t: parse_int("num_examples", t, low=1, high=MAX_EXAMPLES),
-    "noise": lambda t: parse_float("noise", t, low=0.0, high=MAX_ABS_PARAM),
-    "batch_size": lambda t: parse_int("batch_size", t, low=1, high=MAX_EXAMPLES),
-    "lr": lambda t: parse_float("lr", t, low=0.0, high=MAX_LR, low_open=True),
-    "epochs": lambda t: parse_int("epochs", t, low=1, high=MAX_EPOCHS),
-    "impl": parse_impl,
-    "device": parse_device,
-    "seed": lambda t: parse_int("seed", t, low=0, high=MAX_SEED),
+#: The table: every field of a run by name (also its JSON name), in the order of the form.
+FIELDS: dict[str, Field] = {
+    spec.name: dataclasses.replace(spec.metadata["field"], name=spec.name, default=spec.default)
+    for spec in dataclasses.fields(RunConfig)
 }
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One refused field: which one, the text that was given, and what is allowed."""
+
+    field: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
+        return f"{FIELDS[self.field].label}: {shown!r} {self.reason}"
+
+
+class ConfigError(ValueError):
+    """Raised with every field error found, so the form can mark all of them at once."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
 
 
 def parse_field(name: str, text: str) -> object:
     """One field on its own (the form checks each as it is typed). Raises ConfigError."""
-    return FIELD_PARSERS[name](text)
+    return FIELDS[name].read(text)
 
 
 def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> RunConfig:
@@ -218,19 +227,18 @@ def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> Run
 
     Raises ConfigError listing every bad field, each with the value given and what is allowed.
     """
-    base = base or RunConfig()
     values: dict[str, object] = {}
     errors: list[FieldError] = []
-    for name in FIELD_PARSERS:
+    for name, field in FIELDS.items():
         if name not in texts:
             continue
         try:
-            values[name] = parse_field(name, texts[name])
+            values[name] = field.read(texts[name])
         except ConfigError as exc:
             errors.extend(exc.errors)
     if errors:
         raise ConfigError(errors)
-    config = RunConfig(**{**base.as_dict(), **values, "true_w": tuple(values.get("true_w", base.true_w))})
+    config = dataclasses.replace(base or RunConfig(), **values)
     validate(config, raw=texts)
     return config
 
@@ -348,17 +356,3 @@ def human_bytes(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1024
     return f"{count:.1f} TiB"
-
-
-def _range(low: float, high: float, low_open: bool) -> str:
-    lower = f"greater than {_short(low)}" if low_open else f"from {_short(low)}"
-    return f" (allowed: {lower} to {_short(high)})"
-
-
-def _short(value: float) -> str:
-    """1e6 rather than 1000000 or 1e+06."""
-    return f"{value:.0e}".replace("e+0", "e").replace("e+", "e") if abs(value) >= 1e5 else format_number(value)
-
-
-def _error(name: str, text: str, reason: str) -> ConfigError:
-    return ConfigError([FieldError(name, text, reason)])

@@ -1,7 +1,12 @@
-"""The parameter panel: every field of the run configuration, checked as it is typed."""
+"""The parameter panel: every field of the run configuration, checked as it is typed.
+
+The form is built from the one table of fields (`config.FIELDS`): a field with `choices` (or the
+device, whose choices are the devices found) is a select, every other one a text input.
+"""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
@@ -9,48 +14,89 @@ from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
-from linreg_tui.config import IMPLS, ConfigError, FieldError, RunConfig, parse_config, parse_field
+from linreg_tui.config import FIELDS, ConfigError, Field, FieldError, RunConfig, parse_config
+from linreg_tui.parsing import Numbers
 
-#: (field, label) in the order of the form; impl and device are selects, the rest inputs.
-INPUT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("true_w", "w"),
-    ("true_b", "b"),
-    ("num_examples", "examples"),
-    ("noise", "noise"),
-    ("batch_size", "batch"),
-    ("lr", "lr"),
-    ("epochs", "epochs"),
-)
-SELECT_FIELDS: tuple[tuple[str, str], ...] = (("impl", "impl"), ("device", "device"))
-HINTS: dict[str, str] = {
-    "true_w": "true weights, comma-separated: one per feature",
-    "true_b": "true bias",
-    "num_examples": "number of examples (1e6 works)",
-    "noise": "standard deviation of the label noise (the book: 0.01)",
-    "batch_size": "minibatch size",
-    "lr": "learning rate",
-    "epochs": "passes over the data",
-    "seed": "seed of the run's one random generator",
-}
+#: The select's options before the devices are known (CUDA is probed off the UI thread).
+CPU_ONLY: list[tuple[str, str]] = [("cpu", "cpu"), ("auto", "auto")]
 
 
 class FieldValidator(Validator):
     """Runs the core's parser for one field, so the form and the command line say the same thing."""
 
-    def __init__(self, field: str) -> None:
+    def __init__(self, field: Field) -> None:
         super().__init__()
         self.field = field
 
     def validate(self, value: str) -> ValidationResult:
         try:
-            parse_field(self.field, value)
+            self.field.read(value)
         except ConfigError as error:
             return self.failure(str(error.errors[0]), value)
         return self.success()
 
 
+class FieldInput(Input):
+    """A text field of the form. Pasting several lines is said, not silently cut to the first line:
+    a list field takes the lines as its comma-separated entries, any other field keeps the first."""
+
+    class PastedLines(Message):
+        def __init__(self, field: Field, count: int, joined: bool) -> None:
+            super().__init__()
+            self.field = field
+            self.count = count
+            self.joined = joined
+
+    def __init__(self, field: Field, value: str) -> None:
+        super().__init__(value, id=field.name, compact=True, validators=[FieldValidator(field)], tooltip=field.help)
+        self.field = field
+
+    def _on_paste(self, event: events.Paste) -> None:
+        lines = [line.strip() for line in event.text.splitlines() if line.strip()]
+        if len(lines) <= 1:
+            return  # Input's own handler (dispatched after this one) inserts it
+        event.prevent_default()  # Input's handler would insert the first line again
+        event.stop()
+        joined = isinstance(self.field.parse, Numbers)
+        text = ", ".join(line.rstrip(",") for line in lines) if joined else lines[0]
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(text)
+        else:
+            self.replace(text, *self.selection)
+        self.post_message(self.PastedLines(self.field, len(lines), joined))
+
+
 class ParamsPanel(Vertical):
     """Holds the form; reads it into a RunConfig or says which field is wrong and why."""
+
+    DEFAULT_CSS = """
+    ParamsPanel #param-grid {
+        grid-size: 2;
+        grid-columns: 9 1fr;
+        grid-rows: 1;
+        grid-gutter: 0;
+        height: auto;
+    }
+    ParamsPanel .param-label {
+        color: $text-muted;
+    }
+    /* The form's own mark: Input's -invalid is also written by Input's validators. */
+    ParamsPanel Input.-refused, ParamsPanel Select.-refused {
+        background: $error 30%;
+    }
+    ParamsPanel #device-note {
+        color: $text-muted;
+        height: auto;
+        margin-top: 1;
+    }
+    ParamsPanel #form-message {
+        color: $error;
+        height: auto;
+    }
+    ParamsPanel #form-message.-note {
+        color: $text-warning;
+    }
+    """
 
     BORDER_TITLE = "Parameters"
 
@@ -61,10 +107,12 @@ class ParamsPanel(Vertical):
             super().__init__()
             self.config = config
 
-    def __init__(self, config: RunConfig, devices: list[tuple[str, str]], device_note: str) -> None:
+    def __init__(
+        self, config: RunConfig, devices: list[tuple[str, str]] | None = None, device_note: str = "CUDA: looking…"
+    ) -> None:
         super().__init__(id="params")
         self.initial = config
-        self.devices = devices
+        self.devices = devices or CPU_ONLY
         self.device_note = device_note
         self._announced: RunConfig | None = None
         self._focus_before: Widget | None = None
@@ -72,33 +120,46 @@ class ParamsPanel(Vertical):
     def compose(self) -> ComposeResult:
         texts = self.initial.as_texts()
         with Grid(id="param-grid"):
-            for field, label in INPUT_FIELDS:
-                yield Label(label, classes="param-label")
-                yield self._input(field, texts[field])
-            yield Label("impl", classes="param-label")
-            yield Select(
-                [(impl, impl) for impl in IMPLS], value=self.initial.impl, allow_blank=False, compact=True, id="impl"
-            )
-            yield Label("device", classes="param-label")
-            options = list(self.devices)
-            if self.initial.device not in {value for _, value in options}:
-                options.append((f"{self.initial.device} (not found)", self.initial.device))
-            yield Select(options, value=self.initial.device, allow_blank=False, compact=True, id="device")
-            yield Label("seed", classes="param-label")
-            yield self._input("seed", texts["seed"])
+            for name, field in FIELDS.items():
+                yield Label(field.short, classes="param-label")
+                if field.choices is not None:
+                    options = [(choice, choice) for choice in field.choices]
+                    yield Select(options, value=texts[name], allow_blank=False, compact=True, id=name)
+                elif name == "device":
+                    yield Select(
+                        self._device_options(self.devices), value=texts[name], allow_blank=False, compact=True, id=name
+                    )
+                else:
+                    yield FieldInput(field, texts[name])
         yield Static(self.device_note, id="device-note")
         yield Static("", id="form-message")
         with Horizontal(id="run-buttons"):
             yield Button("Run ^r", id="run", variant="primary", compact=True)
             yield Button("Stop esc", id="stop", variant="error", compact=True, disabled=True)
 
-    def _input(self, field: str, value: str) -> Input:
-        return Input(value, id=field, compact=True, validators=[FieldValidator(field)], tooltip=HINTS[field])
+    def _device_options(self, devices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """The devices found, and the configured one even when it was not found (the run then says why)."""
+        options = list(devices)
+        if self.initial.device not in {value for _, value in options}:
+            options.append((f"{self.initial.device} (not found)", self.initial.device))
+        return options
+
+    def set_devices(self, devices: list[tuple[str, str]], note: str) -> None:
+        """The devices, once probed: keeps the chosen one."""
+        select: Select[str] = self.query_one("#device", Select)
+        chosen = select.value
+        options = self._device_options(devices)
+        select.set_options(options)
+        values = {value for _, value in options}
+        select.value = chosen if chosen in values else self.initial.device
+        self.query_one("#device-note", Static).update(note)
 
     def texts(self) -> dict[str, str]:
-        values = {field: self.query_one(f"#{field}", Input).value for field, _ in (*INPUT_FIELDS, ("seed", ""))}
-        for field, _ in SELECT_FIELDS:
-            values[field] = str(self.query_one(f"#{field}", Select).value)
+        """Every field's text as the form holds it, by field name."""
+        values: dict[str, str] = {}
+        for name in FIELDS:
+            widget = self.query_one(f"#{name}")
+            values[name] = widget.value if isinstance(widget, Input) else str(widget.value)  # type: ignore[attr-defined]
         return values
 
     def read_config(self) -> RunConfig:
@@ -114,14 +175,17 @@ class ParamsPanel(Vertical):
     def show_errors(self, errors: list[FieldError], focus: bool = True) -> None:
         """Mark each refused field and say, under the form, what is wrong with the first."""
         bad = {error.field for error in errors}
-        for widget in self.query(Input):
-            widget.set_class(widget.id in bad, "-invalid")
-        for widget in self.query(Select):
-            widget.set_class(widget.id in bad, "-invalid")
+        for name in FIELDS:
+            self.query_one(f"#{name}").set_class(name in bad, "-refused")
+        text = str(errors[0]) + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "") if errors else ""
+        self._say(text)
+        if focus and errors:
+            self.query_one(f"#{errors[0].field}").focus()
+
+    def _say(self, text: str, note: bool = False) -> None:
         message = self.query_one("#form-message", Static)
-        message.update(str(errors[0]) + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "") if errors else "")
-        if focus and errors and (first := self.query(f"#{errors[0].field}")):
-            first.first().focus()
+        message.update(text)
+        message.set_class(note, "-note")
 
     def set_running(self, running: bool) -> None:
         """The form is locked while a run trains on it; Stop is the only button that works then.
@@ -139,16 +203,21 @@ class ParamsPanel(Vertical):
         elif self._focus_before is not None and self._focus_before.is_attached:
             self._focus_before.focus()
 
+    def on_field_input_pasted_lines(self, message: FieldInput.PastedLines) -> None:
+        if message.joined:
+            said = f"{message.field.label}: pasted {message.count} lines as {message.count} comma-separated entries"
+        else:
+            said = f"{message.field.label}: pasted {message.count} lines; kept the first, the field takes one value"
+        self.call_after_refresh(self._say, said, True)  # after the change the paste makes has been checked
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        message = self.query_one("#form-message", Static)
         if event.validation_result is not None and not event.validation_result.is_valid:
-            message.update(event.validation_result.failure_descriptions[0])
+            event.input.add_class("-refused")
+            self._say(event.validation_result.failure_descriptions[0])
             return
-        message.update("")
         self._announce()
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        event.control.remove_class("-invalid")
         self._announce()
 
     def _announce(self) -> None:
