@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from linreg_tui.cli import attach_flag_values, build_parser, config_texts
 from linreg_tui.config import (
+    FIELDS,
     ConfigError,
     MemoryEstimate,
     RunConfig,
@@ -99,3 +103,30 @@ def test_memory_estimate_counts_the_device_on_cuda() -> None:
     with pytest.raises(ConfigError, match="on the device"):
         check_memory(RunConfig(num_examples=10**8), estimate, host_free=2**40, device_free=2**30)
     assert MemoryEstimate(10, 0).describe() == "needs about 10 B of RAM"
+
+
+@pytest.mark.parametrize("name", list(FIELDS))
+def test_every_field_of_the_table_reaches_the_flags_the_json_and_the_refusals(name: str) -> None:
+    """Walks the one table: a field added there is a flag with its help, a JSON key, a text that reads
+    back, and a refusal that names it; nothing else has to be edited."""
+    field = FIELDS[name]
+    default = getattr(RunConfig(), name)
+    assert field.default == default
+    parser = build_parser()
+    option = next(action for action in parser._actions if action.dest == name)
+    assert option.option_strings == [field.flag]
+    assert field.help in " ".join(parser.format_help().split())  # what it means, as --help prints it
+    args = parser.parse_args(attach_flag_values([field.flag, field.show(default)]))
+    assert parse_config(config_texts(args)) == RunConfig()
+    assert name in RunConfig().as_dict()
+    assert parse_config({name: RunConfig().as_texts()[name]}) == RunConfig()
+    with pytest.raises(ConfigError) as caught:
+        parse_config({name: "?"})
+    assert str(caught.value).startswith(f"{field.label}: '?' ")
+    assert [error.field for error in caught.value.errors] == [name]
+
+
+def test_the_table_is_the_dataclass_in_form_order() -> None:
+    assert list(FIELDS) == [spec.name for spec in dataclasses.fields(RunConfig)]
+    assert len({field.flag for field in FIELDS.values()}) == len(FIELDS)
+    assert len({field.label for field in FIELDS.values()}) == len(FIELDS)
