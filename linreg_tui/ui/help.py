@@ -34,7 +34,9 @@ d2l's linear regression (chapters 3.2 and 3.3), trained live.
   minibatch and `sgd` divides the gradient by the batch size. The losses shown are means of ½(ŷ−y)².
 * **concise** (3.3): `nn.MSELoss` is the mean of (ŷ−y)², with **no ½**, and `torch.optim.SGD` steps
   with that gradient. Without the ½ the gradient is twice scratch's, so concise at learning rate η
-  takes *exactly* the steps of scratch at 2η, and its losses read twice as large for the same fit.
+  takes the steps of scratch at 2η, and its losses read twice as large for the same fit. Not quite
+  when the batch size does not divide n: on the short last batch MSELoss takes the mean over the
+  examples it has, while the book's `sgd` divides by the nominal batch size.
   Try it: run scratch at lr 0.06, then concise at 0.03, and compare them on the loss chart.
 * **fast**: scratch's steps, computed together: every SGD step on a squared loss is an affine map of
   the parameters, and a whole epoch is their composition, which a parallel scan computes.
