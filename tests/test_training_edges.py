@@ -176,11 +176,10 @@ def test_a_stop_at_an_epoch_boundary_takes_no_step_of_the_next_epoch() -> None:
 
 
 class StepClock:
-    """A perf_counter for the loop in which each step takes `seconds_per_step`, as set by the test."""
+    """A perf_counter for the loop that moves only when the engine takes steps (see run_timed)."""
 
     def __init__(self) -> None:
         self.now = 0.0
-        self.seconds_per_step = 0.0
 
     def __call__(self) -> float:
         return self.now
@@ -215,9 +214,7 @@ def test_the_chunk_shrinks_when_steps_get_slow(monkeypatch: pytest.MonkeyPatch, 
     again, or to single steps when one step alone takes longer."""
     fast_steps = 120
     config = RunConfig(num_examples=5000, batch_size=10, epochs=1)
-    result, chunks = run_timed(
-        monkeypatch, lambda step: 1e-4 if step < fast_steps else slow_step_seconds, config
-    )
+    result, chunks = run_timed(monkeypatch, lambda step: 1e-4 if step < fast_steps else slow_step_seconds, config)
     assert result.status == "finished" and sum(size for size, _ in chunks) == 500
     first_slow = next(i for i, (size, seconds) in enumerate(chunks) if seconds >= size * slow_step_seconds)
     slow = chunks[first_slow:]
