@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_leaves
 
 from linreg_tui.config import RunConfig
-from linreg_tui.engines import ScratchEngine
+from linreg_tui.data import make_dataset, make_generator
+from linreg_tui.engines import ConciseEngine, Engine, ScratchEngine
+from linreg_tui.engines import make_engine as make_engine_for
 from linreg_tui.training import (
     EpochEnded,
     RunEnded,
@@ -29,6 +35,12 @@ def run_with_events(config: RunConfig, cancel: threading.Event | None = None) ->
 
 def step_losses(events: list[TrainingEvent]) -> list[float]:
     return [loss for e in events if isinstance(e, StepLosses) for loss in e.losses]
+
+
+def make_engine(config: RunConfig) -> Engine:
+    """An engine on its run's data and generator, as train() makes it, for stepping by hand."""
+    generator = make_generator(config.seed)
+    return make_engine_for(config, make_dataset(config, generator), generator)
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise"])
@@ -122,15 +134,58 @@ def test_a_stop_during_the_set_up_ends_it_before_any_step() -> None:
     assert events == []
 
 
+class TensorsMade(TorchFunctionMode):
+    """Counts the tensors torch hands back while it is active (factories, views, indexing, moves)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def __torch_function__(
+        self, func: Callable[..., object], types: object, args: tuple[object, ...] = (), kwargs: object = None
+    ) -> object:
+        out = func(*args, **(kwargs or {}))  # type: ignore[arg-type]
+        self.count += sum(isinstance(leaf, torch.Tensor) for leaf in tree_leaves(out))
+        return out
+
+
+def tensors_made_to_start_an_epoch(num_examples: int) -> int:
+    config = RunConfig(impl="concise", num_examples=num_examples, batch_size=1)
+    generator = make_generator(config.seed)
+    engine = ConciseEngine(make_dataset(config, generator), config, generator)
+    with TensorsMade() as made:
+        X, y = next(engine.epoch_batches())
+    assert X.shape == (1, 2) and y.shape == (1, 1)
+    return made.count
+
+
 def test_concise_hands_out_minibatches_one_at_a_time() -> None:
-    """All n/B index views made up front cost ~600 bytes each: 2 GB at n = 3M, batch 1."""
-    import inspect
+    """Starting an epoch and taking its first minibatch costs the same at 100 and 10,000 minibatches:
+    nothing per minibatch is made ahead (n/B index views at ~600 bytes each are 2 GB at n = 3M, batch 1,
+    and seconds before a stop could be seen)."""
+    assert tensors_made_to_start_an_epoch(100) == tensors_made_to_start_an_epoch(10_000) < 20
 
-    from linreg_tui.engines.concise import ShuffledIndexBatches
 
-    batches = iter(ShuffledIndexBatches(10, 4, torch.Generator().manual_seed(0), torch.device("cpu")))
-    assert inspect.isgenerator(batches)
-    assert [len(b) for b in batches] == [4, 4, 2]
+def test_concise_and_scratch_part_at_a_short_last_batch() -> None:
+    """n = 1005, batch 10: 100 full minibatches, then one of 5. Concise(η) takes scratch(2η)'s steps
+    through the full ones. On the short one nn.MSELoss averages over its 5 examples, while the book's
+    sgd divides their summed gradient by the nominal 10: concise's update is 10/5 = 2× scratch's."""
+    config = RunConfig(num_examples=1005, batch_size=10, noise=1.0)  # noise: updates far above rounding
+    concise = make_engine(replace(config, impl="concise", lr=0.01))
+    scratch = make_engine(replace(config, impl="scratch", lr=0.02))
+    concise_batches, scratch_batches = list(concise.epoch_batches()), list(scratch.epoch_batches())
+    assert [len(X) for X, _ in scratch_batches] == [len(X) for X, _ in concise_batches] == [10] * 100 + [5]
+    for c_batch, s_batch in zip(concise_batches[:100], scratch_batches[:100], strict=True):
+        c_loss, s_loss = concise.run_steps([c_batch]), scratch.run_steps([s_batch])
+        assert float(c_loss) == pytest.approx(2 * float(s_loss), rel=1e-5)  # MSE = 2 × mean ½(ŷ−y)²
+    c_before, s_before = concise.snapshot(), scratch.snapshot()
+    assert torch.allclose(c_before.w, s_before.w, atol=1e-6) and torch.allclose(c_before.b, s_before.b, atol=1e-6)
+    c_loss, s_loss = concise.run_steps(concise_batches[100:]), scratch.run_steps(scratch_batches[100:])
+    assert float(c_loss) == pytest.approx(2 * float(s_loss), rel=1e-5)  # the loss is taken before the update
+    c_update = torch.cat([concise.parameters().w - c_before.w, concise.parameters().b - c_before.b])
+    s_update = torch.cat([scratch.parameters().w - s_before.w, scratch.parameters().b - s_before.b])
+    assert s_update.abs().min() > 1e-4  # far above float32 rounding of parameters near 2
+    assert torch.allclose(c_update, 2 * s_update, rtol=1e-3, atol=1e-6)
 
 
 def test_divergence_stops_at_the_first_non_finite_step_and_keeps_finite_parameters() -> None:
@@ -173,7 +228,12 @@ def test_optimum_is_the_least_squares_solution() -> None:
     direct = torch.linalg.lstsq(Z, data.labels.double()).solution.reshape(-1)
     assert result.optimum.w == pytest.approx(direct[:2].tolist(), abs=1e-9)
     assert result.optimum.b == pytest.approx(float(direct[2]), abs=1e-9)
-    assert result.w_error == tuple(t - w for t, w in zip(result.config.true_w, result.w, strict=True))
+
+
+def test_errors_are_true_minus_learned_the_books_sign() -> None:
+    learned = replace(train(RunConfig(epochs=1)), w=(1.5, -3.0), b=5.0)  # true: w = [2, -3.4], b = 4.2
+    assert learned.w_error == pytest.approx((0.5, -0.4))
+    assert learned.b_error == pytest.approx(-0.8)
 
 
 @pytest.mark.cuda
