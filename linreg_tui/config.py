@@ -107,6 +107,27 @@ class RunConfig:
         parse=Real(0.0, MAX_ABS_PARAM),
         show=format_number,
     )
+    scales: tuple[float, ...] = _entry(
+        (1.0,),
+        label="feature scales",
+        short="scales",
+        flag="--scales",
+        metavar="S1,S2,...",
+        help="standard deviation of each feature, comma-separated (one value: every feature); "
+        "unequal scales stretch the loss surface into long valleys",
+        parse=Numbers(Real(0.0, MAX_ABS_PARAM, low_open=True), MAX_FEATURES, example="1, 10", unit="scales"),
+        show=_show_numbers,
+    )
+    corr: float = _entry(
+        0.0,
+        label="feature correlation",
+        short="corr",
+        flag="--corr",
+        metavar="RHO",
+        help="correlation ρ between every pair of features (the book's data: 0)",
+        parse=Real(-1.0, 1.0, low_open=True, high_open=True),
+        show=format_number,
+    )
     batch_size: int = _entry(
         10,
         label="batch size",
@@ -167,6 +188,11 @@ class RunConfig:
     @property
     def num_features(self) -> int:
         return len(self.true_w)
+
+    @property
+    def feature_scales(self) -> tuple[float, ...]:
+        """One standard deviation per feature (a single value applies to every feature)."""
+        return self.scales * self.num_features if len(self.scales) == 1 else self.scales
 
     @property
     def steps_per_epoch(self) -> int:
@@ -244,18 +270,27 @@ def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> Run
 
 
 def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
-    """Checks that need several fields at once; raises ConfigError."""
+    """Checks that need several fields at once; raises ConfigError with every one that fails."""
     raw = raw or {}
+    errors: list[FieldError] = []
+
+    def refuse(name: str, reason: str) -> None:
+        errors.append(FieldError(name, raw.get(name, FIELDS[name].show(getattr(config, name))), reason))
+
+    d = config.num_features
     if config.batch_size > config.num_examples:
-        raise ConfigError(
-            [
-                FieldError(
-                    "batch_size",
-                    raw.get("batch_size", str(config.batch_size)),
-                    f"is larger than the number of examples; allowed 1 to {config.num_examples:,}",
-                )
-            ]
+        refuse("batch_size", f"is larger than the number of examples; allowed 1 to {config.num_examples:,}")
+    if len(config.scales) not in (1, d):
+        refuse("scales", f"has {len(config.scales):,} values for {d:,} features; give one (for every feature) or {d:,}")
+    if d > 1 and config.corr <= -1 / (d - 1):
+        # The correlation matrix (1 − ρ)I + ρ11ᵀ has eigenvalues 1 − ρ and 1 + (d − 1)ρ.
+        refuse(
+            "corr",
+            f"is too negative for {d:,} features: the same correlation between every pair must be greater "
+            f"than −1/(d − 1) = {-1 / (d - 1):.4g}, or no data can have it",
         )
+    if errors:
+        raise ConfigError(errors)
 
 
 @dataclass(frozen=True)
@@ -269,29 +304,6 @@ class MemoryEstimate:
         return f"needs about {human_bytes(self.host_bytes)} of RAM" + (
             f" and {human_bytes(self.device_bytes)} on the device" if self.device_bytes else ""
         )
-
-
-#: The fast engine (engines/fast.py) takes a chunk of steps in passes that hold about this many bytes.
-FAST_PASS_BYTES = 64 << 20
-#: Up to this many features the fast engine scans (one (d+1)×(d+2) map per step); beyond, it steps one by one.
-FAST_SCAN_MAX_FEATURES = 32
-
-
-def fast_step_bytes(num_features: int, batch_size: int) -> int:
-    """What one step of a fast-engine pass holds at the pass's peak: its rows as [X, 1, y] in float64,
-    plus whichever is larger of their float32 gather and a contiguous copy of Z for a batched product,
-    plus residuals and their squares; and, when it scans, its map [A | c] about four times over (the
-    maps, the scan's pair products and prefixes) and its parameter vectors."""
-    d = num_features
-    rows = batch_size * (8 * (d + 2) + 8 * (d + 1) + 16)
-    if d > FAST_SCAN_MAX_FEATURES:
-        return rows + 8 * (d + 2)
-    return rows + 4 * 8 * (d + 1) * (d + 2) + 3 * 8 * (d + 2)
-
-
-def fast_pass_steps(num_features: int, batch_size: int) -> int:
-    """How many steps one pass of the fast engine takes (at least one, whatever it costs)."""
-    return max(1, FAST_PASS_BYTES // fast_step_bytes(num_features, batch_size))
 
 
 #: The closed-form optimum reads the data in chunks of about this many float64 values.
@@ -319,9 +331,10 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     order = 8 * n + optimum_bytes(d)
     temporaries = 4 * n * 3
     scan = 0
-    if config.impl == "fast":  # one pass at a time; a pass never spans two epochs
-        steps = min(fast_pass_steps(d, config.batch_size), config.steps_per_epoch)
-        scan = steps * fast_step_bytes(d, config.batch_size)
+    if config.impl == "fast":
+        from linreg_tui import fast_memory  # the engine's own model, pure Python like this module
+
+        scan = fast_memory.epoch_pass_bytes(d, config.batch_size, config.steps_per_epoch)
     host = data + 4 * n + order
     device = data + temporaries + scan
     if on_cuda:

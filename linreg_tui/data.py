@@ -31,18 +31,42 @@ def make_generator(seed: int) -> torch.Generator:
 
 
 def synthetic_data(
-    true_w: torch.Tensor, true_b: float, num_examples: int, noise: float, generator: torch.Generator
+    true_w: torch.Tensor,
+    true_b: float,
+    num_examples: int,
+    noise: float,
+    generator: torch.Generator,
+    mixing: torch.Tensor | None = None,
 ) -> Dataset:
-    """y = Xw + b + ε with X ~ N(0, 1) and ε ~ N(0, noise²) (the book fixes noise at 0.01)."""
+    """y = Xw + b + ε with X ~ N(0, 1) and ε ~ N(0, noise²) (the book fixes noise at 0.01).
+
+    With `mixing` A the rows of X are drawn as A·x (x ~ N(0, I)), so that their covariance is AAᵀ; without
+    it X is the book's, bit for bit."""
     X = torch.normal(0.0, 1.0, size=(num_examples, len(true_w)), generator=generator)
+    if mixing is not None:
+        X = X @ mixing.T
     y = torch.matmul(X, true_w) + true_b
     y += torch.normal(0.0, noise, y.shape, generator=generator)
     return Dataset(X, y.reshape((-1, 1)))
 
 
+def feature_mixing(config: RunConfig) -> torch.Tensor | None:
+    """A with AAᵀ = DRD: D the features' standard deviations (`scales`), R the correlation matrix with
+    `corr` off the diagonal. None for the book's data (every scale 1, no correlation)."""
+    scales = torch.tensor(config.feature_scales, dtype=torch.float64)
+    if config.corr == 0 and bool((scales == 1).all()):
+        return None
+    d = config.num_features
+    correlation = torch.full((d, d), config.corr, dtype=torch.float64)
+    correlation.fill_diagonal_(1.0)
+    return (scales.unsqueeze(1) * torch.linalg.cholesky(correlation)).to(torch.float32)
+
+
 def make_dataset(config: RunConfig, generator: torch.Generator) -> Dataset:
     true_w = torch.tensor(config.true_w, dtype=torch.float32)
-    return synthetic_data(true_w, config.true_b, config.num_examples, config.noise, generator)
+    return synthetic_data(
+        true_w, config.true_b, config.num_examples, config.noise, generator, mixing=feature_mixing(config)
+    )
 
 
 def initial_weights(num_features: int, generator: torch.Generator) -> torch.Tensor:

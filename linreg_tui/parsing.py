@@ -60,16 +60,18 @@ def _decimal(text: str) -> Decimal | None:
 
 @dataclass(frozen=True)
 class Real:
-    """A float in [low, high] (or (low, high] when `low_open`) that float32 can hold as it is meant."""
+    """A float in [low, high] (either end open on request) that float32 can hold as it is meant."""
 
     low: float
     high: float
     low_open: bool = False
+    high_open: bool = False
 
     @property
     def allowed(self) -> str:
         lower = f"greater than {short_number(self.low)}" if self.low_open else f"from {short_number(self.low)}"
-        return f"{lower} to {short_number(self.high)}"
+        upper = f"less than {short_number(self.high)}" if self.high_open else short_number(self.high)
+        return f"{lower} to {upper}"
 
     def __call__(self, text: str) -> float:
         allowed = f" (allowed: {self.allowed})"
@@ -86,7 +88,8 @@ class Real:
             raise Refused(f"is infinite or overflows; enter a finite number{allowed}")
         if value == 0 and (exact := _decimal(stripped)) is not None and exact != 0:
             raise Refused(f"is too small to hold as a number (it would become 0); enter 0 or a larger one{allowed}")
-        if value < self.low or (self.low_open and value == self.low) or value > self.high:
+        below = value < self.low or (self.low_open and value == self.low)
+        if below or value > self.high or (self.high_open and value == self.high):
             raise Refused(f"is out of range{allowed}")
         if value != 0 and as_float32(value) == 0:
             raise Refused(
