@@ -166,15 +166,18 @@ def test_concise_hands_out_minibatches_one_at_a_time() -> None:
     assert tensors_made_to_start_an_epoch(100) == tensors_made_to_start_an_epoch(10_000) < 20
 
 
-def test_concise_and_scratch_part_at_a_short_last_batch() -> None:
-    """n = 1005, batch 10: 100 full minibatches, then one of 5. Concise(η) takes scratch(2η)'s steps
-    through the full ones. On the short one nn.MSELoss averages over its 5 examples, while the book's
-    sgd divides their summed gradient by the nominal 10: concise's update is 10/5 = 2× scratch's."""
-    config = RunConfig(num_examples=1005, batch_size=10, noise=1.0)  # noise: updates far above rounding
+@pytest.mark.parametrize(("num_examples", "last_batch"), [(1005, 5), (1003, 3)])
+def test_concise_and_scratch_part_at_a_short_last_batch(num_examples: int, last_batch: int) -> None:
+    """Batch 10: 100 full minibatches, then a short one of m. Concise(η) takes scratch(2η)'s steps
+    through the full ones. On the short one nn.MSELoss averages over its m examples, while the book's
+    sgd divides their summed gradient by the nominal 10: concise's update is 10/m × scratch's (2× at
+    n = 1005), so the runs part from there on."""
+    config = RunConfig(num_examples=num_examples, batch_size=10, noise=1.0)  # noise: updates far above rounding
     concise = make_engine(replace(config, impl="concise", lr=0.01))
     scratch = make_engine(replace(config, impl="scratch", lr=0.02))
     concise_batches, scratch_batches = list(concise.epoch_batches()), list(scratch.epoch_batches())
-    assert [len(X) for X, _ in scratch_batches] == [len(X) for X, _ in concise_batches] == [10] * 100 + [5]
+    expected_sizes = [10] * 100 + [last_batch]
+    assert [len(X) for X, _ in scratch_batches] == [len(X) for X, _ in concise_batches] == expected_sizes
     for c_batch, s_batch in zip(concise_batches[:100], scratch_batches[:100], strict=True):
         c_loss, s_loss = concise.run_steps([c_batch]), scratch.run_steps([s_batch])
         assert float(c_loss) == pytest.approx(2 * float(s_loss), rel=1e-5)  # MSE = 2 × mean ½(ŷ−y)²
@@ -185,7 +188,7 @@ def test_concise_and_scratch_part_at_a_short_last_batch() -> None:
     c_update = torch.cat([concise.parameters().w - c_before.w, concise.parameters().b - c_before.b])
     s_update = torch.cat([scratch.parameters().w - s_before.w, scratch.parameters().b - s_before.b])
     assert s_update.abs().min() > 1e-4  # far above float32 rounding of parameters near 2
-    assert torch.allclose(c_update, 2 * s_update, rtol=1e-3, atol=1e-6)
+    assert torch.allclose(c_update, 10 / last_batch * s_update, rtol=1e-3, atol=1e-6)
 
 
 def test_divergence_stops_at_the_first_non_finite_step_and_keeps_finite_parameters() -> None:
