@@ -10,7 +10,6 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.log import LogPane
 
 
@@ -23,9 +22,11 @@ async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float
 
 
 async def wait_ready(pilot: Pilot) -> None:
-    """Started, with the data preview drawn."""
+    """Started, with the data preview drawn and the devices found."""
     app = pilot.app
-    await wait_until(pilot, lambda: app.query_one(DataPlot).preview is not None)
+    assert isinstance(app, LinregApp)
+    await wait_until(pilot, lambda: app.main_screen.data_plot.preview is not None)
+    await wait_until(pilot, lambda: app.main_screen.devices is not None)
 
 
 async def run_to_end(pilot: Pilot, timeout: float = 60.0) -> None:
@@ -38,8 +39,16 @@ async def run_to_end(pilot: Pilot, timeout: float = 60.0) -> None:
 
 
 async def set_field(pilot: Pilot, field: str, value: str) -> None:
+    """Sets a field at once, to prepare a run (`type_into` types it as a person does)."""
     widget = pilot.app.query_one(f"#{field}", Input)
     widget.value = value
+    await pilot.pause()
+
+
+async def type_into(pilot: Pilot, field: str, text: str) -> None:
+    """Clicks the field, clears it with ctrl+u (delete to the start) and types the text key by key."""
+    await pilot.click(f"#{field}")
+    await pilot.press("end", "ctrl+u", *text)  # Pilot names the key of each character itself
     await pilot.pause()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -10,24 +11,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
-HELP = """\
+INTRODUCTION = """\
 # linreg-tui
 
 d2l's linear regression (chapters 3.2 and 3.3), trained live.
+"""
 
-## Keys
-
-| key | does |
-|---|---|
-| ctrl+r / Run | train with the form's values |
-| esc / Stop | stop the run (it keeps what it learned) |
-| ctrl+l | loss chart: linear or log y axis |
-| ctrl+n | data chart: next feature column |
-| ctrl+o | forget the earlier runs on the loss chart |
-| f2 f3 f4 f5 | show Data, Loss, Log, Results |
-| tab / shift+tab | move between fields and panels |
-| f1 | this help · ctrl+q quits |
-
+#: After the keys, which are listed from the app's own bindings (so the help cannot miss one).
+EXPLANATION = """\
 ## The two implementations, and why concise at η equals scratch at 2η
 
 * **scratch** (3.2): `squared_loss` is ½(ŷ−y)² per example; `l.sum().backward()` sums it over the
@@ -56,11 +47,32 @@ d2l's linear regression (chapters 3.2 and 3.3), trained live.
 
 
 class HelpScreen(ModalScreen[None]):
+    """The keys of the screens below (their bindings' tooltips say what each does), then the math."""
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,q,question_mark", "dismiss", "Close help"),
     ]
 
+    def __init__(self, keys: Iterable[BindingType]) -> None:
+        super().__init__()
+        self.keys = list(Binding.make_bindings(keys))
+
     def compose(self) -> ComposeResult:
+        rows = [
+            f"| {self.app.get_key_display(key)} | {key.tooltip or key.description} |"
+            for key in self.keys
+            if key.tooltip or key.description
+        ]
+        table = "\n".join(
+            [
+                "## Keys",
+                "",
+                "| key | does |",
+                "|---|---|",
+                *rows,
+                "| tab / shift+tab | move between fields and panels |",
+            ]
+        )
         with VerticalScroll(id="help"):
-            yield Markdown(HELP)
+            yield Markdown("\n".join([INTRODUCTION, table, "", EXPLANATION]))
         yield Footer()  # so the keys shown are this screen's: esc closes the help here

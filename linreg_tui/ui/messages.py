@@ -1,56 +1,106 @@
-"""Messages the training worker posts to the app (`post_message` is thread-safe).
+"""Messages the workers post to the main screen (`post_message` is thread-safe): one per event.
 
-Small and torch-free: a core event, or a refusal with its field errors, or the data to draw.
+Small and torch-free. A training message carries the core's frozen event as it is; `for_event` picks the
+message class by the event's type, so the screen has one handler per event rather than an isinstance chain.
+
+None of them replaces a pending one (`can_replace`): StepLosses carry consecutive steps, and each
+step's loss is a point of the chart, so replacing one with the next would lose steps; merging would be
+safe, but the training loop already batches its steps into one message per chunk (about 10 a second,
+see training.FLUSH_SECONDS) and the handler only appends them, so the queue never grows. Each EpochEnded
+is a line of the book's log and a point of the chart, and the others come once per run.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
+from linreg_tui import training
 from linreg_tui.config import ConfigError
 from linreg_tui.data import DataPreview
-from linreg_tui.training import TrainingEvent
+from linreg_tui.devices import DeviceChoice
 
 
-class TrainingUpdate(Message):
-    """One event of the running training loop."""
+@dataclass
+class RunStarted(Message):
+    """The data, the optimum and the engine are made; the first step comes next."""
 
-    def __init__(self, event: TrainingEvent) -> None:
-        super().__init__()
-        self.event = event
+    event: training.RunStarted
 
 
+@dataclass
+class StepLosses(Message):
+    """The minibatch losses of a chunk of consecutive steps."""
+
+    event: training.StepLosses
+
+
+@dataclass
+class EpochEnded(Message):
+    """An epoch ended: its full-data loss and the parameters after it."""
+
+    event: training.EpochEnded
+
+
+@dataclass
+class RunEnded(Message):
+    """The run ended (finished, cancelled, diverged or failed), with what it learned."""
+
+    event: training.RunEnded
+
+
+TrainingMessage = RunStarted | StepLosses | EpochEnded | RunEnded
+
+_MESSAGE_FOR_EVENT: dict[type[training.TrainingEvent], type[TrainingMessage]] = {
+    training.RunStarted: RunStarted,
+    training.StepLosses: StepLosses,
+    training.EpochEnded: EpochEnded,
+    training.RunEnded: RunEnded,
+}
+
+
+def for_event(event: training.TrainingEvent) -> TrainingMessage:
+    """The message that carries a training event to the screen."""
+    return _MESSAGE_FOR_EVENT[type(event)](event)  # type: ignore[arg-type]
+
+
+@dataclass
 class RunRefused(Message):
     """The run did not start: a field is invalid, CUDA is absent, or it cannot fit in memory."""
 
-    def __init__(self, error: ConfigError) -> None:
-        super().__init__()
-        self.error = error
+    error: ConfigError
 
 
+@dataclass
 class RunSetupFailed(Message):
     """Making the data or the engine failed, or was stopped (`cancelled`); nothing was trained."""
 
-    def __init__(self, reason: str, cancelled: bool = False) -> None:
-        super().__init__()
-        self.reason = reason
-        self.cancelled = cancelled
+    reason: str
+    cancelled: bool = False
 
 
+@dataclass
 class PreviewReady(Message):
     """The data a run with these form values would train on, for the scatter plot (None: too large to
     make before the run). `key` says which values, so a slow, outdated preview can be dropped."""
 
-    def __init__(self, key: tuple[object, ...], preview: DataPreview | None) -> None:
-        super().__init__()
-        self.key = key
-        self.preview = preview
+    key: tuple[object, ...]
+    preview: DataPreview | None
 
 
+@dataclass
 class PreviewRefused(Message):
     """The data for these values would not fit in memory; the form says so before any run."""
 
-    def __init__(self, key: tuple[object, ...], error: ConfigError) -> None:
-        super().__init__()
-        self.key = key
-        self.error = error
+    key: tuple[object, ...]
+    error: ConfigError
+
+
+@dataclass
+class DevicesFound(Message):
+    """The devices this machine has and why CUDA can or cannot be used, probed off the UI thread
+    (starting CUDA can take seconds on a GPU server)."""
+
+    devices: list[DeviceChoice]
+    cuda_status: str

@@ -1,0 +1,408 @@
+"""The main screen: the form, the four panels and the status bar, and the workers that feed them.
+
+It owns the panels (typed accessors, no ids to remember), the training worker and the keys that act on
+them; the app keeps what works on every screen (help, quit)."""
+
+from __future__ import annotations
+
+import time
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal, Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory
+from linreg_tui.data import preview_for
+from linreg_tui.devices import DeviceChoice, available_devices, cuda_status, host_free_bytes
+from linreg_tui.report import end_lines, epoch_line, start_lines
+from linreg_tui.results import RunResult
+from linreg_tui.training import EpochEnded as EpochEndedEvent
+from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
+from linreg_tui.ui import messages
+from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.log import LogPane
+from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
+from linreg_tui.ui.params import ParamsPanel
+from linreg_tui.ui.results import ResultsPanel
+from linreg_tui.ui.status_bar import StatusBar
+
+PANELS = ("data", "loss", "log", "results")
+MIN_WIDTH, MIN_HEIGHT = 60, 16
+#: Below this height the header and the device note make room for the form's buttons.
+LOW_HEIGHT = 24
+
+
+class MainScreen(Screen[None]):
+    """d2l's linear regression, trained live: form → RunConfig → worker → messages → panels."""
+
+    # Below 110 columns the four panels become tabs beside the form; below the minimum, a notice.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-tiny"), (MIN_WIDTH, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [
+        (0, "-short"),
+        (MIN_HEIGHT, "-low"),
+        (LOW_HEIGHT, "-tall"),
+    ]
+    # Short descriptions: at 60 columns the footer must still have room for the app's f1 Help and ^q Quit.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+r", "run", "Run", priority=True, id="run", tooltip="train with the form's values"),
+        Binding("escape", "stop", "Stop", id="stop", tooltip="stop the run (it keeps what it learned)"),
+        Binding("ctrl+l", "toggle_log_y", "Log y", priority=True, id="log-y", tooltip="loss chart: linear or log y"),
+        Binding(
+            "ctrl+n",
+            "next_feature",
+            "Column",
+            priority=True,
+            id="next-feature",
+            tooltip="data chart: next feature column",
+        ),
+        Binding(
+            "ctrl+o",
+            "clear_runs",
+            "Clear",
+            priority=True,
+            id="clear-runs",
+            tooltip="forget the earlier runs on the loss chart",
+        ),
+        Binding("f2", "show_panel('data')", "Data", show=False, id="show-data", tooltip="show the Data panel"),
+        Binding("f3", "show_panel('loss')", "Loss", show=False, id="show-loss", tooltip="show the Loss panel"),
+        Binding("f4", "show_panel('log')", "Log", show=False, id="show-log", tooltip="show the Log panel"),
+        Binding(
+            "f5", "show_panel('results')", "Results", show=False, id="show-results", tooltip="show the Results panel"
+        ),
+    ]
+
+    running: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, config: RunConfig) -> None:
+        super().__init__()
+        self.initial_config = config
+        self.run_config: RunConfig | None = None
+        self.last_result: RunResult | None = None
+        #: The devices, once the probe has answered (None until then).
+        self.devices: list[DeviceChoice] | None = None
+        self.redraw_timer: Timer | None = None
+        self._training: Worker[None] | None = None
+        self._pending_epochs: list[EpochEndedEvent] = []
+        self._epochs_shown_at = 0.0
+        self._preview_timer: Timer | None = None
+        self._previewed: tuple[object, ...] | None = None
+
+    # The panels ----------------------------------------------------------------------------------
+
+    @property
+    def params_panel(self) -> ParamsPanel:
+        return self.query_one(ParamsPanel)
+
+    @property
+    def data_plot(self) -> DataPlot:
+        return self.query_one(DataPlot)
+
+    @property
+    def loss_panel(self) -> LossPanel:
+        return self.query_one(LossPanel)
+
+    @property
+    def log_pane(self) -> LogPane:
+        return self.query_one(LogPane)
+
+    @property
+    def results_panel(self) -> ResultsPanel:
+        return self.query_one(ResultsPanel)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def view_tabs(self) -> Tabs:
+        return self.query_one("#view-tabs", Tabs)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            # The devices are probed after the first paint (see probe_devices); until then the form offers cpu.
+            yield ParamsPanel(self.initial_config)
+            with Vertical(id="views"):
+                yield Tabs(*(Tab(name.capitalize(), id=f"tab-{name}") for name in PANELS), id="view-tabs")
+                with Container(id="panels"):
+                    yield DataPlot()
+                    yield LossPanel()
+                    yield LogPane()
+                    yield ResultsPanel()
+        yield StatusBar()
+        yield Static(
+            f"The terminal is too small: linreg-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}. "
+            "Enlarge it; a run goes on meanwhile, and ctrl+q quits.",
+            id="too-small",
+        )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "d2l 3.2 / 3.3"
+        self.data_plot.add_class("-current")  # the first tab's panel, until a tab is chosen
+        self.log_pane.say("ctrl+r trains with the form's values (the book's defaults to start); f1 explains.", "note")
+        self.params_panel.query_one("#true_w").focus()
+        self.probe_devices()
+        self._schedule_preview(self.initial_config, delay=None)
+        self.redraw_timer = self.set_interval(1 / REDRAW_HZ, self.redraw_tick)
+
+    # Keys and buttons ----------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if self.running:
+            return
+        try:
+            config = self.params_panel.read_config()
+        except ConfigError as error:
+            self.log_pane.say(f"not started: {error}", "warning")
+            self.status_bar.say("not started: see the form")
+            return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()  # the run draws its own data; a pending preview would make it twice
+        self.run_config = config
+        self._pending_epochs = []
+        self.running = True
+        self.status_bar.starting(config)
+        self._training = self.train_in_thread(config)
+
+    def action_stop(self) -> None:
+        if self.running and self._training is not None and not self._training.is_cancelled:
+            self._training.cancel()  # sets the worker's cancelled_event, which the training loop watches
+            self.status_bar.stopping()
+
+    @on(Button.Pressed, "#run")
+    def run_pressed(self) -> None:
+        self.action_run()
+
+    @on(Button.Pressed, "#stop")
+    def stop_pressed(self) -> None:
+        self.action_stop()
+
+    def action_toggle_log_y(self) -> None:
+        self.loss_panel.log_y = not self.loss_panel.log_y
+
+    def action_next_feature(self) -> None:
+        self.data_plot.next_column()
+
+    def action_clear_runs(self) -> None:
+        self.loss_panel.clear_previous()
+        self.log_pane.say("earlier runs cleared from the loss chart", "note")
+
+    def action_show_panel(self, name: str) -> None:
+        """Narrow: switch to the panel's tab. Wide: all are shown; focus marks it (and scrolls the log)."""
+        self.view_tabs.active = f"tab-{name}"
+        panel = self.query_one(f"#{name}")
+        focusable = [panel] if panel.can_focus else [w for w in panel.query("*") if w.can_focus]
+        if focusable:
+            focusable[0].focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Run and Stop show as unavailable in the footer when they would do nothing."""
+        if action == "run":
+            return None if self.running else True
+        if action == "stop":
+            return True if self.running else None
+        return True
+
+    def watch_running(self, running: bool) -> None:
+        self.params_panel.set_running(running)
+        self.refresh_bindings()
+
+    # The training worker -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def train_in_thread(self, config: RunConfig) -> None:
+        """Runs in a thread: the core posts its events here as messages; widgets never see torch.
+
+        The loop watches this worker's own cancelled_event: esc, quitting, a newer exclusive run or
+        `workers.cancel_all()` all stop it, without a flag of our own to remember to set."""
+        cancelled = get_current_worker().cancelled_event
+        try:
+            train(config, lambda event: self.post_message(messages.for_event(event)), cancelled)
+        except ConfigError as error:
+            self.post_message(messages.RunRefused(error))
+        except TrainingSetupFailed as error:
+            self.post_message(messages.RunSetupFailed(str(error)))
+        except SetupCancelled as error:
+            self.post_message(messages.RunSetupFailed(str(error), cancelled=True))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place unexpected worker errors land: say so, and leave the app usable."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        where = {"training": "training", "preview": "preparing the data preview"}.get(
+            event.worker.group, "looking for devices"
+        )
+        self.log_pane.say(f"error while {where}: {type(error).__name__}: {error}", "error")
+        if event.worker.group == "training":
+            self.running = False
+            self.status_bar.ended("failed: see the log")
+
+    @on(messages.RunStarted)
+    def run_started(self, message: messages.RunStarted) -> None:
+        event = message.event
+        config = event.config
+        for line in start_lines(event):
+            self.log_pane.say(line, "note" if line.startswith("loss:") else "info")
+        self.loss_panel.start_run(config)
+        self.data_plot.show(event.preview)
+        self.results_panel.start(config.true_w, config.true_b, event.optimum)
+        if not (self._training is not None and self._training.is_cancelled):
+            self.status_bar.training(config)
+        self.sub_title = f"{config.impl} · {event.device} · training"
+
+    @on(messages.StepLosses)
+    def steps_trained(self, message: messages.StepLosses) -> None:
+        event = message.event
+        self.loss_panel.add_steps(event.first_step, event.losses)
+        self.status_bar.note_progress(event.epoch, event.first_step + len(event.losses) - 1)
+
+    @on(messages.EpochEnded)
+    def epoch_ended(self, message: messages.EpochEnded) -> None:
+        # The log line is written on the next redraw tick: short epochs would otherwise cost a layout pass each.
+        self._pending_epochs.append(message.event)
+        self.loss_panel.add_epoch(message.event.steps, message.event.loss)
+
+    @on(messages.RunEnded)
+    def run_ended(self, message: messages.RunEnded) -> None:
+        self._show_epochs(now=True)
+        result = message.event.result
+        log = self.log_pane
+        kind = {"finished": "book", "cancelled": "warning", "diverged": "warning"}.get(result.status, "error")
+        *report, status_line = end_lines(result)
+        for line in report:
+            log.say(line, kind if line == result.message else "book")
+        log.say(status_line, kind)
+        self.results_panel.finish(result)
+        if result.status == "diverged" and not self.loss_panel.log_y:
+            self.loss_panel.log_y = True
+            log.say("the loss chart now has a log y axis, to show the blow-up (ctrl+l toggles)", "note")
+        summary = f"{result.status} · {result.steps:,} steps · {result.steps_per_second:,.0f} steps/s"
+        self.sub_title = f"{result.config.impl} · {result.device} · {summary}"
+        if result.diverged_at is not None:
+            epoch, step = result.diverged_at
+            summary = f"diverged at epoch {epoch}, step {step:,}: try a smaller lr, e.g. {result.config.lr / 10:g}"
+        elif result.status == "cancelled":
+            summary = result.message  # "cancelled in epoch 2 after 1,234 steps"
+        elif result.status == "failed":
+            summary = "failed: see the log"
+        self.status_bar.ended(summary)
+        self.last_result = result
+        self.running = False
+
+    @on(messages.RunRefused)
+    def run_refused(self, message: messages.RunRefused) -> None:
+        self.running = False
+        self.params_panel.show_errors(message.error.errors)
+        self.log_pane.say(f"not started: {message.error}", "error")
+        self.status_bar.ended("not started: see the form")
+
+    @on(messages.RunSetupFailed)
+    def setup_failed(self, message: messages.RunSetupFailed) -> None:
+        self.running = False
+        if message.cancelled:
+            self.log_pane.say(message.reason, "warning")
+            self.status_bar.ended(message.reason)
+        else:
+            self.log_pane.say(f"failed: {message.reason}", "error")
+            self.status_bar.ended("failed: see the log")
+
+    # The devices ---------------------------------------------------------------------------------
+
+    @work(thread=True, group="devices", exit_on_error=False)
+    def probe_devices(self) -> None:
+        """Off the UI thread: on a GPU server the first CUDA call starts the driver, seconds at times."""
+        self.post_message(messages.DevicesFound(available_devices(), cuda_status()))
+
+    @on(messages.DevicesFound)
+    def devices_found(self, message: messages.DevicesFound) -> None:
+        found = message.devices
+        gpus = [choice.value for choice in found if choice.value != "cpu"]
+        options = [(choice.label, choice.value) for choice in found]
+        options.insert(1, (f"auto ({gpus[0] if gpus else 'cpu'})", "auto"))
+        self.params_panel.set_devices(options, f"CUDA: {message.cuda_status}")
+        self.log_pane.say(f"devices: {', '.join(c.value for c in found)} · CUDA: {message.cuda_status}", "note")
+        self.devices = found
+
+    # The data preview ----------------------------------------------------------------------------
+
+    @on(ParamsPanel.Changed)
+    def form_changed(self, message: ParamsPanel.Changed) -> None:
+        self._schedule_preview(message.config, delay=0.3)
+
+    def _schedule_preview(self, config: RunConfig, delay: float | None) -> None:
+        """Redraw the data once typing pauses, and only when the data itself would change."""
+        key = data_key(config)
+        if key == self._previewed:
+            return
+        self._previewed = key
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        if delay is None:
+            self.preview_in_thread(config)
+        else:
+            self._preview_timer = self.set_timer(delay, lambda: self.preview_in_thread(config))
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def preview_in_thread(self, config: RunConfig) -> None:
+        key = data_key(config)
+        try:
+            check_memory(config, estimate_memory(config, on_cuda=False), host_free_bytes(), None)
+        except ConfigError as error:
+            self.post_message(messages.PreviewRefused(key, error))
+            return
+        self.post_message(messages.PreviewReady(key, preview_for(config)))
+
+    @on(messages.PreviewReady)
+    def show_preview(self, message: messages.PreviewReady) -> None:
+        # A thread cannot be interrupted: an older, slower preview may arrive after a newer one.
+        if self.running or message.key != self._previewed:
+            return
+        if message.preview is None:
+            self.data_plot.wait_for_run("the data is drawn when the run makes it (too large to make twice)")
+        else:
+            self.data_plot.show(message.preview)
+
+    @on(messages.PreviewRefused)
+    def preview_refused(self, message: messages.PreviewRefused) -> None:
+        if message.key == self._previewed:
+            self.params_panel.show_errors(message.error.errors, focus=False)
+
+    # Layout and the live parts -------------------------------------------------------------------
+
+    @on(Tabs.TabActivated)
+    def tab_activated(self, event: Tabs.TabActivated) -> None:
+        name = (event.tab.id or "tab-data").removeprefix("tab-")
+        for panel in PANELS:
+            self.query_one(f"#{panel}").set_class(panel == name, "-current")
+
+    def redraw_tick(self) -> None:
+        """The live parts of the screen, updated together (one frame) at most REDRAW_HZ times a second."""
+        self.loss_panel.redraw_if_dirty()
+        self.status_bar.show_progress()
+        self._show_epochs()
+
+    def _show_epochs(self, now: bool = False) -> None:
+        """The book's `epoch N, loss X` lines and the parameters after the latest epoch, at most once a
+        second while training: each write to the log scrolls it, a layout pass of the whole screen."""
+        if not self._pending_epochs or (not now and time.monotonic() - self._epochs_shown_at < 1.0):
+            return
+        self._epochs_shown_at = time.monotonic()
+        for event in self._pending_epochs:
+            self.log_pane.say(epoch_line(event), "book")
+        latest = self._pending_epochs[-1]
+        self.results_panel.show_parameters(latest.w, latest.b)
+        self._pending_epochs = []
+
+
+def data_key(config: RunConfig) -> tuple[object, ...]:
+    """What decides the data (and so the scatter): not the learning rate, batch size or engine."""
+    return (config.true_w, config.true_b, config.num_examples, config.noise, config.seed)

@@ -1,0 +1,100 @@
+"""The status bar: a run's progress and ETA while it trains, else what happened last."""
+
+from __future__ import annotations
+
+import time
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import ProgressBar, Static
+
+from linreg_tui.config import RunConfig
+
+
+class StatusBar(Horizontal):
+    """One line under the panels. Progress arrives with every chunk of steps (`note_progress`, cheap);
+    it is drawn only when the screen's redraw tick calls `show_progress`."""
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        padding: 0 1;
+    }
+    StatusBar #progress {
+        width: auto;
+        margin-right: 2;
+        display: none;
+    }
+    StatusBar #progress Bar {
+        width: 20;
+    }
+    StatusBar #status {
+        width: 1fr;
+        color: $text-muted;
+    }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="status-row")
+        self._config: RunConfig | None = None  # of the run being trained, once it trains
+        self._latest: tuple[int, int] | None = None  # (epoch, step) not yet shown
+        self._training_since = 0.0
+
+    def compose(self) -> ComposeResult:
+        # Percentage and ETA are in the text: the bar's own labels cost a layout pass each.
+        yield ProgressBar(id="progress", show_percentage=False, show_eta=False)
+        yield Static("ready: ctrl+r trains, f1 explains", id="status")
+
+    @property
+    def text(self) -> str:
+        return str(self.query_one("#status", Static).render())
+
+    def say(self, text: str) -> None:
+        self.query_one("#status", Static).update(text, layout=False)  # one line: no layout pass needed
+
+    def starting(self, config: RunConfig) -> None:
+        """A run was asked for; its data and engine are being made. Nothing of the last run shows."""
+        self._config = None
+        self._latest = None  # the last run's final steps may not have been shown: they never will be
+        self.say(f"starting {config.impl} on {config.device}…")
+
+    def training(self, config: RunConfig) -> None:
+        """The first step comes next: the bar appears and the ETA's clock starts (not counting set-up)."""
+        self._config = config
+        self._training_since = time.monotonic()
+        bar = self.query_one(ProgressBar)
+        bar.update(total=config.total_steps, progress=0)
+        bar.display = True
+
+    def note_progress(self, epoch: int, step: int) -> None:
+        self._latest = (epoch, step)
+
+    def stopping(self) -> None:
+        """Asked to stop: "stopping…" is what to read until the run ends."""
+        self._config = None
+        self.say("stopping…")
+
+    def ended(self, summary: str) -> None:
+        self._config = None
+        self.query_one(ProgressBar).display = False
+        self.say(summary)
+
+    def show_progress(self) -> None:
+        if self._latest is None or self._config is None:
+            return  # nothing new, or not training
+        (epoch, step), config = self._latest, self._config
+        self._latest = None
+        self.query_one(ProgressBar).update(progress=step)
+        elapsed = time.monotonic() - self._training_since
+        eta = elapsed / step * (config.total_steps - step) if step else 0.0
+        self.say(
+            f"{step / config.total_steps:4.0%} · epoch {epoch}/{config.epochs} · step {step:,}/"
+            f"{config.total_steps:,} · ETA {clock(eta)}"
+        )
+
+
+def clock(seconds: float) -> str:
+    """1:05 or 2:01:05."""
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
