@@ -15,6 +15,7 @@ import threading
 from collections.abc import Sequence
 
 from linreg_tui.config import FIELDS, ConfigError, RunConfig, parse_config
+from linreg_tui.output import EXIT_READER_GONE, silence, use_ascii_fallback
 
 _NEGATIVE = re.compile(r"^-[\d.]")
 
@@ -64,14 +65,17 @@ def config_texts(args: argparse.Namespace) -> dict[str, str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        use_ascii_fallback(stream)  # `PYTHONIOENCODING=ascii`: "·" and "×" spelled in ASCII, not a traceback
     try:
         return _main(list(sys.argv[1:] if argv is None else argv))
-    except KeyboardInterrupt:  # Ctrl+C before training installed its own handler (importing torch, say)
+    except KeyboardInterrupt as interrupt:  # before training installed its own handler, or a second signal
         print("linreg-tui: cancelled", file=sys.stderr)
-        return EXIT_CANCELLED
-    except BrokenPipeError:  # `linreg-tui --headless | head`: the reader left; say nothing more
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_FAILED
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+    except BrokenPipeError:  # the reader left (`linreg-tui --help | head -1`): stop quietly, not as a failure
+        silence(sys.stdout)
+        silence(sys.stderr)
+        return EXIT_READER_GONE
 
 
 def _main(argv: list[str]) -> int:
@@ -89,9 +93,19 @@ def _main(argv: list[str]) -> int:
         return run_headless(config, as_json=args.json, metrics=args.metrics)
     if args.json or args.metrics:
         parser.error("--json and --metrics go with --headless")
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    # Textual reads keys from stdin and draws on stderr (its Linux driver writes to sys.__stderr__):
+    # with `2>err.log` the whole UI would go into the file and leave the terminal blank. Under
+    # textual-serve (the app in a browser) TEXTUAL_DRIVER names a driver that talks over pipes, so no
+    # terminal is needed there and nothing is refused.
+    streams = {"stdin": sys.__stdin__, "stdout": sys.__stdout__, "stderr": sys.__stderr__}
+    not_terminals = [name for name, stream in streams.items() if stream is None or not stream.isatty()]
+    if not_terminals and not os.environ.get("TEXTUAL_DRIVER"):
+        verb = "is" if len(not_terminals) == 1 else "are"
+        where = sys.stdout if sys.stdout.isatty() and not sys.stderr.isatty() else sys.stderr
         print(
-            "linreg-tui: the app needs a terminal; for scripts and pipes use `linreg-tui --headless`.", file=sys.stderr
+            f"linreg-tui: the app needs a terminal, and {' and '.join(not_terminals)} {verb} not one; "
+            "for scripts and pipes use `linreg-tui --headless`.",
+            file=where,
         )
         return EXIT_INVALID
     from linreg_tui.ui.app import LinregApp
@@ -100,52 +114,106 @@ def _main(argv: list[str]) -> int:
     return EXIT_FINISHED
 
 
-def refuse(error: ConfigError) -> int:
+def refuse(error: ValueError) -> int:
     print(f"linreg-tui: invalid input: {error}", file=sys.stderr)
     return EXIT_INVALID
 
 
 def run_headless(config: RunConfig, *, as_json: bool, metrics: str | None) -> int:
-    from linreg_tui.report import MetricsWriter, event_lines, result_json
-    from linreg_tui.training import SetupCancelled, TrainingEvent, TrainingSetupFailed, preflight, train
-
-    try:
-        preflight(config)
-        writer = MetricsWriter(metrics) if metrics else None
-    except ConfigError as exc:
-        return refuse(exc)
-
-    def on_event(event: TrainingEvent) -> None:
-        if writer:
-            writer(event)
-        if not as_json:
-            for line in event_lines(event):
-                print(line, flush=True)
-
     cancel = threading.Event()
-    previous = signal.signal(signal.SIGINT, lambda *_: _cancel_once(cancel, previous))
-    try:
-        result = train(config, on_event, cancel)
-    except TrainingSetupFailed as exc:
-        print(f"linreg-tui: {exc}", file=sys.stderr)
+    with _SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
+        from linreg_tui.output import LineOutput, reader_watch
+        from linreg_tui.report import MetricsRefused, MetricsWriter, event_lines, new_run_id, result_json
+        from linreg_tui.training import SetupCancelled, TrainingEvent, TrainingSetupFailed, preflight, train
+
+        run_id = new_run_id()
+        try:
+            preflight(config)
+            writer = MetricsWriter(metrics, run_id) if metrics else None
+        except (ConfigError, MetricsRefused) as exc:
+            return refuse(exc)
+        # A write error or a reader that left stops the run (raising inside the loop's callback would
+        # end it as "failed"); what went wrong is said once training has stopped.
+        out = LineOutput(sys.stdout, "the standard output", on_failure=cancel.set)
+
+        def on_event(event: TrainingEvent) -> None:
+            if writer:
+                writer(event)
+                if writer.error:
+                    cancel.set()
+            if not as_json:
+                out.write(event_lines(event))
+
+        setup_cancelled = ""
+        try:
+            with reader_watch(sys.stdout, out.lost_reader):
+                result = train(config, on_event, cancel)
+                if as_json:
+                    out.write([result_json(result, run_id)])
+        except TrainingSetupFailed as exc:
+            print(f"linreg-tui: {exc}", file=sys.stderr)
+            return EXIT_FAILED
+        except SetupCancelled as exc:
+            setup_cancelled = str(exc)
+        finally:
+            if writer:
+                writer.close()
+    problems = [line for line in (out.error_line(), writer.error_line() if writer else None) if line]
+    stopped_by_it = bool(setup_cancelled) or result.status == "cancelled"
+    for problem in problems:
+        print(f"linreg-tui: {problem}{'; the run was stopped' if stopped_by_it else ''}", file=sys.stderr)
+    if out.reader_gone:
+        return EXIT_READER_GONE
+    if problems:
         return EXIT_FAILED
-    except SetupCancelled as exc:
-        print(f"linreg-tui: {exc}", file=sys.stderr)
-        return EXIT_CANCELLED
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if writer:
-            writer.close()
-    if as_json:
-        print(result_json(result))
-    return {
-        "finished": EXIT_FINISHED,
-        "diverged": EXIT_DIVERGED,
-        "cancelled": EXIT_CANCELLED,
-    }.get(result.status, EXIT_FAILED)
+    if setup_cancelled:
+        print(f"linreg-tui: {setup_cancelled}", file=sys.stderr)
+        return signals.exit_code
+    if result.status == "cancelled":
+        return signals.exit_code
+    return {"finished": EXIT_FINISHED, "diverged": EXIT_DIVERGED}.get(result.status, EXIT_FAILED)
 
 
-def _cancel_once(cancel: threading.Event, previous: object) -> None:
-    """First Ctrl+C: stop after the current chunk and report. A second one interrupts at once."""
-    cancel.set()
-    signal.signal(signal.SIGINT, previous if callable(previous) else signal.default_int_handler)
+class _Interrupted(KeyboardInterrupt):
+    """A second SIGINT or SIGTERM: stop at once (main exits with 128 + the signal's number)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _SignalStop:
+    """Ctrl+C (SIGINT) and SIGTERM (what a batch scheduler sends before it kills a job) end a headless
+    run alike: the first stops it after the current chunk of steps and the partial report is written,
+    the exit code then 128 + the signal's number (130, 143); a second stops at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self, cancel: threading.Event) -> None:
+        self.cancel = cancel
+        self.signum: int | None = None
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> _SignalStop:
+        for signum in self.SIGNALS:
+            self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + (self.signum or signal.SIGINT)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None:
+            raise _Interrupted(signum)
+        self.signum = signum
+        self.cancel.set()
+        # os.write, not print: a handler can run in the middle of another write to the same stream.
+        os.write(
+            sys.__stderr__.fileno() if sys.__stderr__ else 2,
+            b"linreg-tui: stopping after the current steps to write the report (again to stop at once)\n",
+        )

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import IO
 
-from linreg_tui.config import ConfigError, FieldError
 from linreg_tui.results import RunResult
 from linreg_tui.training import EpochEnded, RunEnded, RunStarted, TrainingEvent
 
 
 def format_vector(values: Sequence[float], digits: int = 6) -> str:
     return "[" + ", ".join(f"{v:.{digits}g}" for v in values) + "]"
+
+
+def count(number: int, noun: str) -> str:
+    """'1 feature', '1,000 examples'."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def new_run_id() -> str:
+    """Unique, and sorting as text sorts by start time: UTC to the millisecond, then 6 random hex digits
+    (two runs started in the same millisecond still differ), e.g. 20250601T093012.345Z-3f9a2c."""
+    now = datetime.now(UTC)
+    return f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
 def epoch_line(event: EpochEnded) -> str:
@@ -25,7 +37,7 @@ def start_lines(event: RunStarted) -> list[str]:
     config = event.config
     return [
         f"linreg-tui · {config.impl} · {event.device} · seed {config.seed} · "
-        f"{config.num_examples:,} examples × {config.num_features} features",
+        f"{count(config.num_examples, 'example')} × {count(config.num_features, 'feature')}",
         f"loss: {event.loss_formula}",
         f"features: {format_vector(event.first_features, 4)}  label: {event.first_label:.4f}  (first example)",
     ]
@@ -38,13 +50,26 @@ def end_lines(result: RunResult) -> list[str]:
         f"closed-form optimum: w = {format_vector(result.optimum.w)}, b = {result.optimum.b:.6g} "
         f"(largest gap to learned: {result.gap_to_optimum:.2g})",
     ]
+    if not result.optimum.unique:
+        lines.append(optimum_not_unique(result))
     if result.message:
         lines.append(result.message)
     lines.append(
-        f"{result.status}: {result.steps:,} steps in {result.train_seconds:.3f} s "
+        f"{result.status}: {count(result.steps, 'step')} in {result.train_seconds:.3f} s "
         f"({result.steps_per_second:,.0f} steps/s) on {result.device}"
     )
     return lines
+
+
+def optimum_not_unique(result: RunResult) -> str:
+    """With fewer independent examples than unknowns (n < d + 1) many (w, b) fit the data exactly; the
+    optimum shown is the one of least norm, and training may end at another exact fit."""
+    config = result.config
+    return (
+        f"the closed-form optimum is one of many exact fits: {count(config.num_examples, 'example')} "
+        f"cannot pin down {config.num_features + 1} unknowns (w and b); it is the one of least norm, "
+        "and training may reach another, so the gap to it says little"
+    )
 
 
 def event_lines(event: TrainingEvent) -> list[str]:
@@ -58,22 +83,28 @@ def event_lines(event: TrainingEvent) -> list[str]:
     return []
 
 
+class MetricsRefused(ValueError):
+    """The metrics file cannot be opened for appending: said before training, like bad input."""
+
+
 class MetricsWriter:
-    """Appends a run as JSON lines: a header with the configuration, one record per epoch, the result.
+    """Appends a run as JSON lines: a header with the configuration, one record per epoch, the result,
+    each with the run's id, so that runs appended to one file can be told apart.
 
     Opened (and so checked) before training; flushed per record, so an interrupted run leaves a valid
-    file of whole lines.
+    file of whole lines. A write that fails (a full disk) is kept in `error`, not raised: it happens
+    inside the training loop's callbacks, and the command line decides what to do about it.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, run_id: str) -> None:
         self.path = path
+        self.run_id = run_id
+        self.error: OSError | None = None
         try:
             self.file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
-            raise ConfigError(
-                [FieldError("metrics", path, f"cannot be written ({reason}); give a writable file path")]
-            ) from None
+            raise MetricsRefused(f"metrics: {path!r} cannot be written ({reason}); give a writable file path") from None
 
     def __call__(self, event: TrainingEvent) -> None:
         record: dict[str, object] | None = None
@@ -95,12 +126,24 @@ class MetricsWriter:
             }
         elif isinstance(event, RunEnded):
             record = {"type": "result", **result_record(event.result)}
-        if record is not None:
-            self.file.write(json.dumps(record) + "\n")
+        if record is None or self.error is not None:
+            return
+        try:
+            self.file.write(json.dumps({"run_id": self.run_id, **record}) + "\n")
             self.file.flush()
+        except OSError as exc:
+            self.error = exc
+
+    def error_line(self) -> str | None:
+        if self.error is None:
+            return None
+        return f"cannot write the metrics to {self.path} ({self.error.strerror or type(self.error).__name__})"
 
     def close(self) -> None:
-        self.file.close()
+        try:
+            self.file.close()
+        except OSError as exc:  # the last buffered bytes could not be written either
+            self.error = self.error or exc
 
 
 def result_record(result: RunResult) -> dict[str, object]:
@@ -108,8 +151,8 @@ def result_record(result: RunResult) -> dict[str, object]:
     return _json_safe(result.as_dict())
 
 
-def result_json(result: RunResult) -> str:
-    return json.dumps(result_record(result), indent=2)
+def result_json(result: RunResult, run_id: str) -> str:
+    return json.dumps({"run_id": run_id, **result_record(result)}, indent=2)
 
 
 def _json_safe(value: object) -> object:

@@ -16,10 +16,16 @@ Status = Literal["finished", "cancelled", "diverged", "failed"]
 
 @dataclass(frozen=True)
 class Optimum:
-    """argmin over (w, b) of Σ(Xw + b − y)², the best any training on this data can do."""
+    """argmin over (w, b) of Σ(Xw + b − y)²: the lowest loss any training on this data can reach.
+
+    Unique when the data pins down all d + 1 unknowns (rank d + 1: at least d + 1 examples, which
+    X ~ N(0, 1) then has almost surely). Otherwise (n < d + 1) many (w, b) fit the data exactly, this is
+    the one of least norm, and training can end at another exact fit: `unique` is False.
+    """
 
     w: tuple[float, ...]
     b: float
+    unique: bool = True
 
 
 def least_squares(data: Dataset) -> Optimum:
@@ -40,8 +46,9 @@ def least_squares(data: Dataset) -> Optimum:
         Z = torch.cat([X, torch.ones(X.shape[0], 1, dtype=torch.float64)], dim=1)
         gram += Z.T @ Z
         rhs += Z.T @ labels[start : start + chunk_rows].double()
-    solution = torch.linalg.lstsq(gram, rhs, driver="gelsd").solution.reshape(-1)
-    return Optimum(tuple(solution[:d].tolist()), float(solution[d]))
+    answer = torch.linalg.lstsq(gram, rhs, driver="gelsd")
+    solution = answer.solution.reshape(-1)
+    return Optimum(tuple(solution[:d].tolist()), float(solution[d]), unique=int(answer.rank) == d + 1)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,7 @@ class RunResult:
             "ols_w": list(self.optimum.w),
             "ols_b": self.optimum.b,
             "gap_to_optimum": self.gap_to_optimum,
+            "ols_unique": self.optimum.unique,
             "epoch_losses": list(self.epoch_losses),
             "steps": self.steps,
             "train_seconds": self.train_seconds,

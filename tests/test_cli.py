@@ -118,29 +118,6 @@ def test_the_app_refuses_to_start_without_a_terminal() -> None:
     assert "use `linreg-tui --headless`" in done.stderr
 
 
-@pytest.mark.skipif(os.name != "posix", reason="SIGINT delivery is POSIX")
-def test_ctrl_c_prints_the_partial_report_and_exits_130(tmp_path: Path) -> None:
-    metrics = tmp_path / "interrupted.jsonl"
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "linreg_tui", "--headless", "--epochs", "100000", "--metrics", str(metrics)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("epoch 1,"):
-            break
-    process.send_signal(signal.SIGINT)
-    rest, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
-    assert "cancelled in epoch" in rest and "error in estimating w:" in rest
-    assert "Traceback" not in err
-    records = [json.loads(line) for line in metrics.read_text().splitlines()]  # every line whole
-    assert records[0]["type"] == "run" and records[1]["type"] == "epoch"
-    assert records[-1]["type"] == "result" and records[-1]["status"] == "cancelled"
-
-
 def test_negative_values_can_follow_their_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--headless", "--json", "--w", "-3.4,2", "--b", "-1", "--epochs", "1"]) == 0
     data = json.loads(capsys.readouterr().out)
@@ -156,3 +133,239 @@ def test_ctrl_c_before_training_starts_exits_130_without_a_traceback(
     monkeypatch.setattr("linreg_tui.cli.run_headless", interrupted)
     assert main(["--headless"]) == 130
     assert capsys.readouterr().err == "linreg-tui: cancelled\n"
+
+
+# --- signals, output errors and pipes (issue 8) --------------------------------------------------------
+
+
+def start_cli(*args: str, **popen: object) -> subprocess.Popen[str]:
+    """The CLI in a subprocess, unbuffered, reading no terminal; stdout and stderr piped unless given."""
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "stdin": subprocess.DEVNULL, **popen}
+    return subprocess.Popen([sys.executable, "-u", "-m", "linreg_tui", *args], text=True, **popen)  # type: ignore[call-overload]
+
+
+def read_until(stream: object, prefix: str) -> list[str]:
+    """The lines read up to and including the first that starts with `prefix` (the test's sync point)."""
+    lines = []
+    for line in stream:  # type: ignore[attr-defined]
+        lines.append(line)
+        if line.startswith(prefix):
+            return lines
+    raise AssertionError(f"the output ended before a line starting with {prefix!r}: {lines}")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_prints_the_partial_report_and_exits_128_plus_its_number(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    metrics = tmp_path / "interrupted.jsonl"
+    process = start_cli("--headless", "--epochs", "100000", "--num-examples", "100", "--metrics", str(metrics))
+    read_until(process.stdout, "epoch 1,")
+    process.send_signal(signum)
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == code, err
+    assert "cancelled in epoch" in rest and "error in estimating w:" in rest
+    assert "Traceback" not in err
+    records = [json.loads(line) for line in metrics.read_text().splitlines()]  # every line whole
+    assert records[0]["type"] == "run" and records[1]["type"] == "epoch"
+    assert records[-1]["type"] == "result" and records[-1]["status"] == "cancelled"
+
+
+@pytest.mark.skipif(not Path("/dev/stderr").exists(), reason="needs /dev/stderr")
+def test_sigterm_with_json_still_prints_the_json_object() -> None:
+    # The metrics go to stderr as they are written: the line to wait for before the signal.
+    process = start_cli(
+        "--headless", "--json", "--epochs", "100000", "--num-examples", "100", "--metrics", "/dev/stderr"
+    )
+    read_until(process.stderr, '{"run_id"')  # the run's header record
+    read_until(process.stderr, '{"run_id"')  # its first epoch
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 143, err
+    data = json.loads(out)
+    assert data["status"] == "cancelled" and data["steps"] > 0 and data["run_id"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
+def test_a_second_ctrl_c_stops_at_once() -> None:
+    # A set-up phase that does not end by itself (making 10⁸ examples takes seconds): only the second
+    # Ctrl+C can end it. It prints a line first, and the first Ctrl+C says it is stopping: the sync points.
+    script = (
+        "import sys, threading\n"
+        "import linreg_tui.training as training\n"
+        "def endless_set_up(*args, **kwargs):\n"
+        "    print('making the data', flush=True)\n"
+        "    threading.Event().wait(120)\n"
+        "training.make_dataset = endless_set_up\n"
+        "from linreg_tui.cli import main\n"
+        "sys.exit(main(['--headless']))\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    read_until(process.stdout, "making the data")
+    process.send_signal(signal.SIGINT)
+    read_until(process.stderr, "linreg-tui: stopping after the current steps")
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert err.splitlines()[-1] == "linreg-tui: cancelled" and "Traceback" not in err
+
+
+def test_a_failed_set_up_exits_1_with_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("CUDA error: out of memory\nmore details")
+
+    monkeypatch.setattr("linreg_tui.training.make_dataset", out_of_memory)
+    assert main(["--headless"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == "linreg-tui: could not prepare the run on cpu: RuntimeError: CUDA error: out of memory\n"
+    assert captured.out == ""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    ("args", "stdout_to_dev_full", "message"),
+    [
+        (
+            ["--metrics", "/dev/full"],
+            False,
+            "linreg-tui: cannot write the metrics to /dev/full (No space left on device); the run was stopped",
+        ),
+        (["--json"], True, "linreg-tui: cannot write to the standard output (No space left on device)"),
+        ([], True, "linreg-tui: cannot write to the standard output (No space left on device); the run was stopped"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_line_and_exit_1(
+    args: list[str], stdout_to_dev_full: bool, message: str
+) -> None:
+    with open("/dev/full", "w") as full:
+        stdout = full if stdout_to_dev_full else subprocess.PIPE
+        process = start_cli("--headless", "--num-examples", "100", *args, stdout=stdout)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert err.splitlines() == [message]
+
+
+def test_an_ascii_only_stdout_gets_ascii_spellings() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "linreg_tui", "--headless", "--num-examples", "100", "--epochs", "1"],
+        capture_output=True,
+        env={**os.environ, "PYTHONIOENCODING": "ascii"},
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == b""
+    lines = done.stdout.decode("ascii").splitlines()
+    assert lines[0] == "linreg-tui - scratch - cpu - seed 0 - 100 examples x 2 features"
+    assert "1/2(y_hat-y)^2" in lines[1]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pipes and SIGPIPE are POSIX")
+def test_a_reader_that_leaves_ends_the_run_quietly_with_141(tmp_path: Path) -> None:
+    metrics = tmp_path / "runs.jsonl"
+    process = start_cli("--headless", "--epochs", "100000", "--num-examples", "100", "--metrics", str(metrics))
+    read_until(process.stdout, "linreg-tui ")  # `| head -1`: one line, then the reader leaves
+    assert process.stdout is not None
+    process.stdout.close()
+    assert process.wait(timeout=60) == 141  # 100,000 epochs would take minutes
+    assert process.stderr is not None and process.stderr.read() == ""
+    assert json.loads(metrics.read_text().splitlines()[-1])["status"] == "cancelled"
+
+
+@pytest.mark.skipif(not Path("/dev/stderr").exists(), reason="needs /dev/stderr")
+def test_a_reader_that_leaves_is_noticed_between_writes() -> None:
+    # --json writes nothing until the run ends: the leaving reader is noticed without a write.
+    process = start_cli(
+        "--headless", "--json", "--epochs", "100000", "--num-examples", "100", "--metrics", "/dev/stderr"
+    )
+    read_until(process.stderr, '{"run_id"')
+    read_until(process.stderr, '{"run_id"')  # an epoch: training is under way
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 141
+    assert json.loads(err.splitlines()[-1])["status"] == "cancelled"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pipes are POSIX")
+def test_the_bench_stops_when_its_reader_leaves() -> None:
+    process = start_cli("bench", "--quick", "--device", "cpu")
+    read_until(process.stdout, "Machine: ")
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 141
+    cases = int(err.split(" cases, ", 1)[0].split()[-1])  # "14 cases, loops timed for ..."
+    assert f"[{cases}/{cases}]" not in err  # it did not go on to the last case
+
+
+def test_two_runs_appending_to_one_file_can_be_told_apart(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "runs.jsonl"
+    ids = []
+    for seed in ("1", "2"):
+        assert main(["--headless", "--json", "--metrics", str(path), "--epochs", "2", "--seed", seed]) == 0
+        ids.append(json.loads(capsys.readouterr().out)["run_id"])
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["run_id"] for r in records] == [ids[0]] * 4 + [ids[1]] * 4
+    assert ids[0] < ids[1]  # sorting the ids sorts the runs by start time
+    assert [r["config"]["seed"] for r in records if r["type"] == "run"] == [1, 2]
+
+
+def test_counts_are_singular_or_plural(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--headless", "--w", "2", "--num-examples", "1", "--batch-size", "1", "--epochs", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith(" · 1 example × 1 feature")
+    assert lines[-1].startswith("finished: 1 step in ")
+
+
+def test_fewer_examples_than_unknowns_say_the_optimum_is_one_of_many(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--headless", "--w", "1,2,3", "--num-examples", "3", "--batch-size", "1", "--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "the closed-form optimum is one of many exact fits: 3 examples cannot pin down 4 unknowns" in out
+    assert main(["--headless", "--json", "--w", "1,2,3", "--num-examples", "3", "--batch-size", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["ols_unique"] is False
+    assert main(["--headless", "--w", "1,2,3", "--num-examples", "4", "--batch-size", "1", "--epochs", "1"]) == 0
+    assert "one of many" not in capsys.readouterr().out  # 4 examples pin down 4 unknowns
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals are POSIX")
+def test_the_app_refuses_when_stderr_is_not_the_terminal(tmp_path: Path) -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    err_log = tmp_path / "err.log"
+    with err_log.open("w") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "linreg_tui"], stdin=terminal, stdout=terminal, stderr=err, text=True
+        )
+    os.close(terminal)
+    shown = b""
+    while True:  # until the child closes the terminal (EIO)
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    assert process.wait(timeout=60) == 2
+    assert "the app needs a terminal, and stderr is not one" in shown.decode()
+    assert err_log.read_text() == ""  # nothing drawn into the file
+
+
+def test_the_app_starts_without_a_terminal_under_a_textual_driver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """textual-serve runs the app over pipes with TEXTUAL_DRIVER set: no terminal is needed there."""
+    from linreg_tui.ui.app import LinregApp
+
+    started = []
+    monkeypatch.setattr(LinregApp, "run", lambda self: started.append(self))
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")
+    assert main([]) == 0 and len(started) == 1
+    monkeypatch.delenv("TEXTUAL_DRIVER")
+    assert main([]) == 2 and len(started) == 1  # pytest's stdin is no terminal
