@@ -12,16 +12,19 @@ the per-step parameters we compute the same per-step losses and events as the ot
 
 Everything random is drawn exactly as `scratch` draws it (init, then one permutation per epoch), so
 for the same seed this engine takes scratch's steps; it keeps them in float64, which is why it agrees
-with scratch's float32 loop to rounding.
+with scratch's float32 loop to rounding. What is finite is judged in scratch's float32 arithmetic (the
+losses, and the parameters as float32), so that near the stability limit a run stops at scratch's step.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 
-from linreg_tui.config import FAST_SCAN_MAX_FEATURES, RunConfig, fast_pass_steps
+from linreg_tui import fast_memory
+from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset, initial_weights
 from linreg_tui.engines.base import Batch, Engine, Params
 from linreg_tui.engines.scratch import linreg, squared_loss
@@ -51,6 +54,15 @@ def prefix_scan(maps: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@dataclass(frozen=True)
+class Float64Params(Params):
+    """The fast engine's float64 θ, judged finite as scratch's float32 parameters would be: a value
+    beyond float32's range is finite here but inf in scratch, whose run has stopped."""
+
+    def all_finite(self) -> torch.Tensor:
+        return torch.isfinite(self.w.to(torch.float32)).all() & torch.isfinite(self.b.to(torch.float32)).all()
+
+
 class FastEngine(Engine):
     name = "fast"
     loss_formula = (
@@ -70,8 +82,9 @@ class FastEngine(Engine):
         self.theta = torch.zeros(d + 1, dtype=torch.float64, device=self.device)
         self.theta[:d] = initial_weights(d, generator).reshape(-1).to(self.device, torch.float64)
         self.order = torch.empty(0, dtype=torch.int64, device=self.device)  # this epoch's permutation
-        self.scan = d <= FAST_SCAN_MAX_FEATURES
-        self.pass_steps = fast_pass_steps(d, config.batch_size)
+        self.scan = d <= fast_memory.SCAN_MAX_FEATURES
+        # linreg_tui/fast_memory.py models what _pass holds; passes of this many steps hold PASS_BYTES.
+        self.pass_steps = fast_memory.pass_steps(d, config.batch_size)
 
     def epoch_batches(self) -> Iterator[Batch]:
         """Where each minibatch starts in this epoch's permutation: plain ints, because the loop makes
@@ -97,7 +110,10 @@ class FastEngine(Engine):
         return torch.cat(losses)
 
     def _pass(self, rows: torch.Tensor) -> torch.Tensor:
-        """Take the steps over `rows` (consecutive minibatches); return their losses as float32."""
+        """Take the steps over `rows` (consecutive minibatches); return their losses as float32.
+
+        What it allocates is modelled in linreg_tui/fast_memory.py (and measured by tests/test_fast.py):
+        a buffer added here belongs there too."""
         size, d = self.config.batch_size, self.config.num_features
         count = len(rows)
         steps = -(-count // size)
@@ -113,10 +129,11 @@ class FastEngine(Engine):
         # The loss of each step at the parameters before its update: ½‖[Z, y]·[θ; −1]‖² per example.
         minus_one = torch.full((steps, 1), -1.0, dtype=torch.float64, device=self.device)
         residuals = torch.matmul(Zy, torch.cat([before, minus_one], dim=1).unsqueeze(-1))
-        sums = residuals.square().sum(dim=(1, 2)) / 2
-        # Like scratch: the minibatch's sum in float32 (so it overflows where scratch's does, and
-        # divergence is found at the same step), then divided by the minibatch's own size.
-        sums = sums.to(torch.float32)
+        # The loss in scratch's float32 arithmetic: each residual squared, halved, and summed over the
+        # minibatch in float32. So it overflows where scratch's does (r² beyond float32's range, not
+        # ½r²), and the training loop stops at scratch's step.
+        half_squares = residuals.to(torch.float32).square_().mul_(0.5)
+        sums = half_squares.sum(dim=(1, 2))
         losses = sums / size
         if count % size:
             losses[-1:] = sums[-1:] / (count % size)
@@ -156,4 +173,4 @@ class FastEngine(Engine):
 
     def parameters(self) -> Params:
         d = self.config.num_features
-        return Params(self.theta[:d], self.theta[d:])
+        return Float64Params(self.theta[:d], self.theta[d:])
