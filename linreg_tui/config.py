@@ -324,7 +324,8 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
 
     Host: X (n×d) and y plus the noise draw, in float32, the shuffled order (int64), and the
     closed-form optimum's float64 normal equations and row chunk. Device: the same data again, the
-    full-data loss temporaries, and the fast engine's chunked scan buffers.
+    full-data loss temporaries, the fast engine's largest pass (linreg_tui/fast_memory.py), and on
+    CUDA the epoch's order, which the engines move there.
     """
     n, d = config.num_examples, config.num_features
     data = 4 * n * (d + 1)
@@ -338,7 +339,7 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     host = data + 4 * n + order
     device = data + temporaries + scan
     if on_cuda:
-        return MemoryEstimate(host_bytes=host + data, device_bytes=device)
+        return MemoryEstimate(host_bytes=host + data, device_bytes=device + 8 * n)
     return MemoryEstimate(host_bytes=host + device, device_bytes=0)
 
 
