@@ -1,6 +1,15 @@
-"""The results panel: true, learned, error and closed-form optimum for every weight and the bias."""
+"""The results panel: true, learned, error and closed-form optimum for the weights and the bias.
+
+Up to ALL_ROWS_UP_TO weights every one has a row. Beyond that the table is bounded: the first few
+weights, the ones with the largest errors, and the bias; the log has all of them. A table of 1,001 rows
+updated cell by cell froze the app for minutes: each width-checked update re-measured a whole column,
+millions of measurements holding the GIL the training thread needs.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -8,54 +17,153 @@ from textual.widgets import DataTable, Static
 
 from linreg_tui.results import Optimum, RunResult
 
-COLUMNS = ("", "true", "learned", "error", "optimum")
+#: Every weight gets a row up to this many; more get a bounded selection of rows.
+ALL_ROWS_UP_TO = 20
+#: In the bounded table: the first weights, then the largest errors among the rest.
+FIRST_ROWS = 3
+LARGEST_ERRORS = 8
+#: The widest number `format_number` writes ("-1.2e+38"). The columns that change while a run trains
+#: have this fixed width, so a new value never re-measures a column, and at 120×36 all five columns fit
+#: the panel's 43 cells whatever the values (a diverged run's 1e+30s cut the optimum column off).
+NUMBER_WIDTH = 8
+CHANGING_COLUMNS = ("learned", "error")
 
 
-def _num(value: float) -> str:
-    return f"{value:.6g}"
+def format_number(value: float) -> str:
+    """Six significant digits where they fit NUMBER_WIDTH, else three, else two (a diverged run's
+    last finite values, tiny errors: "-5.9e-05")."""
+    for digits in (6, 3):
+        text = f"{value:.{digits}g}"
+        if len(text) <= NUMBER_WIDTH:
+            return text
+    return f"{value:.2g}"
+
+
+def format_gap(gap: float) -> str:
+    """The largest gap between learned and optimum, as the log's report writes it."""
+    return f"{gap:.2g}"
+
+
+def rows_to_show(errors: Sequence[float] | None, num_weights: int) -> list[int]:
+    """Which weights get a row (indices, in table order): all of them when there are few; otherwise
+    the first FIRST_ROWS and the LARGEST_ERRORS largest |errors| among the rest, largest first (a
+    non-finite error counts as the largest). Without errors yet, the first weights."""
+    if num_weights <= ALL_ROWS_UP_TO:
+        return list(range(num_weights))
+    if errors is None:
+        return list(range(FIRST_ROWS + LARGEST_ERRORS))
+
+    def size(index: int) -> float:
+        error = abs(errors[index])
+        return error if math.isfinite(error) else math.inf
+
+    rest = sorted(range(FIRST_ROWS, num_weights), key=size, reverse=True)[:LARGEST_ERRORS]
+    return [*range(FIRST_ROWS), *rest]
 
 
 class ResultsPanel(Vertical):
     BORDER_TITLE = "Results"
+    DEFAULT_CSS = """
+    ResultsPanel #results-table {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    ResultsPanel #results-scope {
+        height: auto;
+        color: $text-muted;
+        display: none;
+    }
+    ResultsPanel.-bounded #results-scope {
+        display: block;
+    }
+    ResultsPanel #results-summary {
+        height: auto;
+        color: $success;
+    }
+    ResultsPanel.-problem #results-summary {
+        color: $warning;
+    }
+    """
 
     def __init__(self) -> None:
         super().__init__(id="results", classes="panel")
         self.true_w: tuple[float, ...] = ()
         self.true_b = 0.0
         self.optimum: Optimum | None = None
+        self.learned: tuple[tuple[float, ...], float] | None = None
+        #: The weights that have a row now (indices), in table order; the bias is always the last row.
+        self.shown: list[int] = []
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
+        yield Static(id="results-scope")
         yield Static("no run yet", id="results-summary")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for label in COLUMNS:
-            table.add_column(label, key=label or "name")
+        # The name, the truth and the optimum do not change during a run: measured when rows are added.
+        table.add_column("", key="name")
+        table.add_column("true", key="true")
+        for label in CHANGING_COLUMNS:
+            table.add_column(label, key=label, width=NUMBER_WIDTH)
+        table.add_column("optimum", key="optimum")
 
     def start(self, true_w: tuple[float, ...], true_b: float, optimum: Optimum) -> None:
-        """A new run: the truth and the optimum are known before any step; one row per parameter."""
+        """A new run: the truth and the optimum are known before any step."""
         self.true_w, self.true_b, self.optimum = true_w, true_b, optimum
-        table = self.query_one(DataTable)
-        table.clear()
-        names = [*(f"w{i + 1}" for i in range(len(true_w))), "b"]
-        for name, true, best in zip(names, [*true_w, true_b], [*optimum.w, optimum.b], strict=True):
-            table.add_row(name, _num(true), "", "", _num(best), key=name)
+        self.learned = None
+        bounded = len(true_w) > ALL_ROWS_UP_TO
+        self.set_class(bounded, "-bounded")
+        self.remove_class("-problem")
+        if bounded:
+            self.query_one("#results-scope", Static).update(
+                f"{len(true_w):,} weights: w1–w{FIRST_ROWS}, the {LARGEST_ERRORS} largest errors and b "
+                "are shown; the log lists all"
+            )
+        self._build_rows(rows_to_show(None, len(true_w)))
         self.query_one("#results-summary", Static).update("training…")
 
     def show_parameters(self, w: tuple[float, ...], b: float) -> None:
-        """The learned values and their errors, changed cell by cell: rebuilding the rows would cost
-        a layout pass, several times a second while the fast engine runs."""
+        """The learned values and their errors. Cells change in place while the same weights are shown
+        (no layout pass, no measuring: the number columns have a fixed width); the rows are built again
+        only when the largest errors are other weights, a dozen rows at most once per redraw."""
+        self.learned = (w, b)
+        errors = [true - value for true, value in zip(self.true_w, w, strict=True)]  # the book's sign
+        shown = rows_to_show(errors, len(w))
+        if shown != self.shown:
+            self._build_rows(shown)
+            return
         table = self.query_one(DataTable)
-        names = [*(f"w{i + 1}" for i in range(len(w))), "b"]
-        for name, true, value in zip(names, [*self.true_w, self.true_b], [*w, b], strict=True):
-            table.update_cell(name, "learned", _num(value), update_width=True)
-            table.update_cell(name, "error", _num(true - value), update_width=True)  # the book's sign
+        for index in shown:
+            table.update_cell(f"w{index + 1}", "learned", format_number(w[index]))
+            table.update_cell(f"w{index + 1}", "error", format_number(errors[index]))
+        table.update_cell("b", "learned", format_number(b))
+        table.update_cell("b", "error", format_number(self.true_b - b))
 
     def finish(self, result: RunResult) -> None:
         self.show_parameters(result.w, result.b)
         self.query_one("#results-summary", Static).update(
             f"{result.status} · {result.steps:,} steps · {result.train_seconds:.2f} s · "
-            f"{result.steps_per_second:,.0f} steps/s · gap to optimum {result.gap_to_optimum:.1e}"
+            f"{result.steps_per_second:,.0f} steps/s · gap to optimum {format_gap(result.gap_to_optimum)}"
         )
         self.set_class(result.status != "finished", "-problem")
+
+    def _build_rows(self, shown: list[int]) -> None:
+        self.shown = shown
+        optimum = self.optimum
+        assert optimum is not None, "start() comes first"
+        rows = [self._row(f"w{index + 1}", self.true_w[index], optimum.w[index], index) for index in shown]
+        rows.append(self._row("b", self.true_b, optimum.b, None))
+        table = self.query_one(DataTable)
+        table.clear()
+        for row in rows:
+            table.add_row(*row, key=row[0])
+
+    def _row(self, name: str, true: float, best: float, index: int | None) -> tuple[str, ...]:
+        if self.learned is None:
+            learned = error = ""
+        else:
+            w, b = self.learned
+            value = b if index is None else w[index]
+            learned, error = format_number(value), format_number(true - value)
+        return (name, format_number(true), learned, error, format_number(best))
