@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from linreg_tui.config import FIELDS, RunConfig
 from linreg_tui.ui.plotting import CachedPlot
 from linreg_tui.ui.series import DecimatedSeries
 
@@ -27,20 +28,60 @@ STEP_COLOR: Color = (40, 200, 220)
 EPOCH_COLOR: Color = (255, 165, 0)
 #: Earlier runs are dimmer, so the live run stands out.
 PREVIOUS_COLORS: tuple[Color, ...] = ((140, 130, 190), (170, 130, 100), (120, 160, 120))
+#: Where colours run out (16 colours, NO_COLOR) earlier runs are told apart by their marker instead of
+#: the live run's braille dots: one per earlier run, ASCII so every terminal draws it one cell wide.
+PREVIOUS_MARKERS: tuple[str, ...] = ("x", "+", "o")
+#: What the legend always names (they are what runs are usually compared by); any other field is named
+#: only when it differs from the live run's.
+ALWAYS_NAMED = ("impl", "lr")
+#: A differing value longer than this (a thousand weights) is named without its value.
+LONGEST_VALUE = 12
 
 
 @dataclass
 class LossHistory:
-    label: str
+    config: RunConfig
+    #: The run's number since the app started: #1, #2, …
+    number: int
     steps: DecimatedSeries = field(default_factory=DecimatedSeries)
     epoch_steps: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """What the legend always says of a run: "scratch lr=0.03"."""
+        return f"{self.config.impl} {_field_text(self.config, 'lr')}"
+
+    def legend_label(self, live: RunConfig) -> str:
+        """The legend's words for this run, e.g. "#2 scratch lr=0.03 batch=5 seed=1": the number, the
+        implementation and learning rate, and every other field in which it differs from the live run."""
+        differing = [
+            name for name in FIELDS if name not in ALWAYS_NAMED and getattr(self.config, name) != getattr(live, name)
+        ]
+        return " ".join([f"#{self.number}", self.label, *(_field_text(self.config, name) for name in differing)])
+
+
+def _field_text(config: RunConfig, name: str) -> str:
+    """A field as "batch=5", in the form's short words and values; a long value as "other w"."""
+    description = FIELDS[name]
+    text = description.show(getattr(config, name))
+    return f"{description.short}={text}" if len(text) <= LONGEST_VALUE else f"other {description.short}"
 
 
 class LossPanel(Vertical):
     """Holds the runs' loss histories and redraws them into its chart at a bounded rate."""
 
     BORDER_TITLE = "Loss"
+    DEFAULT_CSS = """
+    LossPanel #loss-chart {
+        height: 1fr;
+    }
+    LossPanel #loss-legend {
+        height: auto;
+        max-height: 4;
+        padding: 0 1;
+    }
+    """
     can_focus = True  # f3 marks it in the wide layout
 
     log_y: reactive[bool] = reactive(False, init=False)  # on_mount draws the first time
@@ -49,6 +90,7 @@ class LossPanel(Vertical):
         super().__init__(id="loss", classes="panel")
         self.current: LossHistory | None = None
         self.previous: list[LossHistory] = []
+        self.runs_started = 0
         self._dirty = True
         self.chart = CachedPlot(id="loss-chart")
         # The legend lives under the chart: plotext's own legend box would hide the curves under it.
@@ -63,10 +105,12 @@ class LossPanel(Vertical):
     def on_mount(self) -> None:
         self.replot()
 
-    def start_run(self, label: str) -> None:
+    def start_run(self, config: RunConfig) -> None:
+        """A new live run, numbered; the last one joins the earlier runs if it drew anything."""
         if self.current is not None and len(self.current.steps):
             self.previous = [self.current, *self.previous][:KEEP_RUNS]
-        self.current = LossHistory(label)
+        self.runs_started += 1
+        self.current = LossHistory(config, self.runs_started)
         self._dirty = True
 
     def add_steps(self, first_step: int, losses: tuple[float, ...]) -> None:
@@ -87,6 +131,11 @@ class LossPanel(Vertical):
     def watch_log_y(self) -> None:
         self.replot()
 
+    @property
+    def colours_run_out(self) -> bool:
+        """16 colours map the earlier runs' colours to one grey, and NO_COLOR has none at all."""
+        return self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
+
     def redraw_if_dirty(self) -> None:
         """Called by the app's redraw tick: redraw when new losses came, and rarely enough that building
         the chart takes at most UI_SHARE of the time."""
@@ -98,20 +147,24 @@ class LossPanel(Vertical):
         self._dirty = False
         self._replotted_at = time.monotonic()
         self._y_range = (math.inf, -math.inf)
-        self._x_max = 0.0
+        self._x_range = (math.inf, -math.inf)
         plt = self.chart.plt
         plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
         title = f"Loss ({'log y' if self.log_y else 'linear y'}; ^l toggles)"
         if self.border_title != title:  # setting it repaints the whole panel, even to the same text
             self.border_title = title
         legend: list[str] = []
-        for history, color in zip(reversed(self.previous), PREVIOUS_COLORS, strict=False):
-            if self._draw_series(*history.steps.points(), color):
-                legend.append(_key(color, history.label))
+        live = self.current.config if self.current is not None else None
+        markers = PREVIOUS_MARKERS if self.colours_run_out else ("braille",) * KEEP_RUNS
+        earlier = list(reversed(self.previous))  # the oldest first: the live run is drawn over them
+        for history, color, marker in zip(earlier, PREVIOUS_COLORS, markers, strict=False):
+            if self._draw_series(*history.steps.points(), color, marker):
+                label = history.legend_label(live or history.config)
+                legend.append(_key(color, label, mark="━" if marker == "braille" else marker))
         if self.current is not None:
-            if self._draw_series(*self.current.steps.points(), STEP_COLOR):
-                legend.append(_key(STEP_COLOR, f"{self.current.label}: steps"))
-            if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, scatter=True):
+            if self._draw_series(*self.current.steps.points(), STEP_COLOR, "braille"):
+                legend.append(_key(STEP_COLOR, f"{self.current.legend_label(self.current.config)}: steps"))
+            if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, "dot"):
                 legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
         legend_text = "  ".join(legend) or "no run yet: ctrl+r trains"
         if legend_text != self._legend_text:  # an update costs a layout pass: only when it changed
@@ -123,26 +176,30 @@ class LossPanel(Vertical):
         self.chart.replotted()
 
     def _label_axes(self) -> None:
-        """Short tick labels: plotext writes 2.5e36 out in full, forty digits wide, and step 750,000 as
-        750000.8.
+        """Tick labels of our own: whole steps (plotext writes 75.8 or 1.50 on a step axis, and step
+        750,000 as 750000.8), short losses (2.5e36, not forty digits), and log decades inside the frame.
 
         On a log axis the log is taken here rather than with plotext's yscale("log"): plotext applies
         the log to its stored data on every build, and a widget is built again on each repaint."""
+        plt = self.chart.plt
         low, high = self._y_range
         if self.log_y:
             first, last = math.floor(low), math.ceil(high)
-            stride = max(1, (last - first) // 6)
-            decades = list(range(first, last + 1, stride))
-            self.chart.plt.yticks(decades, [f"1e{d}" for d in decades])
+            stride = max(1, math.ceil((last - first) / 6))  # at most 7 labels: two on one row hide one
+            decades = list(range(last, first - 1, -stride))  # from the top: the highest decade is labelled
+            # The axis spans whole decades, so its top label sits on the top row of the plot, not on
+            # the frame's corner above it.
+            plt.ylim(first, max(last, first + 1))
+            plt.yticks(decades, [f"1e{d}" for d in decades])
         elif high > low and max(abs(low), abs(high)) >= 1e5:  # plotext's own ticks read well below that
             ticks = [low + i * (high - low) / 4 for i in range(5)]
-            self.chart.plt.yticks(ticks, [f"{t:.3g}" for t in ticks])
-        if self._x_max >= 10_000:
-            steps = [round(self._x_max * i / 4) for i in range(5)]
-            self.chart.plt.xticks(steps, [_count(step) for step in steps])
+            plt.yticks(ticks, [f"{t:.3g}" for t in ticks])
+        steps = step_ticks(*self._x_range)
+        plt.xticks(steps, [_count(step) for step in steps])
 
-    def _draw_series(self, xs: list[float], ys: list[float], color: Color, scatter: bool = False) -> bool:
-        """Plot the finite (and, on a log axis, positive) points; say whether any were drawn."""
+    def _draw_series(self, xs: list[float], ys: list[float], color: Color, marker: str) -> bool:
+        """Plot the finite (and, on a log axis, positive) points; say whether any were drawn. Dots, not
+        lines: a run's losses are noisy anyway, and plotext draws dots twice as fast."""
         keep = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y) and (y > 0 or not self.log_y)]
         if not keep:
             return False
@@ -150,13 +207,21 @@ class LossPanel(Vertical):
         if self.log_y:
             ky = tuple(math.log10(y) for y in ky)
         self._y_range = (min(self._y_range[0], *ky), max(self._y_range[1], *ky))
-        self._x_max = max(self._x_max, *kx)
-        if scatter:
-            self.chart.plt.scatter(kx, ky, color=color, marker="dot")
-        else:
-            # Dots, not lines: a run's losses are noisy anyway, and plotext draws dots twice as fast.
-            self.chart.plt.scatter(kx, ky, color=color, marker="braille")
+        self._x_range = (min(self._x_range[0], *kx), max(self._x_range[1], *kx))
+        self.chart.plt.scatter(kx, ky, color=color, marker=marker)
         return True
+
+
+def step_ticks(low: float, high: float, most: int = 5) -> list[int]:
+    """Whole steps for the x axis: multiples of 1, 2 or 5 × 10^k, at most `most` of them in [low, high]."""
+    low_step, high_step = math.ceil(low), math.floor(high)
+    if high_step <= low_step:
+        return [low_step]
+    span = high_step - low_step
+    magnitude = 10 ** max(0, math.floor(math.log10(span / most)) if span >= most else 0)
+    spacing = next(m * magnitude for m in (1, 2, 5, 10) if span // (m * magnitude) + 1 <= most)
+    first = -(-low_step // spacing) * spacing
+    return list(range(first, high_step + 1, spacing))
 
 
 def _key(color: Color, label: str, mark: str = "━") -> str:
