@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 from rich.text import Text
 from textual import events
 from textual.widgets import RichLog
 
-MAX_LINES = 5000
+#: The log keeps the last this many lines (its border says how many older ones were dropped): a resize
+#: wraps every kept line again, 2 s for 5,000 lines.
+MAX_LINES = 1000
+#: Rows of wrapped text RichLog keeps between resizes: room for the kept lines when a few are long
+#: (1,000 weights written out wrap to hundreds of rows).
+MAX_ROWS = 5 * MAX_LINES
 STYLES = {"info": "", "book": "bold", "note": "dim", "warning": "yellow", "error": "bold red"}
 
 
@@ -14,23 +21,30 @@ class LogPane(RichLog):
     BORDER_TITLE = "Log"
 
     def __init__(self) -> None:
-        super().__init__(id="log", classes="panel", wrap=True, min_width=20, max_lines=MAX_LINES, markup=False)
-        self.entries: list[tuple[str, str]] = []  # (line, kind): kept to re-wrap on resize
+        super().__init__(id="log", classes="panel", wrap=True, min_width=20, max_lines=MAX_ROWS, markup=False)
+        #: (line, kind), the last MAX_LINES: kept to wrap again when the width changes.
+        self.entries: deque[tuple[str, str]] = deque(maxlen=MAX_LINES)
+        self.dropped = 0
+        self._wrapped_for = 0  # the width the written rows were wrapped for
 
     @property
     def lines_written(self) -> list[str]:
         return [line for line, _ in self.entries]
 
     def say(self, line: str, kind: str = "info") -> None:
+        if len(self.entries) == MAX_LINES:
+            self.dropped += 1
+            self.border_subtitle = f"last {MAX_LINES:,} lines; {self.dropped:,} older dropped"
         self.entries.append((line, kind))
-        if len(self.entries) > MAX_LINES:
-            del self.entries[0]
         self.write(Text(line, style=STYLES[kind]))
 
     def on_resize(self, event: events.Resize) -> None:
         """RichLog wraps at write time; lines written while hidden (a narrow layout's other tab) or
-        at another width are wrapped again for the width the pane has now."""
-        if event.size.width:
+        at another width are wrapped again for the width the pane has now. A change of height alone
+        wraps nothing again."""
+        width = event.size.width
+        if width and width != self._wrapped_for:
+            self._wrapped_for = width
             self.clear()
             for line, kind in self.entries:
                 self.write(Text(line, style=STYLES[kind]))
