@@ -50,13 +50,17 @@ class DataPlot(CachedPlot):
         plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
         if self.preview is None:
             self.border_title = "Data"
+            self.border_subtitle = ""
             plt.title(waiting)
             self.replotted()
             return
         preview, column = self.preview, self.column
         drawn = len(preview.labels)
-        count = f"{drawn:,} pts" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
-        self.border_title = f"Data: features[:, {column}] vs labels · {count}"
+        # The count goes under the chart: beside the title it was cut off at 120×36.
+        self.border_title = f"Data: features[:, {column}] vs labels"
+        self.border_subtitle = (
+            f"{drawn:,} points" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
+        )
         plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
         plt.xlabel(f"feature {column}")
         self.replotted()
