@@ -1,0 +1,304 @@
+"""The panels, each in a host app the size it has at 120×36, and in the real app where the wiring counts."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import DataTable, Input, Static
+
+from linreg_tui.config import RunConfig
+from linreg_tui.report import end_lines
+from linreg_tui.results import Optimum
+from linreg_tui.ui.app import LinregApp
+from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.log import MAX_LINES, LogPane
+from linreg_tui.ui.loss_plot import PREVIOUS_MARKERS, LossPanel
+from linreg_tui.ui.results import ALL_ROWS_UP_TO, FIRST_ROWS, LARGEST_ERRORS, ResultsPanel
+from tests.apptools import log_text, run_to_end, wait_ready
+
+#: At 120×36 each of the four panels is 45 columns wide and 16 or 17 rows high.
+PANEL_SIZE = (45, 16)
+
+
+class PanelHost(App[None]):
+    """One panel alone, bordered as in the app."""
+
+    CSS = ".panel { border: round $secondary; height: 1fr; }"
+
+    def __init__(self, panel: Widget) -> None:
+        super().__init__()
+        self.panel = panel
+
+    def compose(self) -> ComposeResult:
+        yield self.panel
+
+
+def screen_text(widget: Widget) -> list[str]:
+    """The widget's lines as a person reads them, its border (and so its titles) included."""
+    return [strip.text for strip in widget.render_lines(Region(0, 0, *widget.outer_size))]
+
+
+def chart_text(panel: LossPanel) -> list[str]:
+    return str(panel.chart.render()).splitlines()
+
+
+# Results ------------------------------------------------------------------------------------------------
+
+
+def weights(count: int) -> tuple[float, ...]:
+    return tuple(float(i % 7 - 3) for i in range(count))
+
+
+async def test_at_1000_features_the_results_table_has_a_bounded_number_of_rows_the_largest_errors_among_them() -> None:
+    panel = ResultsPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        true_w = weights(1000)
+        panel.start(true_w, 4.2, Optimum(true_w, 4.2))
+        await pilot.pause()
+        table = panel.query_one(DataTable)
+        bound = FIRST_ROWS + LARGEST_ERRORS + 1  # and b
+        assert table.row_count <= bound
+        learned = list(true_w)
+        learned[500], learned[900] = 100.0, float("nan")  # the largest errors: a far one, a non-finite one
+        panel.show_parameters(tuple(learned), 4.2)
+        await pilot.pause()
+        names = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        assert table.row_count <= bound and names[-1] == "b"
+        assert names[:FIRST_ROWS] == [f"w{i + 1}" for i in range(FIRST_ROWS)]
+        assert names[FIRST_ROWS : FIRST_ROWS + 2] == ["w901", "w501"]
+        assert "1,000 weights" in str(panel.query_one("#results-scope", Static).render())
+
+
+async def test_a_new_value_changes_its_cell_without_measuring_any_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Width-checked cell updates re-measured a whole column per cell: at 1,000 features millions of
+    measurements froze the app. The changing columns have a fixed width instead."""
+    import textual.widgets._data_table as data_table_module
+
+    measured: list[object] = []
+    real_measure = data_table_module.measure
+
+    def counting_measure(*args: object, **kwargs: object) -> int:
+        measured.append(args[1])
+        return real_measure(*args, **kwargs)  # type: ignore[arg-type]
+
+    panel = ResultsPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        true_w = weights(ALL_ROWS_UP_TO)  # every weight has a row: only values change from epoch to epoch
+        panel.start(true_w, 4.2, Optimum(true_w, 4.2))
+        panel.show_parameters(tuple(0.5 * v for v in true_w), 1.0)
+        await pilot.pause()
+        monkeypatch.setattr(data_table_module, "measure", counting_measure)
+        for epoch in range(1, 6):
+            panel.show_parameters(tuple(v + 1e-3 * epoch for v in true_w), 4.0 + epoch)
+            await pilot.pause()
+        table = panel.query_one(DataTable)
+        assert table.get_row("w1")[2] == "-2.995" and not measured
+
+
+async def test_a_diverged_runs_results_fit_the_panel_at_120x36() -> None:
+    panel = ResultsPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        true_w = (2.0, -3.4)
+        panel.start(true_w, 4.2, Optimum((1.99993, -3.39971), 4.19972))
+        panel.show_parameters((-6.31977e17, 5.38067e18), 3.46692e18)  # the last finite values of lr=3
+        await pilot.pause()
+        table = panel.query_one(DataTable)
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        w1 = next(line for line in screen_text(table) if "w1" in line).split()
+        assert w1 == ["w1", "2", "-6.3e+17", "6.32e+17", "1.99993"]  # every number whole, the optimum uncut
+
+
+# Loss ---------------------------------------------------------------------------------------------------
+
+
+def loss_run(panel: LossPanel, config: RunConfig, steps: int) -> None:
+    """Losses falling as 1/(lr·step): runs at other learning rates draw other curves."""
+    panel.start_run(config)
+    panel.add_steps(1, tuple(1.0 / (config.lr * step) for step in range(1, steps + 1)))
+    panel.add_epoch(steps, 1.0 / (config.lr * steps))
+
+
+@pytest.fixture
+def sixteen_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm")
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def true_colour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def legend_of(panel: LossPanel) -> str:
+    return str(panel.legend.render()).replace("\u00a0", " ")
+
+
+@pytest.mark.usefixtures("true_colour")
+async def test_runs_are_numbered_and_the_legend_names_what_differs_from_the_live_run() -> None:
+    panel = LossPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        loss_run(panel, RunConfig(impl="concise"), 50)
+        loss_run(panel, RunConfig(batch_size=5), 50)
+        loss_run(panel, RunConfig(seed=7, num_examples=2000), 50)
+        loss_run(panel, RunConfig(true_w=weights(1000)), 50)
+        loss_run(panel, RunConfig(), 50)
+        panel.replot()
+        await pilot.pause()
+        legend = legend_of(panel)
+        assert "#1 " not in legend  # the oldest left the chart: three earlier runs stay
+        assert "#2 scratch lr=0.03 batch=5" in legend
+        assert "#3 scratch lr=0.03 examples=2000 seed=7" in legend
+        assert "#4 scratch lr=0.03 other w" in legend
+        assert "#5 scratch lr=0.03: steps" in legend
+
+
+@pytest.mark.parametrize("environment", ["sixteen_colours", "no_color"])
+async def test_where_colours_run_out_earlier_runs_have_markers_of_their_own(
+    environment: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request.getfixturevalue("true_colour" if environment == "no_color" else environment)
+    if environment == "no_color":
+        monkeypatch.setenv("NO_COLOR", "1")
+    panel = LossPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        for lr in (0.01, 0.02, 0.03, 0.04):
+            loss_run(panel, RunConfig(lr=lr), 50)
+        panel.replot()
+        await pilot.pause()
+        legend, chart = legend_of(panel), "\n".join(chart_text(panel))
+        for marker, lr in zip(PREVIOUS_MARKERS, ("0.01", "0.02", "0.03"), strict=True):
+            assert f"{marker} #{lr[-1]} scratch lr={lr}" in legend
+            assert marker in chart
+
+
+@pytest.mark.usefixtures("true_colour")
+async def test_with_colours_every_run_is_drawn_in_braille_dots() -> None:
+    panel = LossPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        loss_run(panel, RunConfig(lr=0.01), 50)
+        loss_run(panel, RunConfig(), 50)
+        panel.replot()
+        await pilot.pause()
+        assert "━ #1 scratch lr=0.01" in legend_of(panel)
+
+
+def x_tick_labels(lines: list[str]) -> list[str]:
+    """The labels on the line under the chart's bottom frame (└───┬───┘)."""
+    bottom = next(i for i, line in enumerate(lines) if "└" in line)
+    return lines[bottom + 1].split()
+
+
+@pytest.mark.parametrize("steps", [2, 3, 76, 1234, 65_536])
+async def test_step_ticks_are_whole_steps(steps: int) -> None:
+    panel = LossPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        loss_run(panel, RunConfig(), steps)
+        panel.replot()
+        await pilot.pause()
+        labels = x_tick_labels(chart_text(panel))
+        assert labels and all(re.fullmatch(r"\d+(\.\d+)?k?", label) for label in labels), labels
+        assert all("." not in label for label in labels if not label.endswith("k")), labels
+
+
+async def test_the_log_axis_labels_its_top_decade_inside_the_frame() -> None:
+    panel = LossPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        panel.start_run(RunConfig(lr=3.0))
+        panel.add_steps(1, tuple(0.5 * 10 ** (step / 8) for step in range(1, 60)))  # 0.66 … 1.2e7
+        panel.log_y = True
+        await pilot.pause()
+        lines = chart_text(panel)
+        top = next(i for i, line in enumerate(lines) if "┌" in line)
+        bottom = next(i for i, line in enumerate(lines) if "└" in line)
+        labelled = {re.match(r"\s*(1e-?\d+)", line).group(1): i for i, line in enumerate(lines) if "1e" in line}  # type: ignore[union-attr]
+        assert "1e8" in labelled and all(top < row < bottom for row in labelled.values()), lines
+
+
+# Log ----------------------------------------------------------------------------------------------------
+
+
+async def test_the_log_keeps_the_last_lines_and_says_how_many_older_ones_were_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = LogPane()
+    async with PanelHost(log).run_test(size=PANEL_SIZE) as pilot:
+        for i in range(MAX_LINES + 250):
+            log.say(f"epoch {i + 1}, loss 0.000047", "book")
+        await pilot.pause()
+        assert len(log.lines_written) == MAX_LINES and log.lines_written[0] == "epoch 251, loss 0.000047"
+        assert "250 older dropped" in str(log.border_subtitle)
+
+        written: list[object] = []
+        real_write = LogPane.write
+        monkeypatch.setattr(LogPane, "write", lambda self, *a, **k: (written.append(a), real_write(self, *a, **k))[1])
+        await pilot.resize_terminal(PANEL_SIZE[0], PANEL_SIZE[1] + 10)  # taller only: nothing to wrap again
+        await pilot.pause()
+        assert written == []
+        await pilot.resize_terminal(PANEL_SIZE[0] - 10, PANEL_SIZE[1])  # narrower: the kept lines, once
+        await pilot.pause()
+        assert len(written) == MAX_LINES
+
+
+# In the app at 120×36 -----------------------------------------------------------------------------------
+
+
+async def type_into(pilot: Pilot, field: str, text: str) -> None:
+    """Select the field's text and type over it, as a person does."""
+    widget = pilot.app.query_one(f"#{field}", Input)
+    widget.focus()
+    await pilot.pause()
+    widget.select_all()
+    await pilot.press(*text)
+    await pilot.pause()
+
+
+async def in_app(config: RunConfig, scene: Callable[[Pilot], object]) -> None:
+    app = LinregApp(config)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await scene(pilot)  # type: ignore[misc]
+
+
+@pytest.mark.usefixtures("true_colour")
+async def test_in_the_app_two_runs_differing_in_batch_size_say_so_in_the_legend() -> None:
+    async def scene(pilot: Pilot) -> None:
+        await run_to_end(pilot)
+        await type_into(pilot, "batch_size", "5")
+        await run_to_end(pilot)
+        legend = legend_of(pilot.app.query_one(LossPanel))
+        assert "#1 scratch lr=0.03 batch=10" in legend and "#2 scratch lr=0.03: steps" in legend
+
+    await in_app(RunConfig(num_examples=200, epochs=2), scene)
+
+
+async def test_in_the_app_the_gap_to_the_optimum_reads_the_same_in_the_log_and_the_results() -> None:
+    async def scene(pilot: Pilot) -> None:
+        await run_to_end(pilot)
+        app = pilot.app
+        assert isinstance(app, LinregApp) and app.last_result is not None
+        in_log = re.search(r"largest gap to learned: ([^)]+)\)", log_text(app))
+        summary = str(app.query_one("#results-summary", Static).render())
+        assert in_log is not None and f"gap to optimum {in_log.group(1)}" in summary
+        assert in_log.group(0) in "\n".join(end_lines(app.last_result))
+
+    await in_app(RunConfig(), scene)
+
+
+async def test_in_the_app_the_data_title_is_whole_at_120x36() -> None:
+    async def scene(pilot: Pilot) -> None:
+        plot = pilot.app.query_one(DataPlot)
+        top, *_, bottom = screen_text(plot)
+        title = str(plot.border_title)
+        assert title.startswith("Data: features[:, 1] vs labels") and title in top  # drawn whole
+        assert "1,000 points" in bottom
+
+    await in_app(RunConfig(), scene)
