@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from linreg_tui import fast_memory  # the fast engine's own memory model, pure Python like this module
 from linreg_tui.parsing import Choice, DeviceName, Numbers, Parser, Real, Refused, Whole, format_number
 
 IMPLS: tuple[str, ...] = ("scratch", "concise", "fast")
@@ -333,10 +334,10 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     temporaries = 4 * n * 3
     scan = 0
     if config.impl == "fast":
-        from linreg_tui import fast_memory  # the engine's own model, pure Python like this module
-
         scan = fast_memory.epoch_pass_bytes(d, config.batch_size, config.steps_per_epoch)
-    host = data + 4 * n + order
+    # Scaled or correlated features are made as a product of the book's X: one more copy of X for a while.
+    mixing = 4 * n * d if config.corr != 0 or any(scale != 1 for scale in config.scales) else 0
+    host = data + 4 * n + order + mixing
     device = data + temporaries + scan
     if on_cuda:
         return MemoryEstimate(host_bytes=host + data, device_bytes=device + 8 * n)
