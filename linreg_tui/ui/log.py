@@ -46,5 +46,5 @@ class LogPane(RichLog):
         if width and width != self._wrapped_for:
             self._wrapped_for = width
             self.clear()
-            for line, kind in self.entries:
-                self.write(Text(line, style=STYLES[kind]))
+            if self.entries:  # one write: a write per line costs a scroll and a size update each
+                self.write(Text("\n").join(Text(line, style=STYLES[kind]) for line, kind in self.entries))
