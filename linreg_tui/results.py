@@ -8,8 +8,8 @@ from typing import Literal
 
 import torch
 
-from linreg_tui.config import RunConfig, optimum_rows_per_chunk
-from linreg_tui.data import Dataset
+from linreg_tui.config import RunConfig
+from linreg_tui.landscape import SufficientStats
 
 Status = Literal["finished", "cancelled", "diverged", "failed"]
 
@@ -28,25 +28,13 @@ class Optimum:
     unique: bool = True
 
 
-def least_squares(data: Dataset) -> Optimum:
-    """Float64 least squares with a bias column, on the CPU.
-
-    Solves the normal equations accumulated in chunks, so memory stays at one chunk even for
-    millions of examples; X ~ N(0, 1) keeps them well conditioned. lstsq (not solve) so that fewer
-    examples than unknowns still give the minimum-norm answer instead of an error.
-    """
-    features = data.features.cpu()
-    labels = data.labels.cpu()
-    d = features.shape[1]
-    chunk_rows = optimum_rows_per_chunk(d)  # the memory estimate counts one such chunk
-    gram = torch.zeros(d + 1, d + 1, dtype=torch.float64)
-    rhs = torch.zeros(d + 1, 1, dtype=torch.float64)
-    for start in range(0, features.shape[0], chunk_rows):
-        X = features[start : start + chunk_rows].double()
-        Z = torch.cat([X, torch.ones(X.shape[0], 1, dtype=torch.float64)], dim=1)
-        gram += Z.T @ Z
-        rhs += Z.T @ labels[start : start + chunk_rows].double()
-    answer = torch.linalg.lstsq(gram, rhs, driver="gelsd")
+def least_squares(stats: SufficientStats) -> Optimum:
+    """Float64 least squares with a bias column, from the data's ZᵀZ and Zᵀy (one chunked pass over the
+    data per run, landscape.sufficient_statistics). X ~ N(0, 1) keeps them well conditioned. lstsq (not
+    solve) so that fewer examples than unknowns still give the minimum-norm answer instead of an error;
+    its rank says whether the answer is unique."""
+    d = stats.num_features
+    answer = torch.linalg.lstsq(stats.gram, stats.zty.unsqueeze(1), driver="gelsd")
     solution = answer.solution.reshape(-1)
     return Optimum(tuple(solution[:d].tolist()), float(solution[d]), unique=int(answer.rank) == d + 1)
 
@@ -66,6 +54,11 @@ class RunResult:
     message: str = ""
     #: For a diverged run: (epoch, global step) of the first non-finite loss or parameter.
     diverged_at: tuple[int, int] | None = None
+    #: λmax/λmin of ZᵀZ/n, and 2/λmax of the run's loss's Hessian (landscape.Conditioning).
+    condition_number: float = math.nan
+    max_stable_lr: float = math.nan
+    #: (step, lr): from each step on the run used the new learning rate (changed while it ran).
+    lr_changes: tuple[tuple[int, float], ...] = ()
 
     @property
     def w_error(self) -> tuple[float, ...]:
@@ -110,5 +103,8 @@ class RunResult:
             "diverged_at": None
             if self.diverged_at is None
             else {"epoch": self.diverged_at[0], "step": self.diverged_at[1]},
+            "condition_number": self.condition_number,
+            "max_stable_lr": self.max_stable_lr,
+            "lr_changes": [{"step": step, "lr": lr} for step, lr in self.lr_changes],
             "config": self.config.as_dict(),
         }

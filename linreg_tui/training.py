@@ -1,7 +1,10 @@
 """The training loop: runs any engine, reports events, stops on cancel, divergence or a fault.
 
 Written once for all engines. It hands the engine a chunk of minibatches at a time and looks at the
-results once per chunk (one device synchronisation), so that the book's step stays the book's step.
+results once per chunk (one device synchronisation: the losses, the path of the tracked parameters and
+a finiteness flag in one transfer), so that the book's step stays the book's step. With a RunControl
+(linreg_tui/control.py) it pauses between chunks, takes single explained steps, and changes the
+learning rate at a chunk boundary.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ from time import perf_counter  # a module-level name, so tests can give the loop
 import torch
 
 from linreg_tui.config import RunConfig, check_memory, estimate_memory
+from linreg_tui.control import Move, RunControl
 from linreg_tui.data import DataPreview, make_dataset, make_generator, preview
 from linreg_tui.devices import describe_device, device_free_bytes, host_free_bytes, resolve_device
 from linreg_tui.engines import Engine, Params, make_engine
+from linreg_tui.engines.base import StepExplanation, tracked_count
+from linreg_tui.landscape import Conditioning, LossSurface, conditioning, loss_surface, sufficient_statistics
 from linreg_tui.results import Optimum, RunResult, Status, least_squares
 
 #: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
@@ -35,6 +41,11 @@ class RunStarted:
     optimum: Optimum
     loss_formula: str
     preview: DataPreview
+    #: The full-data loss over the tracked parameters (w1..w_k, b), on this engine's loss scale.
+    surface: LossSurface
+    conditioning: Conditioning
+    #: The tracked parameters before step 1, where the path starts.
+    initial: tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,45 @@ class StepLosses:
     epoch: int
     first_step: int
     losses: tuple[float, ...]
+    #: The tracked parameters (w1..w_k, b, as in RunStarted.surface.names) after each of these steps.
+    tracked: tuple[tuple[float, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class Paused:
+    """The run waits (RunControl.pause or a single step taken): `step` steps are done, the next is step + 1."""
+
+    epoch: int
+    step: int
+
+
+@dataclass(frozen=True)
+class StepExplained:
+    """One step taken in step mode, and what made it: the engine's own update rule with its numbers.
+
+    The gradient is the one the engine's rule uses (scratch and fast: of the minibatch's summed ½(ŷ−y)²,
+    divided by the batch size in the update; concise: net[0].weight.grad of MSELoss's mean, the update
+    is −lr · grad). Weights are the tracked ones (w1..w_k)."""
+
+    epoch: int
+    step: int
+    indices: tuple[int, ...]  #: the first (at most EXPLAINED_INDICES) example indices of the minibatch
+    batch_size: int  #: how many examples the minibatch holds
+    loss: float  #: the minibatch loss before the update, on this engine's scale
+    lr: float
+    grad_w: tuple[float, ...]
+    grad_b: float
+    update_w: tuple[float, ...]
+    update_b: float
+    rule: str
+
+
+@dataclass(frozen=True)
+class LearningRateChanged:
+    """From step `step` on the run uses `lr` (set while it ran; applied at a chunk boundary)."""
+
+    step: int
+    lr: float
 
 
 @dataclass(frozen=True)
@@ -60,7 +110,10 @@ class RunEnded:
     result: RunResult
 
 
-TrainingEvent = RunStarted | StepLosses | EpochEnded | RunEnded
+TrainingEvent = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
+
+#: A step explained shows this many of its minibatch's example indices.
+EXPLAINED_INDICES = 8
 
 
 class TrainingSetupFailed(RuntimeError):
@@ -83,16 +136,18 @@ def train(
     config: RunConfig,
     on_event: Callable[[TrainingEvent], None] | None = None,
     cancel: threading.Event | None = None,
+    control: RunControl | None = None,
 ) -> RunResult:
     """Train as the book does and return what was learned, whatever way the run ended.
 
     `cancel` may be set from any thread; the run stops at the next chunk of steps (within about
-    FLUSH_SECONDS), or between the phases of its set-up. Raises ConfigError for a run that must not
-    start, TrainingSetupFailed when the data or engine cannot be made, SetupCancelled when `cancel`
-    came before the first step.
+    FLUSH_SECONDS, or POLL_SECONDS while paused), or between the phases of its set-up. `control`
+    pauses, steps and changes the learning rate; it is bound to `cancel` (control.stop() sets it).
+    Raises ConfigError for a run that must not start, TrainingSetupFailed when the data or engine
+    cannot be made, SetupCancelled when `cancel` came before the first step.
     """
     emit = on_event or (lambda event: None)
-    cancel = cancel or threading.Event()
+    cancel = control.bind(cancel) if control is not None else cancel or threading.Event()
     device = preflight(config)
 
     def unless_cancelled() -> None:
@@ -104,7 +159,14 @@ def train(
         generator = make_generator(config.seed)
         cpu_data = make_dataset(config, generator)
         unless_cancelled()
-        optimum = least_squares(cpu_data)
+        # One pass over the data for ZᵀZ, Zᵀy, yᵀy; the optimum, the conditioning (an eigvalsh of a
+        # (d+1)² matrix: 0.1 s at d = 1,000) and the loss surface all come from them.
+        stats = sufficient_statistics(cpu_data)
+        unless_cancelled()
+        optimum = least_squares(stats)
+        conditions = conditioning(stats, config.impl)
+        theta_star = torch.tensor([*optimum.w, optimum.b], dtype=torch.float64)
+        surface = loss_surface(stats, theta_star, config.true_w, config.true_b, config.impl)
         unless_cancelled()
         engine = make_engine(config, cpu_data.to(device), generator)
         unless_cancelled()
@@ -113,6 +175,7 @@ def train(
     except (RuntimeError, MemoryError) as exc:
         raise TrainingSetupFailed(f"could not prepare the run on {device}: {_describe(exc)}") from exc
     device_name = describe_device(device)
+    w0, b0 = engine.parameters().to_lists()
     emit(
         RunStarted(
             config=config,
@@ -122,10 +185,13 @@ def train(
             optimum=optimum,
             loss_formula=engine.loss_formula,
             preview=preview(cpu_data),
+            surface=surface,
+            conditioning=conditions,
+            initial=(*w0[: tracked_count(config.num_features)], b0),
         )
     )
     del cpu_data  # on CUDA the device copy is all we need from here on
-    loop = _Loop(engine, config, emit, cancel)
+    loop = _Loop(engine, config, emit, cancel, control)
     started = perf_counter()
     loop.run()
     train_seconds = perf_counter() - started
@@ -142,6 +208,9 @@ def train(
         train_seconds=train_seconds,
         message=loop.message,
         diverged_at=loop.diverged_at,
+        condition_number=conditions.condition_number,
+        max_stable_lr=conditions.max_stable_lr,
+        lr_changes=tuple(loop.lr_changes),
     )
     emit(RunEnded(result))
     return result
@@ -151,17 +220,24 @@ class _Loop:
     """One run's epochs; its fields are the run's state when `run` returns."""
 
     def __init__(
-        self, engine: Engine, config: RunConfig, emit: Callable[[TrainingEvent], None], cancel: threading.Event
+        self,
+        engine: Engine,
+        config: RunConfig,
+        emit: Callable[[TrainingEvent], None],
+        cancel: threading.Event,
+        control: RunControl | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
         self.emit = emit
         self.cancel = cancel
+        self.control = control
         self.status: Status = "finished"
         self.message = ""
         self.diverged_at: tuple[int, int] | None = None
         self.steps = 0
         self.epoch_losses: list[float] = []
+        self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
         self.last_good: Params = engine.snapshot()
         # Host copies, for a fault that leaves the device unreadable.
@@ -188,28 +264,85 @@ class _Loop:
         return self.engine.parameters().to_lists()
 
     def _run_epoch(self, epoch: int, batches: Iterator[object]) -> bool:
-        while True:
+        taken = 0  # steps of this epoch: after its last one the epoch ends at once, before any pause
+        while taken < self.config.steps_per_epoch:
+            move = self._next_move(epoch)
             if self.cancel.is_set():
                 self.status = "cancelled"
                 self.message = f"cancelled in epoch {epoch} after {self.steps:,} steps"
                 return False
-            group = list(islice(batches, self.chunk))
+            self._apply_lr_change()
+            group = list(islice(batches, 1 if move == "step" else self._chunk_size()))
             if not group:
                 return True
             started = perf_counter()
-            losses = self.engine.run_steps(group)
-            values, finite = self._fetch(losses)
+            explanation = self.engine.explain_step(group[0]) if move == "step" else None
+            losses = explanation.loss if explanation is not None else self.engine.run_steps(group)
+            values, path, finite = self._fetch(losses)
             if not finite:
                 self.engine.restore(self.last_good)
-                values = self._replay(group)
+                values, path = self._replay(group)
             if values:
-                self.emit(StepLosses(epoch, self.steps + 1, tuple(values)))
+                self.emit(StepLosses(epoch, self.steps + 1, tuple(values), tuple(path)))
                 self.steps += len(values)
+                taken += len(values)
             if len(values) < len(group):
                 self._diverged(epoch, self.steps + 1, f"step {self.steps + 1}")
                 return False
             self.last_good = self.engine.snapshot()
-            self._adapt_chunk(perf_counter() - started)
+            if explanation is not None:
+                self._explain(epoch, explanation)
+            else:
+                self._adapt_chunk(perf_counter() - started)
+        return True
+
+    def _next_move(self, epoch: int) -> Move:
+        """A chunk ("run") or one explained step ("step"); while paused, waits (and says so once)."""
+        if self.control is None:
+            return "run"
+        move = self.control.next_move()
+        if move == "paused" and not self.cancel.is_set():
+            self.emit(Paused(epoch, self.steps))
+            move = self.control.wait_while_paused()
+        return move
+
+    def _apply_lr_change(self) -> None:
+        if self.control is None:
+            return
+        lr = self.control.lr_from(self.steps + 1)
+        if lr is not None and lr != self.engine.lr:
+            self.engine.set_lr(lr)
+            self.lr_changes.append((self.steps + 1, lr))
+            self.emit(LearningRateChanged(self.steps + 1, lr))
+
+    def _chunk_size(self) -> int:
+        """The adaptive chunk, ended early where a scheduled learning-rate change falls (a replay)."""
+        ahead = self.control.steps_before_next_change(self.steps + 1) if self.control is not None else None
+        return self.chunk if ahead is None else min(self.chunk, ahead)
+
+    def _explain(self, epoch: int, explanation: StepExplanation) -> None:
+        """Read the step's explanation (one transfer) and tell it; the control then pauses again."""
+        k = tracked_count(self.config.num_features)
+        grad, update = explanation.grad, explanation.update
+        parts = [grad.w[:k], grad.b, update.w[:k], update.b, explanation.indices[:EXPLAINED_INDICES]]
+        values = torch.cat([part.detach().reshape(-1).double().cpu() for part in parts]).tolist()
+        self.emit(
+            StepExplained(
+                epoch=epoch,
+                step=self.steps,
+                indices=tuple(int(i) for i in values[2 * k + 2 :]),
+                batch_size=explanation.indices.numel(),
+                loss=float(explanation.loss.reshape(-1)[0]),
+                lr=self.engine.lr,
+                grad_w=tuple(values[:k]),
+                grad_b=values[k],
+                update_w=tuple(values[k + 1 : 2 * k + 1]),
+                update_b=values[2 * k + 1],
+                rule=explanation.rule,
+            )
+        )
+        if self.control is not None:
+            self.control.step_taken()
 
     def _end_epoch(self, epoch: int) -> bool:
         loss = float(self.engine.epoch_loss())
@@ -222,23 +355,30 @@ class _Loop:
         self.emit(EpochEnded(epoch, loss, self.steps, w, b))
         return True
 
-    def _fetch(self, losses: torch.Tensor) -> tuple[list[float], bool]:
-        """The chunk's losses and whether all losses and parameters are finite: one transfer."""
-        flag = self.engine.parameters().all_finite().to(losses.dtype).reshape(1)
-        *values, params_finite = torch.cat([losses.reshape(-1), flag]).tolist()
-        return values, params_finite == 1.0 and all(map(math.isfinite, values))
+    def _fetch(self, losses: torch.Tensor) -> tuple[list[float], list[tuple[float, ...]], bool]:
+        """The chunk's losses, the tracked parameters after each step, and whether all losses and
+        parameters are finite: one transfer."""
+        path = self.engine.last_path()
+        flag = self.engine.parameters().all_finite().reshape(1)
+        count = losses.numel()
+        host = torch.cat([losses.reshape(-1).double(), path.reshape(-1).double(), flag.double()]).cpu()
+        values = host[:count].tolist()
+        tracked = list(map(tuple, host[count:-1].view(-1, path.shape[1]).tolist()))
+        return values, tracked, bool(host[-1]) and all(map(math.isfinite, values))
 
-    def _replay(self, group: list[object]) -> list[float]:
+    def _replay(self, group: list[object]) -> tuple[list[float], list[tuple[float, ...]]]:
         """Re-run a chunk that went non-finite step by step, stopping before the first bad step."""
         values: list[float] = []
+        path: list[tuple[float, ...]] = []
         for batch in group:
             before = self.engine.snapshot()
-            [value], finite = self._fetch(self.engine.run_steps([batch]))
+            [value], [after], finite = self._fetch(self.engine.run_steps([batch]))
             if not finite:
                 self.engine.restore(before)
                 break
             values.append(value)
-        return values
+            path.append(after)
+        return values, path
 
     def _diverged(self, epoch: int, step: int, where: str) -> None:
         self.status = "diverged"
@@ -246,7 +386,7 @@ class _Loop:
         self.message = (
             f"diverged in epoch {epoch} at {where}: the loss or a parameter stopped being a finite number. "
             f"The parameters shown are the last finite ones. Try a smaller learning rate, "
-            f"e.g. {self.config.lr / 10:g}."
+            f"e.g. {self.engine.lr / 10:g}."
         )
 
     def _adapt_chunk(self, seconds: float) -> None:

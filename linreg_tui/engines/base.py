@@ -12,6 +12,7 @@ import torch
 
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset
+from linreg_tui.landscape import TRACKED_WEIGHTS
 
 Batch = Any  # whatever an engine's epoch iterator yields and its run_steps takes back
 
@@ -34,6 +35,61 @@ class Params:
         return tuple(self.w.detach().double().cpu().tolist()), float(self.b.detach().double().cpu()[0])
 
 
+@dataclass(frozen=True)
+class StepExplanation:
+    """One step an engine took, and what made it, as tensors on its device (the loop reads them in one
+    transfer): the minibatch, its loss before the update, the gradient the engine's rule used and the
+    update that rule gives. `rule` says the rule in the engine's own (the book's) code."""
+
+    loss: torch.Tensor  #: (1,), on this engine's loss scale
+    indices: torch.Tensor  #: the minibatch's example indices, in the order the step used them
+    grad: Params
+    update: Params
+    rule: str
+
+
+def tracked_count(num_features: int) -> int:
+    """How many weights the path follows (then the bias)."""
+    return min(num_features, TRACKED_WEIGHTS)
+
+
+class ShuffleMemory:
+    """Which examples a minibatch holds, without touching the book's iterator: the generator's state
+    just before the epoch's shuffle (so the permutation can be drawn again, once, when asked) and how
+    many minibatches were handed out. Costs a state copy per epoch and a counter per minibatch; the
+    permutation is made only when a step is explained.
+
+    It relies on the book's iterator drawing the epoch's permutation, `randperm(n)` from the run's
+    generator, as its first draw when the first minibatch is asked for (tests/test_step_mode.py checks
+    the indices against the rows of each minibatch)."""
+
+    def __init__(self, generator: torch.Generator, num_examples: int, batch_size: int) -> None:
+        self.generator = generator
+        self.num_examples = num_examples
+        self.batch_size = batch_size
+        self.state: torch.Tensor | None = None
+        self.order: torch.Tensor | None = None
+        self.handed_out = 0
+
+    def follow(self, batches: Iterator[Batch]) -> Iterator[Batch]:
+        self.state = self.generator.get_state()  # runs at the first next(), just before the shuffle
+        self.order = None
+        self.handed_out = 0
+        for batch in batches:
+            self.handed_out += 1
+            yield batch
+
+    def last_indices(self) -> torch.Tensor:
+        """The example indices of the minibatch handed out last (on the CPU)."""
+        if self.state is None or self.handed_out == 0:
+            raise RuntimeError("no minibatch has been handed out in this epoch")
+        if self.order is None:
+            again = torch.Generator().set_state(self.state)
+            self.order = torch.randperm(self.num_examples, generator=again)
+        start = (self.handed_out - 1) * self.batch_size
+        return self.order[start : start + self.batch_size]
+
+
 class Engine(ABC):
     """One implementation of minibatch SGD for linear regression.
 
@@ -51,6 +107,10 @@ class Engine(ABC):
         self.data = data
         self.config = config
         self.generator = generator
+        #: The learning rate of the next steps: the loop changes it between chunks (set_lr).
+        self.lr = config.lr
+        #: The tracked parameters (w1..w_k, b) after each step of the last run_steps call.
+        self._path = torch.empty(0, tracked_count(config.num_features) + 1)
 
     @abstractmethod
     def epoch_batches(self) -> Iterator[Batch]:
@@ -60,6 +120,18 @@ class Engine(ABC):
     def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
         """Take one SGD step per batch; return each step's minibatch loss (before its update) as a
         1-d tensor on the device, on this engine's loss scale. Must not synchronise the device."""
+
+    @abstractmethod
+    def explain_step(self, batch: Batch) -> StepExplanation:
+        """Take one step, as run_steps would take it, and say what it did and why."""
+
+    def last_path(self) -> torch.Tensor:
+        """(steps, k + 1) on the device: w1..w_k and b after each step of the last run_steps call."""
+        return self._path
+
+    def set_lr(self, lr: float) -> None:
+        """Use `lr` from the next step on; the loop calls it between chunks only."""
+        self.lr = lr
 
     @abstractmethod
     def epoch_loss(self) -> torch.Tensor:

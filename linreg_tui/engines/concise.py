@@ -10,7 +10,12 @@ from torch.utils import data
 
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset
-from linreg_tui.engines.base import Batch, Engine, Params
+from linreg_tui.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
+
+CONCISE_RULE = (
+    "trainer.step(): param -= lr * param.grad, with net[0].weight.grad and net[0].bias.grad the gradients "
+    "of nn.MSELoss (already a mean over the minibatch, so nothing more is divided)"
+)
 
 
 class ShuffledIndexBatches(data.Sampler[torch.Tensor]):
@@ -64,19 +69,45 @@ class ConciseEngine(Engine):
         self.loss = nn.MSELoss()
         self.trainer = torch.optim.SGD(self.net.parameters(), lr=config.lr)
         self.data_iter = load_array((dataset.features, dataset.labels), config.batch_size, generator)
+        # Views of the parameters the path follows; trainer.step() updates in place, so they stay live.
+        layer = self.net[0]
+        self.tracked = (layer.weight.detach().view(-1)[: tracked_count(config.num_features)], layer.bias.detach())
+        self.shuffle = ShuffleMemory(generator, dataset.num_examples, config.batch_size)
 
     def epoch_batches(self) -> Iterator[Batch]:
-        return iter(self.data_iter)
+        return self.shuffle.follow(iter(self.data_iter))
+
+    def set_lr(self, lr: float) -> None:
+        super().set_lr(lr)
+        self.trainer.param_groups[0]["lr"] = lr
 
     def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
         losses = []
+        path = []
         for X, y in batches:
             l = self.loss(self.net(X), y)  # noqa: E741 (the book's name)
             self.trainer.zero_grad()
             l.backward()
             self.trainer.step()
             losses.append(l.detach())
+            path.append(torch.cat(self.tracked))  # one small copy per step; read once per chunk
+        self._path = torch.stack(path)
         return torch.stack(losses)
+
+    def explain_step(self, batch: Batch) -> StepExplanation:
+        loss = self.run_steps([batch])
+        # The book's 3.3 exercise: after the step the gradients are still in net[0].weight.grad and
+        # net[0].bias.grad (zero_grad() clears them only at the start of the next step).
+        layer = self.net[0]
+        grad = Params(layer.weight.grad.detach().view(-1).clone(), layer.bias.grad.detach().view(-1).clone())
+        lr = self.trainer.param_groups[0]["lr"]
+        return StepExplanation(
+            loss=loss,
+            indices=self.shuffle.last_indices(),
+            grad=grad,
+            update=Params(-lr * grad.w, -lr * grad.b),
+            rule=CONCISE_RULE,
+        )
 
     def epoch_loss(self) -> torch.Tensor:
         with torch.no_grad():

@@ -26,8 +26,8 @@ import torch
 from linreg_tui import fast_memory
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset, initial_weights
-from linreg_tui.engines.base import Batch, Engine, Params
-from linreg_tui.engines.scratch import linreg, squared_loss
+from linreg_tui.engines.base import Batch, Engine, Params, StepExplanation, tracked_count
+from linreg_tui.engines.scratch import SCRATCH_RULE, linreg, squared_loss
 
 
 def compose(second: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
@@ -85,6 +85,8 @@ class FastEngine(Engine):
         self.scan = d <= fast_memory.SCAN_MAX_FEATURES
         # linreg_tui/fast_memory.py models what _pass holds; passes of this many steps hold PASS_BYTES.
         self.pass_steps = fast_memory.pass_steps(d, config.batch_size)
+        # θ's entries the path follows: w1..w_k and b (all of θ when d ≤ k).
+        self.tracked_index = torch.tensor([*range(tracked_count(d)), d], device=self.device)
 
     def epoch_batches(self) -> Iterator[Batch]:
         """Where each minibatch starts in this epoch's permutation: plain ints, because the loop makes
@@ -104,13 +106,43 @@ class FastEngine(Engine):
             raise ValueError("the fast engine takes consecutive minibatches of one epoch")
         stop = min(last + size, n)
         losses = []
+        # The path for free: θ after each step is θ before the next one (the scan has them), then θ
+        # now. Kept across the chunk's passes, filled in place: (k + 1) float64 per step of the chunk.
+        self._path = torch.empty(len(batches), len(self.tracked_index), dtype=torch.float64, device=self.device)
+        done = 0
         for begin in range(first, stop, self.pass_steps * size):  # passes bound the memory
             rows = self.order[begin : min(begin + self.pass_steps * size, stop)]
-            losses.append(self._pass(rows))
+            pass_losses, before = self._pass(rows)  # taken after the pass freed its buffers (its peak)
+            losses.append(pass_losses)
+            steps = len(pass_losses)
+            self._path[done : done + steps - 1] = before[1:, self.tracked_index]
+            self._path[done + steps - 1] = self.theta[self.tracked_index]
+            del before  # not held through the next pass
+            done += steps
         return torch.cat(losses)
 
-    def _pass(self, rows: torch.Tensor) -> torch.Tensor:
-        """Take the steps over `rows` (consecutive minibatches); return their losses as float32.
+    def explain_step(self, batch: Batch) -> StepExplanation:
+        """scratch's numbers, from Z = [X, 1]: the summed ½r²'s gradient Zᵀ(Zθ − y), divided by B."""
+        d, size = self.config.num_features, self.config.batch_size
+        rows = self.order[batch : batch + size]
+        Z = torch.cat(
+            [self.data.features.index_select(0, rows).double(), torch.ones(len(rows), 1, device=self.device)], dim=1
+        )
+        y = self.data.labels.index_select(0, rows)[:, 0].double()
+        grad = Z.T @ (Z @ self.theta - y)
+        scale = -self.lr / size
+        loss = self.run_steps([batch])
+        return StepExplanation(
+            loss=loss,
+            indices=rows,
+            grad=Params(grad[:d], grad[d:]),
+            update=Params(scale * grad[:d], scale * grad[d:]),
+            rule=SCRATCH_RULE + " (computed from Z = [X, 1]: param.grad = Zᵀ(Zθ − y))",
+        )
+
+    def _pass(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Take the steps over `rows` (consecutive minibatches); return their losses as float32 and
+        θ before each step.
 
         What it allocates is modelled in linreg_tui/fast_memory.py (and measured by tests/test_fast.py):
         a buffer added here belongs there too."""
@@ -137,11 +169,11 @@ class FastEngine(Engine):
         losses = sums / size
         if count % size:
             losses[-1:] = sums[-1:] / (count % size)
-        return losses
+        return losses, before
 
     def _scan(self, Zy: torch.Tensor) -> torch.Tensor:
         """All steps of the pass at once; updates θ and returns each step's parameters before it."""
-        size, lr = self.config.batch_size, self.config.lr
+        size, lr = self.config.batch_size, self.lr
         D = self.config.num_features + 1
         # Each step's map [A | c] = [I − (lr/B) ZᵀZ | (lr/B) Zᵀy], from one batched product Zᵀ[Z, y].
         maps = torch.matmul(Zy[..., :D].transpose(1, 2), Zy)
@@ -156,7 +188,7 @@ class FastEngine(Engine):
 
     def _one_by_one(self, Zy: torch.Tensor) -> torch.Tensor:
         """Many features: one step at a time, since a D×D map per step would cost more than it saves."""
-        size, lr = self.config.batch_size, self.config.lr
+        size, lr = self.config.batch_size, self.lr
         D = self.config.num_features + 1
         before = torch.empty(Zy.shape[0], D, dtype=torch.float64, device=self.device)
         for step, batch in enumerate(Zy):

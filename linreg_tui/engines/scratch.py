@@ -8,7 +8,12 @@ import torch
 
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset, initial_weights
-from linreg_tui.engines.base import Batch, Engine, Params
+from linreg_tui.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
+
+SCRATCH_RULE = (
+    "sgd: param -= lr * param.grad / batch_size, with param.grad the gradient of l.sum() (the minibatch's "
+    "summed ½(ŷ−y)²), so the step divides by the batch size"
+)
 
 
 def data_iter(
@@ -51,25 +56,48 @@ class ScratchEngine(Engine):
         device = data.features.device
         self.w = initial_weights(config.num_features, generator).to(device).requires_grad_(True)
         self.b = torch.zeros(1, device=device, requires_grad=True)
+        # Views of the parameters the path follows; sgd updates in place, so they stay live.
+        self.tracked = (self.w.detach().view(-1)[: tracked_count(config.num_features)], self.b.detach())
+        self.shuffle = ShuffleMemory(generator, data.num_examples, config.batch_size)
 
     def epoch_batches(self) -> Iterator[Batch]:
-        return data_iter(self.config.batch_size, self.data.features, self.data.labels, self.generator)
+        return self.shuffle.follow(
+            data_iter(self.config.batch_size, self.data.features, self.data.labels, self.generator)
+        )
 
     def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
-        lr, batch_size = self.config.lr, self.config.batch_size
+        lr, batch_size = self.lr, self.config.batch_size
         sums = []
+        path = []
         for X, y in batches:
             l = squared_loss(linreg(X, self.w, self.b), y)  # noqa: E741 (the book's name)
             total = l.sum()
             total.backward()
             sgd([self.w, self.b], lr, batch_size)
             sums.append(total.detach())
+            path.append(torch.cat(self.tracked))  # one small copy per step; read once per chunk
+        self._path = torch.stack(path)
         # Report each step's mean loss; dividing once per chunk keeps the step itself the book's.
         sizes = [len(X) for X, _ in batches]
         stacked = torch.stack(sums)
         if all(size == batch_size for size in sizes):
             return stacked / batch_size
         return stacked / torch.tensor(sizes, dtype=stacked.dtype).to(stacked.device, non_blocking=True)
+
+    def explain_step(self, batch: Batch) -> StepExplanation:
+        X, y = batch
+        # The gradient backward() is about to leave in w.grad and b.grad, taken without touching them,
+        # so that the step itself is run_steps' (the book's lines).
+        grad_w, grad_b = torch.autograd.grad(squared_loss(linreg(X, self.w, self.b), y).sum(), [self.w, self.b])
+        scale = -self.lr / self.config.batch_size
+        loss = self.run_steps([batch])
+        return StepExplanation(
+            loss=loss,
+            indices=self.shuffle.last_indices(),
+            grad=Params(grad_w.view(-1), grad_b.view(-1)),
+            update=Params(scale * grad_w.view(-1), scale * grad_b.view(-1)),
+            rule=SCRATCH_RULE,
+        )
 
     def epoch_loss(self) -> torch.Tensor:
         with torch.no_grad():

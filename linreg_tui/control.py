@@ -1,0 +1,147 @@
+"""Pause, single steps and a live learning rate for a run: the app's side and the training loop's side.
+
+Pure Python (threading only), so the core stays free of Textual. The app calls `pause`, `resume`,
+`step`, `set_lr` and `stop` from its UI thread; the training loop asks `next_move` before each chunk
+of steps, and while the run is paused it blocks in `wait_while_paused`.
+
+Waiting: a Condition that every app-side call notifies, waited on with a timeout of POLL_SECONDS. The
+timeout is there for the one thing that cannot notify it: the app hands `train` its worker's own
+`cancelled_event`, which Textual's `Worker.cancel()` sets (quit, `exclusive=True`, `cancel_all()`)
+without knowing about us. So a paused run wakes at once for pause/resume/step/stop, and within
+POLL_SECONDS for a worker cancel; either way it sleeps in between (no spinning: ten wake-ups a second
+that each read two flags).
+
+A change of learning rate takes effect at the start of the next chunk of steps, so a chunk (and the
+fast engine's scan) never mixes two rates. `lr_changes` replays a recorded run's changes: the loop
+ends its chunks where a scheduled change falls, so the replay changes at exactly the same steps.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Literal
+
+from linreg_tui.config import FIELDS
+
+#: How long a paused run sleeps before it looks at a cancel event nobody notifies it about.
+POLL_SECONDS = 0.1
+
+#: What the loop does next: a chunk of steps, one explained step, or nothing yet (paused).
+Move = Literal["run", "step", "paused"]
+
+
+def check_lr(lr: float | str) -> float:
+    """The learning rate, checked as the form and the command line check it: a ConfigError (a
+    ValueError) with the same one-line reason naming the field. Text (what a person typed) is parsed."""
+    return float(FIELDS["lr"].read(lr if isinstance(lr, str) else repr(float(lr))))
+
+
+class RunControl:
+    """One run's pause, single-step and learning-rate requests.
+
+    `cancel` is the event that stops the run; `train` binds the control to the event it was handed, so
+    that `stop()` stops that run. Start with `paused=True` and call `step()` to take a run from idle
+    one step at a time: it stops before step 1, then takes exactly one step per `step()`.
+    """
+
+    def __init__(
+        self,
+        cancel: threading.Event | None = None,
+        *,
+        paused: bool = False,
+        lr_changes: Iterable[tuple[int, float]] = (),
+    ) -> None:
+        self.cancel = cancel or threading.Event()
+        self._changed = threading.Condition()
+        self._paused = paused
+        self._steps_allowed = 0
+        self._pending_lr: float | None = None
+        #: step → learning rate from that step on, for replaying a recorded run.
+        self._scheduled: dict[int, float] = {int(step): check_lr(lr) for step, lr in lr_changes}
+
+    # --- the app's side ----------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop after the chunk of steps in progress (at most about FLUSH_SECONDS of steps)."""
+        with self._changed:
+            self._paused = True
+            self._changed.notify_all()
+
+    def resume(self) -> None:
+        with self._changed:
+            self._paused = False
+            self._steps_allowed = 0
+            self._changed.notify_all()
+
+    def step(self) -> None:
+        """Allow one more step, explained, then pause (a running run pauses after its current chunk)."""
+        with self._changed:
+            self._paused = True
+            self._steps_allowed += 1
+            self._changed.notify_all()
+
+    def set_lr(self, lr: float | str) -> None:
+        """Use `lr` from the next chunk of steps on. Raises ConfigError (a ValueError) for a rate the
+        form would refuse, with its message."""
+        value = check_lr(lr)
+        with self._changed:
+            self._pending_lr = value
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        """Stop the run now, paused or not (the same as setting the cancel event, without the poll)."""
+        with self._changed:
+            self.cancel.set()
+            self._changed.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    # --- the training loop's side ------------------------------------------------------------------
+
+    def bind(self, cancel: threading.Event | None) -> threading.Event:
+        """Watch `cancel` (the run's own event, e.g. a worker's) from now on; returns the event watched.
+        A stop that came before stays a stop."""
+        with self._changed:
+            if cancel is not None and cancel is not self.cancel:
+                if self.cancel.is_set():
+                    cancel.set()
+                self.cancel = cancel
+            return self.cancel
+
+    def next_move(self) -> Move:
+        """What to do now, without waiting."""
+        with self._changed:
+            return self._move()
+
+    def wait_while_paused(self) -> Move:
+        """Sleep until there is something to do or the run is cancelled (then returns "paused")."""
+        with self._changed:
+            while self._move() == "paused" and not self.cancel.is_set():
+                self._changed.wait(POLL_SECONDS)
+            return self._move()
+
+    def step_taken(self) -> None:
+        with self._changed:
+            self._steps_allowed = max(0, self._steps_allowed - 1)
+
+    def lr_from(self, step: int) -> float | None:
+        """The learning rate to switch to before `step` (a live change wins over a scheduled one), if any."""
+        with self._changed:
+            lr = self._scheduled.pop(step, None)
+            if self._pending_lr is not None:
+                lr, self._pending_lr = self._pending_lr, None
+            return lr
+
+    def steps_before_next_change(self, step: int) -> int | None:
+        """How many steps from `step` on still use the current rate, when a scheduled change is ahead."""
+        with self._changed:
+            ahead = [s for s in self._scheduled if s > step]
+            return min(ahead) - step if ahead else None
+
+    def _move(self) -> Move:
+        if self._steps_allowed > 0:
+            return "step"
+        return "paused" if self._paused else "run"
