@@ -40,7 +40,26 @@ def start_lines(event: RunStarted) -> list[str]:
         f"{count(config.num_examples, 'example')} × {count(config.num_features, 'feature')}",
         f"loss: {event.loss_formula}",
         f"features: {format_vector(event.first_features, 4)}  label: {event.first_label:.4f}  (first example)",
+        *conditioning_lines(event.conditioning.condition_number, event.conditioning.max_stable_lr, config.lr),
     ]
+
+
+def conditioning_lines(condition_number: float, max_stable_lr: float, lr: float) -> list[str]:
+    """The theory beside the experiment: how stretched the loss is, and the full-batch stability bound."""
+    lines = [
+        f"condition number of ZᵀZ/n: {condition_number:.3g} · largest stable lr (full-batch GD on this loss): "
+        f"{max_stable_lr:.3g}; minibatch SGD can diverge below it"
+    ]
+    if lr > max_stable_lr:
+        lines.append(lr_above_bound(lr, max_stable_lr))
+    return lines
+
+
+def lr_above_bound(lr: float, max_stable_lr: float) -> str:
+    return (
+        f"warning: lr {lr:g} is above the largest stable lr {max_stable_lr:.3g}: "
+        "even full-batch gradient descent diverges on this loss"
+    )
 
 
 def end_lines(result: RunResult) -> list[str]:
@@ -52,6 +71,10 @@ def end_lines(result: RunResult) -> list[str]:
     ]
     if not result.optimum.unique:
         lines.append(optimum_not_unique(result))
+    if result.lr_changes:
+        changes = ", ".join(f"{lr:g} from step {step:,}" for step, lr in result.lr_changes)
+        lines.append(f"learning rate changed while training: {changes}")
+        lines += [lr_above_bound(lr, result.max_stable_lr) for _, lr in result.lr_changes if lr > result.max_stable_lr]
     if result.message:
         lines.append(result.message)
     lines.append(
