@@ -72,7 +72,7 @@ async def test_at_1000_features_the_results_table_has_a_bounded_number_of_rows_t
         assert table.row_count <= bound and names[-1] == "b"
         assert names[:FIRST_ROWS] == [f"w{i + 1}" for i in range(FIRST_ROWS)]
         assert names[FIRST_ROWS : FIRST_ROWS + 2] == ["w901", "w501"]
-        assert "1,000 weights" in str(panel.query_one("#results-scope", Static).render())
+        assert "of 1,000 weights" in str(panel.query_one("#results-scope", Static).render())
 
 
 async def test_a_new_value_changes_its_cell_without_measuring_any_column(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -302,3 +302,14 @@ async def test_in_the_app_the_data_title_is_whole_at_120x36() -> None:
         assert "1,000 points" in bottom
 
     await in_app(RunConfig(), scene)
+
+
+async def test_in_the_app_at_1000_features_every_row_of_the_results_is_in_sight() -> None:
+    async def scene(pilot: Pilot) -> None:
+        await run_to_end(pilot)
+        table = pilot.app.query_one(ResultsPanel).query_one(DataTable)
+        assert table.row_count == FIRST_ROWS + LARGEST_ERRORS + 1
+        assert table.scrollable_content_region.height >= table.row_count + 1  # the header too: b is in sight
+        assert table.get_row_at(table.row_count - 1)[0] == "b"
+
+    await in_app(RunConfig(true_w=weights(1000), num_examples=50, epochs=1), scene)

@@ -19,9 +19,10 @@ from linreg_tui.results import Optimum, RunResult
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.
 ALL_ROWS_UP_TO = 20
-#: In the bounded table: the first weights, then the largest errors among the rest.
-FIRST_ROWS = 3
-LARGEST_ERRORS = 8
+#: In the bounded table: the first weights, then the largest errors among the rest (with b and the
+#: header, 10 rows: at 120×36 the table has 11 under the note and a two-line summary).
+FIRST_ROWS = 2
+LARGEST_ERRORS = 6
 #: The widest number `format_number` writes ("-1.2e+38"). The columns that change while a run trains
 #: have this fixed width, so a new value never re-measures a column, and at 120×36 all five columns fit
 #: the panel's 43 cells whatever the values (a diverged run's 1e+30s cut the optimum column off).
@@ -117,8 +118,8 @@ class ResultsPanel(Vertical):
         self.remove_class("-problem")
         if bounded:
             self.query_one("#results-scope", Static).update(
-                f"{len(true_w):,} weights: w1–w{FIRST_ROWS}, the {LARGEST_ERRORS} largest errors and b "
-                "are shown; the log lists all"
+                f"w1–w{FIRST_ROWS} and the {LARGEST_ERRORS} largest errors of {len(true_w):,} weights; "
+                "the log lists all"
             )
         self._build_rows(rows_to_show(None, len(true_w)))
         self.query_one("#results-summary", Static).update("training…")
