@@ -11,7 +11,9 @@ How each line is timed, to keep the whole benchmark to about a minute and a half
   first epoch (a 1M-element `random.shuffle` in the book) and, when an epoch is long enough, stays
   inside the first epoch; short epochs are crossed many times. Both sides are timed the same way;
 - `fast`: whole epochs, RunResult.train_seconds / RunResult.steps, everything included.
-Each case is measured three times, the cases taking turns, and the table keeps its fastest time.
+Each case is measured three times, the cases taking turns, and the table keeps its fastest time. A case
+that fails (a run refused, failed or given no result in time) is a line of the table saying so, and the
+others go on; the exit code is then 1.
 
 The output is one table per section (`SECTIONS`: a title and a function giving the cases it measures,
 each a line of the table). To add a measurement, write one more such function and add it there.
@@ -35,11 +37,12 @@ import torch
 from torch import nn
 from torch.utils import data
 
-from linreg_tui.config import ConfigError, RunConfig, parse_device
+from linreg_tui.config import ConfigError, RunConfig, parse_field
 from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.devices import describe_device, resolve_device
 from linreg_tui.engines.scratch import linreg, sgd, squared_loss  # the book's functions, as printed
-from linreg_tui.training import StepLosses, TrainingEvent, train
+from linreg_tui.output import EXIT_READER_GONE, reader_watch
+from linreg_tui.training import StepLosses, TrainingEvent, preflight, train
 
 BOOK_SCRATCH = "book scratch"
 BOOK_CONCISE = "book concise"
@@ -90,8 +93,9 @@ class Case:
 @dataclass(frozen=True)
 class Row:
     case: Case
-    timing: Timing
+    timing: Timing | None  # None: the case failed in every round
     speedup: float | None  # the baseline's µs per step over this line's: above 1 is faster
+    error: str = ""  # why the case could not be timed
 
 
 # --- the baselines: the book's code as printed (d2l 3.2 and 3.3), with a stopwatch per step -------------
@@ -267,26 +271,58 @@ def engine_cases(options: Options) -> list[Case]:
     return cases
 
 
-def time_in_app(config: RunConfig) -> Timing:
+#: A run in the app that gives no result within this time is reported as failed: a failure guard (the
+#: longest app case takes about 10 s here), so that the benchmark cannot hang.
+APP_DEADLINE_S = 600.0
+#: With no worker left running, the app has this long to show the result already posted by the run.
+APP_SETTLE_S = 5.0
+
+
+def time_in_app(config: RunConfig, deadline_s: float = APP_DEADLINE_S) -> Timing:
     """The same run inside the real app (driven headless by Textual's test pilot, 120×36), with its live
-    charts, progress and log: train_seconds / steps, as for a headless run."""
+    charts, progress and log: train_seconds / steps, as for a headless run.
+
+    Raises RuntimeError when the app refuses the run, its set-up fails, it ends other than finished, or
+    no result comes within `deadline_s`.
+    """
     import asyncio
 
     from linreg_tui.ui.app import LinregApp  # imported here: the benchmark's core path stays Textual-free
+
+    preflight(config)  # a refusal (memory, device) said here in its own words, before the app is started
 
     async def drive() -> float:
         app = LinregApp(config)
         async with app.run_test(size=(120, 36)) as pilot:
             await pilot.pause(0.5)  # the data preview and first paint, before the clock starts
             await pilot.press("ctrl+r")
-            while app.last_result is None:
+            loop = asyncio.get_running_loop()
+            deadline, idle_since = loop.time() + deadline_s, None
+            while (result := app.last_result) is None:
+                now = loop.time()
+                if now > deadline:
+                    app.workers.cancel_all()
+                    raise RuntimeError(f"the app gave no result within {deadline_s:g} s")
+                # Refused by the form or by train(), or failed in set-up: no worker runs and no result comes.
+                if any(not worker.is_finished for worker in app.workers):
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = now
+                elif now - idle_since > APP_SETTLE_S:
+                    raise RuntimeError("the app ended the run without a result (refused, or failed in set-up)")
                 await asyncio.sleep(0.02)
-            result = app.last_result
         if result.status != "finished":
             raise RuntimeError(f"the run in the app did not finish: {result.message}")
         return result.train_seconds / result.steps * 1e6
 
-    return Timing(asyncio.run(drive()), config.total_steps, epochs=config.epochs)
+    # Not asyncio.run: at its end it waits for the default executor's threads, and a training thread
+    # stuck past the deadline would hang the benchmark after all.
+    loop = asyncio.new_event_loop()
+    try:
+        us_per_step = loop.run_until_complete(drive())
+    finally:
+        loop.close()
+    return Timing(us_per_step, config.total_steps, epochs=config.epochs)
 
 
 def app_cases(options: Options) -> list[Case]:
@@ -322,14 +358,21 @@ def _with(config: RunConfig, **changes: object) -> RunConfig:
 
 def run_cases(cases: Sequence[Case], rounds: int, progress: Callable[[str], None]) -> list[Row]:
     """Measure every case `rounds` times, all cases in turn each round, and keep each case's fastest:
-    a slow moment on a shared machine then spoils one round of one case, not the comparison."""
+    a slow moment on a shared machine then spoils one round of one case, not the comparison. A case that
+    raises is said in the progress and kept as a failed line; the others go on."""
     best: list[Timing | None] = [None] * len(cases)
+    errors: list[str] = [""] * len(cases)
     for round_ in range(1, rounds + 1):
         for index, case in enumerate(cases):
             label = f"[{index + 1}/{len(cases)}] {case.device} · n={case.examples:,} · batch {case.batch_size}"
             label = (f"round {round_}/{rounds} " if rounds > 1 else "") + f"{label} · {case.name}"
             started = time.perf_counter()
-            timing = case.measure()
+            try:
+                timing = case.measure()
+            except (RuntimeError, ConfigError) as exc:
+                errors[index] = str(exc)
+                progress(f"{label}: failed: {exc}")
+                continue
             progress(
                 f"{label}: {timing.us_per_step:,.1f} µs/step over {timing.describe()} "
                 f"({time.perf_counter() - started:.1f} s)"
@@ -341,12 +384,13 @@ def run_cases(cases: Sequence[Case], rounds: int, progress: Callable[[str], None
     def key(case: Case, name: str) -> tuple[str, str, int, int, str]:
         return (case.section, case.device, case.examples, case.batch_size, name)
 
-    timings = {key(case, case.name): timing for case, timing in zip(cases, best, strict=True) if timing}
+    timings = {key(case, case.name): timing for case, timing in zip(cases, best, strict=True)}
     rows = []
-    for case in cases:
+    for case, error in zip(cases, errors, strict=True):
         timing = timings[key(case, case.name)]
         baseline = timings.get(key(case, case.baseline)) if case.baseline else None
-        rows.append(Row(case, timing, baseline.us_per_step / timing.us_per_step if baseline else None))
+        speedup = baseline.us_per_step / timing.us_per_step if baseline and timing else None
+        rows.append(Row(case, timing, speedup, "" if timing else error))
     return rows
 
 
@@ -361,8 +405,8 @@ def format_table(rows: Sequence[Row]) -> list[str]:
             f"{r.case.examples:,}",
             str(r.case.batch_size),
             r.case.name,
-            f"{r.timing.us_per_step:,.1f}",
-            r.timing.describe(),
+            f"{r.timing.us_per_step:,.1f}" if r.timing else "failed",
+            r.timing.describe() if r.timing else r.error,
             r.case.baseline or "",
             f"{r.speedup:,.2f}×" if r.speedup is not None else "",
         )
@@ -421,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def options_from(args: argparse.Namespace) -> Options:
     if args.device:
-        devices = tuple(dict.fromkeys(str(resolve_device(parse_device(text))) for text in args.device))
+        devices = tuple(dict.fromkeys(str(resolve_device(str(parse_field("device", text)))) for text in args.device))
     else:
         devices = ("cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0)))
     if args.quick:
@@ -440,16 +484,24 @@ def main(argv: list[str]) -> int:
     def progress(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
-    progress(f"linreg-tui bench on {machine()}")
+    def reader_gone() -> None:
+        # `linreg-tui bench | head -1`: nobody reads the table any more; stop now, not after every case.
+        os._exit(EXIT_READER_GONE)
+
     started = time.perf_counter()
-    cases = [case for cases_of in SECTIONS.values() for case in cases_of(options)]
-    rounds = f", fastest of {options.rounds} rounds" if options.rounds > 1 else ""
-    progress(f"{len(cases)} cases, loops timed for about {options.budget_s:g} s each{rounds}")
-    rows = run_cases(cases, options.rounds, progress)
-    print(f"Machine: {machine()}")
-    print(f"Command: `{' '.join(['linreg-tui', 'bench', *argv])}` ({time.perf_counter() - started:.0f} s)")
-    for title in SECTIONS:
-        print(f"\n{title}:\n")
-        for line in format_table([row for row in rows if row.case.section == title]):
-            print(line)
-    return 0
+    with reader_watch(sys.stdout, reader_gone):
+        print(f"Machine: {machine()}")
+        print(f"Command: `{' '.join(['linreg-tui', 'bench', *argv])}`", flush=True)
+        cases = [case for cases_of in SECTIONS.values() for case in cases_of(options)]
+        rounds = f", fastest of {options.rounds} rounds" if options.rounds > 1 else ""
+        progress(f"{len(cases)} cases, loops timed for about {options.budget_s:g} s each{rounds}")
+        rows = run_cases(cases, options.rounds, progress)
+        for title in SECTIONS:
+            print(f"\n{title}:\n")
+            for line in format_table([row for row in rows if row.case.section == title]):
+                print(line)
+        failed = [row for row in rows if row.timing is None]
+        print(f"\nAll lines measured in this one run ({time.perf_counter() - started:.0f} s).", flush=True)
+    if failed:
+        progress(f"linreg-tui bench: {len(failed)} of {len(rows)} lines could not be timed (see the table)")
+    return 1 if failed else 0

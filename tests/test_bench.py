@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+
 import pytest
 
-from linreg_tui.bench import APP_SECTION, ENGINES_SECTION, HEADER, QUICK_SIZES, main
+from linreg_tui.bench import (
+    APP_SECTION,
+    ENGINES_SECTION,
+    HEADER,
+    QUICK_SIZES,
+    Case,
+    Timing,
+    format_table,
+    main,
+    run_cases,
+    time_in_app,
+)
 from linreg_tui.cli import main as cli_main
+from linreg_tui.config import RunConfig
 
 
 def test_quick_bench_prints_one_row_per_engine_and_size(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,9 +53,10 @@ def test_quick_bench_prints_one_row_per_engine_and_size(capsys: pytest.CaptureFi
     assert names == ["scratch headless", "scratch in the app", "fast headless", "fast in the app"]
     for row in app_rows[3::2]:
         assert row[6].endswith("headless") and float(row[7][:-1]) > 0
+    assert lines[-1].startswith("All lines measured in this one run (")
     progress = captured.err.splitlines()
-    assert progress[0].startswith("linreg-tui bench on ")
     cases = len(body) + len(names)
+    assert progress[0].startswith(f"{cases} cases, ")
     assert any(line.startswith(f"[{cases}/{cases}] cpu · n=") for line in progress)
 
 
@@ -51,3 +67,84 @@ def test_unavailable_device_is_refused(capsys: pytest.CaptureFixture[str]) -> No
         pytest.skip("this machine has CUDA")
     assert main(["--quick", "--device", "cuda"]) == 2
     assert "device: 'cuda' is not available" in capsys.readouterr().err
+
+
+def scripted(*us_per_step: float) -> Callable[[], Timing]:
+    """A case's stopwatch that gives these timings, one per round."""
+    timings: Iterator[float] = iter(us_per_step)
+    return lambda: Timing(next(timings), steps=1_000)
+
+
+def cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_the_table_keeps_each_lines_fastest_round_and_divides_the_baseline_by_it() -> None:
+    section, at = "a section", ("cpu", 1_000, 10)
+    cases = [
+        Case(section, *at, "book", None, scripted(1_500.0, 1_234.5, 2_000.0)),
+        Case(section, *at, "ours", "book", scripted(600.0, 700.0, 411.5)),
+        Case(section, "cpu", 2_000, 10, "book", None, scripted(10.0, 10.0, 10.0)),  # same name, other size
+        Case(section, "cpu", 2_000, 10, "ours", "book", scripted(40.0, 50.0, 60.0)),
+    ]
+    rows = run_cases(cases, rounds=3, progress=lambda text: None)
+    assert [row.timing.us_per_step for row in rows if row.timing] == [1_234.5, 411.5, 10.0, 40.0]
+    assert rows[0].speedup is None and rows[2].speedup is None
+    assert rows[1].speedup == pytest.approx(3.0) and rows[3].speedup == pytest.approx(0.25)
+    table = [cells(line) for line in format_table(rows)]
+    assert table[2] == ["cpu", "1,000", "10", "book", "1,234.5", "1,000 steps", "", ""]
+    assert table[3] == ["cpu", "1,000", "10", "ours", "411.5", "1,000 steps", "book", "3.00×"]
+    assert table[5][-2:] == ["book", "0.25×"]
+
+
+def test_a_case_that_fails_is_a_line_of_the_table_and_the_exit_code_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refused() -> Timing:
+        raise RuntimeError("the app ended the run without a result (refused, or failed in set-up)")
+
+    def cases(options: object) -> list[Case]:
+        at = ("a section", "cpu", 100, 10)
+        return [Case(*at, "headless", None, scripted(5.0)), Case(*at, "in the app", "headless", refused)]
+
+    monkeypatch.setattr("linreg_tui.bench.SECTIONS", {"a section": cases})
+    assert main(["--quick", "--device", "cpu"]) == 1
+    captured = capsys.readouterr()
+    table = [cells(line) for line in captured.out.splitlines() if line.startswith("|")]
+    assert table[2][3:5] == ["headless", "5.0"]
+    assert table[3][3:] == [
+        "in the app",
+        "failed",
+        "the app ended the run without a result (refused, or failed in set-up)",
+        "headless",
+        "",
+    ]
+    assert "1 of 2 lines could not be timed" in captured.err
+
+
+SMALL_RUN = RunConfig(num_examples=100, epochs=1)
+
+
+def test_a_run_the_app_cannot_make_is_an_error_not_a_hang(monkeypatch: pytest.MonkeyPatch) -> None:
+    def out_of_memory(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr("linreg_tui.training.make_dataset", out_of_memory)  # the app's set-up fails
+    monkeypatch.setattr("linreg_tui.bench.APP_SETTLE_S", 1.0)
+    with pytest.raises(RuntimeError, match="the app ended the run without a result"):
+        time_in_app(SMALL_RUN, deadline_s=60)
+
+
+def test_a_run_in_the_app_that_never_ends_meets_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    released = threading.Event()
+
+    def stuck(*args: object, **kwargs: object) -> None:
+        released.wait(120)
+        raise RuntimeError("released")
+
+    monkeypatch.setattr("linreg_tui.training.make_dataset", stuck)
+    try:
+        with pytest.raises(RuntimeError, match="the app gave no result within 1 s"):
+            time_in_app(SMALL_RUN, deadline_s=1)
+    finally:
+        released.set()
