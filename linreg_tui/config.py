@@ -233,7 +233,8 @@ class FieldError:
 
     def __str__(self) -> str:
         shown = self.value if len(self.value) <= 40 else self.value[:37] + "..."
-        return f"{FIELDS[self.field].label}: {shown!r} {self.reason}"
+        label = FIELDS[self.field].label if self.field in FIELDS else self.field
+        return f"{label}: {shown!r} {self.reason}"
 
 
 class ConfigError(ValueError):
