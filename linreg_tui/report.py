@@ -28,6 +28,11 @@ def new_run_id() -> str:
     return f"{now:%Y%m%dT%H%M%S}.{now.microsecond // 1000:03d}Z-{secrets.token_hex(3)}"
 
 
+def format_gap(gap: float) -> str:
+    """The largest gap between learned and optimum: the log and the results panel write it the same way."""
+    return f"{gap:.2g}"
+
+
 def epoch_line(event: EpochEnded) -> str:
     """Exactly the book's line: print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')."""
     return f"epoch {event.epoch}, loss {event.loss:f}"
@@ -67,7 +72,7 @@ def end_lines(result: RunResult) -> list[str]:
         f"error in estimating w: {format_vector(result.w_error)}",
         f"error in estimating b: {result.b_error:.6g}",
         f"closed-form optimum: w = {format_vector(result.optimum.w)}, b = {result.optimum.b:.6g} "
-        f"(largest gap to learned: {result.gap_to_optimum:.2g})",
+        f"(largest gap to learned: {format_gap(result.gap_to_optimum)})",
     ]
     if not result.optimum.unique:
         lines.append(optimum_not_unique(result))

@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from linreg_tui.report import format_gap
 from linreg_tui.results import Optimum, RunResult
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.
@@ -38,11 +39,6 @@ def format_number(value: float) -> str:
         if len(text) <= NUMBER_WIDTH:
             return text
     return f"{value:.2g}"
-
-
-def format_gap(gap: float) -> str:
-    """The largest gap between learned and optimum, as the log's report writes it."""
-    return f"{gap:.2g}"
 
 
 def rows_to_show(errors: Sequence[float] | None, num_weights: int) -> list[int]:
