@@ -25,6 +25,7 @@ async def wait_ready(pilot: Pilot) -> None:
     """Started, with the data preview drawn and the devices found."""
     app = pilot.app
     assert isinstance(app, LinregApp)
+    await pilot.pause()  # an auto-pilot (the snapshots') starts before the main screen is composed
     await wait_until(pilot, lambda: app.main_screen.data_plot.preview is not None)
     await wait_until(pilot, lambda: app.main_screen.devices is not None)
 

@@ -13,6 +13,7 @@ FIXED_CUDA_STATUS = "this torch is a CPU-only build"
 
 async def ready(pilot: Pilot) -> None:
     """Started, preview drawn, and no blinking cursor to make two pictures differ."""
+    await pilot.pause()  # the main screen is composed: its inputs exist
     for widget in pilot.app.query(Input):
         widget.cursor_blink = False
     await wait_ready(pilot)

@@ -54,7 +54,8 @@ async def test_starts_with_the_books_defaults() -> None:
         }
         assert {name: texts[name] for name in book} == book
         assert "CUDA:" in log_text(app)
-        assert "features[:, 1] vs labels · 1,000 pts" in str(app.query_one("#data").border_title)
+        assert "features[:, 1] vs labels" in str(app.query_one("#data").border_title)
+        assert "1,000 points" in str(app.query_one("#data").border_subtitle)
 
 
 async def test_flags_prefill_the_form() -> None:
@@ -295,7 +296,9 @@ async def test_the_help_lists_every_key_of_the_footer_and_closes_with_esc_or_q()
     app = LinregApp()
     async with app.run_test(size=(100, 32)) as pilot:
         await wait_ready(pilot)
+        await wait_until(pilot, lambda: any(key.key == "f1" for key in app.screen.query(FooterKey)))
         footer_keys = {key.key_display for key in app.screen.query(FooterKey)}
+        assert len(footer_keys) >= 6
         await pilot.press("f1")
         await pilot.pause(0.2)
         assert isinstance(app.screen, HelpScreen)
@@ -488,11 +491,12 @@ async def test_data_too_large_to_preview_is_drawn_when_the_run_makes_it() -> Non
 
 async def test_the_first_paint_does_not_wait_for_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
     """On a GPU server the first CUDA call can take seconds: the form is usable meanwhile."""
-    probing, answer = threading.Event(), threading.Event()
+    probing, answer, gave_up = threading.Event(), threading.Event(), threading.Event()
 
     def slow_devices() -> list[DeviceChoice]:
         probing.set()
-        answer.wait(timeout=60)
+        if not answer.wait(timeout=30):  # a probe on the UI thread blocks the test that would answer it
+            gave_up.set()
         return [DeviceChoice("cpu", "cpu"), DeviceChoice("cuda:0", "cuda:0 · a GPU (80 GiB)")]
 
     monkeypatch.setattr("linreg_tui.ui.main_screen.available_devices", slow_devices)
@@ -508,6 +512,7 @@ async def test_the_first_paint_does_not_wait_for_cuda(monkeypatch: pytest.Monkey
         assert [value for _, value in device._options] == ["cpu", "auto", "cuda:0"]
         assert device.value == "cpu"  # the choice is kept
         assert "1 CUDA device(s)" in str(app.query_one("#device-note", Static).render())
+    assert not gave_up.is_set()
 
 
 @pytest.mark.parametrize("size", [(60, 16), (80, 24), (120, 36), (200, 60)])

@@ -1,7 +1,7 @@
 """Snapshot tests of the idle, finished and error states (pytest-textual-snapshot).
 
 Deterministic: the run is seeded, the training loop gets a fake clock (so times and chunking repeat),
-and the line naming the machine's CUDA is fixed. Update after a deliberate change with
+and the lines naming the machine's devices and CUDA are fixed. Update after a deliberate change with
 `python -m pytest tests/test_snapshots.py --snapshot-update`, then look at the SVGs.
 """
 
@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
+from linreg_tui.devices import DeviceChoice
 from linreg_tui.ui.app import LinregApp
 from tests import scenes
 from tests.apptools import fake_clock
@@ -20,7 +21,8 @@ from tests.apptools import fake_clock
 @pytest.fixture(autouse=True)
 def repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("linreg_tui.training.perf_counter", fake_clock())
-    monkeypatch.setattr("linreg_tui.ui.app.cuda_status", lambda: scenes.FIXED_CUDA_STATUS)
+    monkeypatch.setattr("linreg_tui.ui.main_screen.cuda_status", lambda: scenes.FIXED_CUDA_STATUS)
+    monkeypatch.setattr("linreg_tui.ui.main_screen.available_devices", lambda: [DeviceChoice("cpu", "cpu")])
 
 
 Scene = Callable[[Pilot], Awaitable[None]]
