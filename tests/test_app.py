@@ -568,3 +568,31 @@ def _read_pty_until(fd: int, text: str | None, timeout: float = 60.0) -> str:
         if text is not None and text in received.decode(errors="replace"):
             return received.decode(errors="replace")
     raise AssertionError(f"waited {timeout} s for {text!r}; got {received[-500:]!r}")
+
+
+async def test_a_refused_preview_of_a_value_typed_on_the_way_does_not_replace_the_fields_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Typing 1e999 passes through 1e9 (valid, too large for memory): that refusal comes after the typing."""
+    previewing, typed = threading.Event(), threading.Event()
+    refusals: list[messages.PreviewRefused] = []
+
+    def held_free_bytes() -> int:
+        previewing.set()
+        typed.wait(timeout=60)
+        return 2**30  # 1 GiB free, whatever this machine has: 1e9 examples do not fit
+
+    def hook(message: Message) -> None:
+        if isinstance(message, messages.PreviewRefused):
+            refusals.append(message)
+
+    app = LinregApp()
+    async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
+        await wait_ready(pilot)
+        monkeypatch.setattr("linreg_tui.ui.main_screen.host_free_bytes", held_free_bytes)
+        await type_into(pilot, "num_examples", "1e999")
+        await wait_until(pilot, previewing.is_set)
+        typed.set()
+        await wait_until(pilot, lambda: bool(refusals))
+        await pilot.pause()
+        assert "examples: '1e999' is out of range" in str(app.query_one("#form-message", Static).render())

@@ -18,7 +18,7 @@ from textual.timer import Timer
 from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory
+from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory, parse_config
 from linreg_tui.data import preview_for
 from linreg_tui.devices import DeviceChoice, available_devices, cuda_status, host_free_bytes
 from linreg_tui.report import end_lines, epoch_line, start_lines
@@ -373,8 +373,16 @@ class MainScreen(Screen[None]):
 
     @on(messages.PreviewRefused)
     def preview_refused(self, message: messages.PreviewRefused) -> None:
-        if message.key == self._previewed:
+        # Typing "1e999" passes through "1e9", which is valid and previewed: by the time its refusal
+        # comes, the form may hold other values, whose own message must stay.
+        if message.key == self._previewed and message.key == self._form_data_key():
             self.params_panel.show_errors(message.error.errors, focus=False)
+
+    def _form_data_key(self) -> tuple[object, ...] | None:
+        try:
+            return data_key(parse_config(self.params_panel.texts()))
+        except ConfigError:
+            return None
 
     # Layout and the live parts -------------------------------------------------------------------
 
