@@ -110,8 +110,9 @@ def _main(argv: list[str]) -> int:
         return EXIT_INVALID
     from linreg_tui.ui.app import LinregApp
 
-    LinregApp(config).run()
-    return EXIT_FINISHED
+    app = LinregApp(config)
+    app.run()
+    return app.return_code or EXIT_FINISHED  # 128 + the signal when SIGTERM or SIGHUP closed it
 
 
 def refuse(error: ValueError) -> int:

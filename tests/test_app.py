@@ -546,6 +546,7 @@ def test_a_signal_ends_the_app_and_restores_the_terminal(signum: signal.Signals)
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.WIFEXITED(status), f"killed by signal {os.WTERMSIG(status)}"
+    assert os.WEXITSTATUS(status) == 128 + signum  # as a shell reports a job the signal ended
     assert "\x1b[?1049l" in after and "\x1b[?1000l" in after  # the alternate screen and the mouse off
     assert "Traceback" not in after
 
