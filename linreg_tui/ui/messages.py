@@ -50,13 +50,37 @@ class RunEnded(Message):
     event: training.RunEnded
 
 
-TrainingMessage = RunStarted | StepLosses | EpochEnded | RunEnded
+@dataclass
+class Paused(Message):
+    """The run waits (ctrl+p, or a single step taken): `event.step` steps are done."""
+
+    event: training.Paused
+
+
+@dataclass
+class StepExplained(Message):
+    """One step taken in step mode, with its minibatch, loss, gradient and update."""
+
+    event: training.StepExplained
+
+
+@dataclass
+class LearningRateChanged(Message):
+    """The run uses a new learning rate from `event.step` on."""
+
+    event: training.LearningRateChanged
+
+
+TrainingMessage = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
 
 _MESSAGE_FOR_EVENT: dict[type[training.TrainingEvent], type[TrainingMessage]] = {
     training.RunStarted: RunStarted,
     training.StepLosses: StepLosses,
     training.EpochEnded: EpochEnded,
     training.RunEnded: RunEnded,
+    training.Paused: Paused,
+    training.StepExplained: StepExplained,
+    training.LearningRateChanged: LearningRateChanged,
 }
 
 
