@@ -20,6 +20,8 @@ class DataPlot(CachedPlot):
     def __init__(self) -> None:
         super().__init__(id="data", classes="panel")
         self.preview: DataPreview | None = None
+        #: Rows of the step-mode minibatch that are among the drawn ones (see `highlight`).
+        self.highlighted: tuple[int, ...] = ()
 
     def on_mount(self) -> None:
         self.replot()
@@ -33,6 +35,20 @@ class DataPlot(CachedPlot):
             self.column = column  # its watcher redraws
         else:
             self.replot()
+
+    def highlight(self, indices: tuple[int, ...]) -> None:
+        """Mark these examples (a step-mode minibatch) over the scatter, those among the drawn first
+        rows; () clears the mark. A marker of its own, so it reads without colour too."""
+        drawn = len(self.preview.labels) if self.preview is not None else 0
+        shown = tuple(index for index in indices if index < drawn)
+        if shown != self.highlighted:
+            self.highlighted = shown
+            self.replot()
+
+    def _draw_highlight(self) -> None:
+        if self.preview is not None and self.highlighted:
+            xs = [self.preview.columns[self.column][index] for index in self.highlighted]
+            self.plt.scatter(xs, [self.preview.labels[index] for index in self.highlighted], marker="x", color="red")
 
     def wait_for_run(self, reason: str) -> None:
         self.preview = None
@@ -62,5 +78,6 @@ class DataPlot(CachedPlot):
             f"{drawn:,} points" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
         )
         plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
+        self._draw_highlight()
         plt.xlabel(f"feature {column}")
         self.replotted()
