@@ -1,11 +1,23 @@
-"""The data panel: a plotext scatter of one feature column against the labels, as the book draws it."""
+"""The data panel: a plotext scatter of one feature column against the labels, as the book draws it,
+with the model's line over it, moving as training goes, and the true line dimmer."""
 
 from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
 
 from textual.reactive import reactive
 
 from linreg_tui.data import DataPreview
+from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE
 from linreg_tui.ui.plotting import CachedPlot
+
+MODEL_COLOR = (255, 165, 0)
+TRUE_COLOR = (130, 130, 130)
+#: A line (a diverged run's) is clipped to the labels' range widened by this share of it on each side,
+#: so that it cannot squash the scatter into one row.
+LINE_MARGIN = 0.25
 
 
 class DataPlot(CachedPlot):
@@ -22,6 +34,14 @@ class DataPlot(CachedPlot):
         self.preview: DataPreview | None = None
         #: Rows of the step-mode minibatch that are among the drawn ones (see `highlight`).
         self.highlighted: tuple[int, ...] = ()
+        #: The model drawn as a line: all weights (the untracked ones from the last epoch's end) and b.
+        self.model_w: list[float] | None = None
+        self.model_b = 0.0
+        self.true_w: tuple[float, ...] = ()
+        self.true_b = 0.0
+        self._means: tuple[float, ...] = ()
+        self._dirty = False
+        self._replotted_at = 0.0
 
     def on_mount(self) -> None:
         self.replot()
@@ -30,6 +50,7 @@ class DataPlot(CachedPlot):
         if preview == self.preview:  # a run starting on the data already shown: nothing to redraw
             return
         self.preview = preview
+        self._means = tuple(math.fsum(values) / len(values) for values in preview.columns)
         column = min(self.column, len(preview.columns) - 1)
         if column != self.column:
             self.column = column  # its watcher redraws
@@ -49,6 +70,68 @@ class DataPlot(CachedPlot):
         if self.preview is not None and self.highlighted:
             xs = [self.preview.columns[self.column][index] for index in self.highlighted]
             self.plt.scatter(xs, [self.preview.labels[index] for index in self.highlighted], marker="x", color="red")
+
+    # The model's line ------------------------------------------------------------------------------
+
+    def start_fit(self, true_w: Sequence[float], true_b: float, initial: Sequence[float]) -> None:
+        """A run starts: its true line, and the model before step 1 (`initial`: the tracked weights and b;
+        the untracked weights start near 0, drawn as 0 until the first epoch ends)."""
+        self.true_w, self.true_b = tuple(true_w), true_b
+        self.model_w = [0.0] * len(true_w)
+        self.follow(initial)
+
+    def follow(self, tracked: Sequence[float]) -> None:
+        """The tracked weights and b after the latest step (w1..w_k, b)."""
+        if self.model_w is not None:
+            self.model_w[: len(tracked) - 1] = tracked[:-1]
+            self.model_b = tracked[-1]
+            self._dirty = True
+
+    def set_model(self, w: Sequence[float], b: float, now: bool = False) -> None:
+        """All weights and b (an epoch's end, or the run's result; `now`: draw without waiting)."""
+        if self.model_w is not None:
+            self.model_w, self.model_b = list(w), b
+            self._dirty = True
+            if now:
+                self.replot()
+
+    def fit_line(self) -> tuple[float, float] | None:
+        """The model's (slope, intercept) for the shown column, the other features at their means."""
+        if self.model_w is None or not self._means or len(self.model_w) != len(self._means):
+            return None
+        return _line(self.model_w, self.model_b, self.column, self._means)
+
+    def redraw_if_dirty(self) -> None:
+        """Called by the redraw tick: as the loss chart, at most UI_SHARE of the time goes to building it."""
+        spacing = max(1 / REDRAW_HZ, self.build_seconds / UI_SHARE)
+        if self._dirty and time.monotonic() - self._replotted_at >= spacing:
+            self.replot()
+
+    def _draw_lines(self) -> str:
+        """The true line (dim) and the model's over the scatter; returns the legend's words."""
+        fit = self.fit_line()
+        if fit is None or self.preview is None:
+            return ""
+        xs, labels = self.preview.columns[self.column], self.preview.labels
+        x_range = (min(xs), max(xs))
+        margin = (max(labels) - min(labels)) * LINE_MARGIN
+        y_range = (min(labels) - margin, max(labels) + margin)
+        colours = not (self.app.no_color or self.app.console.color_system not in ("256", "truecolor"))
+        marks = ("━", "━") if colours else ("*", "·")
+        words = []
+        for (slope, intercept), color, marker, mark, word in (
+            (_line(self.true_w, self.true_b, self.column, self._means), TRUE_COLOR, "braille", marks[1], "true"),
+            (fit, MODEL_COLOR, "braille", marks[0], "model"),
+        ):
+            segment = clip_line(slope, intercept, x_range, y_range)
+            if segment is not None:
+                (xa, xb), (ya, yb) = segment
+                self.plt.plot([xa, xb], [ya, yb], color=color, marker=marker if colours else mark)
+            else:
+                word += " (off the chart)"
+            r, g, b = color
+            words.append(f"[rgb({r},{g},{b})]{mark}[/] {word}")
+        return " ".join(words) + " · "
 
     def wait_for_run(self, reason: str) -> None:
         self.preview = None
@@ -70,14 +153,42 @@ class DataPlot(CachedPlot):
             plt.title(waiting)
             self.replotted()
             return
+        self._dirty = False
+        self._replotted_at = time.monotonic()
         preview, column = self.preview, self.column
         drawn = len(preview.labels)
-        # The count goes under the chart: beside the title it was cut off at 120×36.
-        self.border_title = f"Data: features[:, {column}] vs labels"
-        self.border_subtitle = (
+        plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
+        legend = self._draw_lines()
+        self._draw_highlight()
+        # The count and the lines' legend go under the chart: beside the title they were cut off at 120×36.
+        title = f"Data: features[:, {column}] vs labels"
+        subtitle = legend + (
             f"{drawn:,} points" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
         )
-        plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
-        self._draw_highlight()
+        if (self.border_title, self.border_subtitle) != (title, subtitle):  # each set repaints the panel
+            self.border_title, self.border_subtitle = title, subtitle
         plt.xlabel(f"feature {column}")
         self.replotted()
+
+
+def _line(w: Sequence[float], b: float, column: int, means: Sequence[float]) -> tuple[float, float]:
+    """y = w[column]·x + (b + Σ_{j≠column} w[j]·mean[j])."""
+    offset = math.fsum(wj * mean for j, (wj, mean) in enumerate(zip(w, means, strict=True)) if j != column)
+    return w[column], b + offset
+
+
+def clip_line(
+    slope: float, intercept: float, x_range: tuple[float, float], y_range: tuple[float, float]
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The part of y = slope·x + intercept inside the box, as ((x_a, x_b), (y_a, y_b)); None if none is."""
+    if not (math.isfinite(slope) and math.isfinite(intercept)):
+        return None
+    (x_low, x_high), (y_low, y_high) = x_range, y_range
+    if slope != 0:
+        ends = sorted(((y_low - intercept) / slope, (y_high - intercept) / slope))
+        x_low, x_high = max(x_low, ends[0]), min(x_high, ends[1])
+    elif not y_low <= intercept <= y_high:
+        return None
+    if x_low > x_high:
+        return None
+    return (x_low, x_high), (slope * x_low + intercept, slope * x_high + intercept)

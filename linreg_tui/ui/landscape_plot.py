@@ -1,0 +1,417 @@
+"""The Landscape panel: the full-data loss over two tracked parameters as a shaded map, with the run's
+path, its start, the true parameters and the closed-form optimum on it.
+
+Painted by a widget of our own with half blocks (`▀`: foreground the upper half, background the lower
+one), not with plotext's matrix_plot: twice the vertical resolution, cells that match the grid exactly
+(no stripes), axis labels in parameter values, markers of our choosing that stay distinct in 16 colours
+and with NO_COLOR, and no plotext canvas to build (the map is a few hundred Segments, rebuilt only when
+the run, the size, the pair or the view changes; the path on top at most at the redraw tick's rate).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Static
+
+from linreg_tui.landscape import LossSurface
+from linreg_tui.ui.tracked import Point, TrackedPath
+
+#: Earlier runs' paths stay on the map, dimmer (as on the loss chart).
+KEEP_RUNS = 3
+#: The shading's bands: few enough that their edges read as contour lines.
+LEVELS = 10
+#: Colours from the valley (dark) up the walls (bright); an RGB ramp in the spirit of viridis.
+RAMP: tuple[tuple[int, int, int], ...] = ((20, 12, 60), (45, 70, 140), (30, 140, 140), (110, 195, 95), (240, 225, 60))
+#: NO_COLOR: the bands as shades of one character instead, the valley blank.
+SHADES = " ░▒▓█"
+#: The log-ish scale: losses from the floor up to the view's highest span this many decades of shading.
+DECADES = 3
+#: The view grows towards a path that leaves it by at most this many spans per side and redraw.
+GROWTH = 1.0
+#: The markers: characters, so that they are told apart without colour.
+START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", "·", "*", "+"
+MARKER_COLORS = {
+    START: "rgb(255,140,0)",
+    NOW: "rgb(255,255,255)",
+    OPTIMUM: "rgb(255,60,60)",
+    TRUTH: "rgb(255,105,230)",
+}
+EARLIER_COLORS = ("rgb(170,170,190)", "rgb(150,150,165)", "rgb(130,130,140)")
+
+Range = tuple[float, float]
+
+
+@dataclass
+class RunPath:
+    """One run's path on the map, with the names of its tracked parameters (a run with other features
+    has other parameters: its path is not drawn on this run's map)."""
+
+    names: tuple[str, ...]
+    path: TrackedPath
+    number: int
+
+
+@dataclass
+class MapModel:
+    """What the map shows, independent of the terminal: the grid of losses, its bands, and the cells of
+    the markers. Built by `build`, read by the tests."""
+
+    cols: int = 0
+    subrows: int = 0  # two per character row
+    x_range: Range = (0.0, 1.0)
+    y_range: Range = (0.0, 1.0)
+    losses: list[list[float]] = field(default_factory=list)  # subrows × cols, the top (largest y) first
+    levels: list[list[int]] = field(default_factory=list)
+
+    def cell(self, x: float, y: float) -> tuple[int, int] | None:
+        """The (column, subrow) that holds the point, None outside the view."""
+        (x0, x1), (y0, y1) = self.x_range, self.y_range
+        if not (math.isfinite(x) and math.isfinite(y)) or not (x0 <= x <= x1 and y0 <= y <= y1):
+            return None
+        col = min(self.cols - 1, int((x - x0) / (x1 - x0) * self.cols))
+        subrow = min(self.subrows - 1, int((y1 - y) / (y1 - y0) * self.subrows))
+        return col, subrow
+
+
+def band_levels(losses: list[list[float]], floor: float) -> list[list[int]]:
+    """Log-ish bands: log(1 + excess/ref) over DECADES decades below the highest excess, so the valley
+    floor has bands of its own and does not drown in one colour beside walls a million times higher."""
+    top = max((value - floor for row in losses for value in row), default=0.0)
+    if not top > 0 or not math.isfinite(top):
+        return [[0] * len(row) for row in losses]
+    ref = top / 10**DECADES
+    scale = LEVELS / math.log1p(top / ref)
+    return [
+        [min(LEVELS - 1, max(0, int(math.log1p(max(0.0, v - floor) / ref) * scale))) for v in row] for row in losses
+    ]
+
+
+def ramp_color(level: int) -> Color:
+    t = level / (LEVELS - 1) * (len(RAMP) - 1)
+    low = min(int(t), len(RAMP) - 2)
+    f = t - low
+    r, g, b = (round(a + (c - a) * f) for a, c in zip(RAMP[low], RAMP[low + 1], strict=True))
+    return Color.from_rgb(r, g, b)
+
+
+def tick_text(value: float) -> str:
+    """Short tick labels: 2.5, -3.4, 1.2e+20."""
+    if value == 0 or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.3g}"
+    return f"{value:.1e}"
+
+
+def held_names(names: Sequence[str], pair: tuple[int, int], held: int) -> str:
+    """The parameters held at the optimum besides the pair: "b", "w3, w4, b", "w1, w2, w5…w1000, b"."""
+    tracked_weights = len(names) - 1
+    indices = [k + 1 for k in range(tracked_weights) if k not in pair]
+    indices += range(tracked_weights + 1, tracked_weights + held + 1)
+    runs: list[list[int]] = []  # consecutive indices, merged
+    for index in indices:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    words = [f"w{a}" if a == z else f"w{a}, w{z}" if z == a + 1 else f"w{a}…w{z}" for a, z in runs]
+    if len(names) - 1 not in pair:
+        words.append("b")
+    return ", ".join(words)
+
+
+def wanted_range(values: Sequence[float]) -> Range:
+    finite = [v for v in values if math.isfinite(v)]
+    low, high = min(finite, default=0.0), max(finite, default=0.0)
+    pad = max((high - low) * 0.15, 0.1 * max(1.0, abs(low), abs(high)) if high == low else 0.0)
+    return low - pad, high + pad
+
+
+def grown(current: Range, wanted: Range) -> Range:
+    """The view widened towards `wanted`, each side by at most GROWTH spans."""
+    low, high = current
+    step = (high - low) * GROWTH
+    return min(low, max(wanted[0], low - step)), max(high, min(wanted[1], high + step))
+
+
+class LandscapeMap(Widget):
+    """The shaded map and its axes; the panel tells it what to show."""
+
+    DEFAULT_CSS = """
+    LandscapeMap {
+        height: 1fr;
+    }
+    """
+
+    def __init__(self, panel: LandscapePanel) -> None:
+        super().__init__(id="landscape-map")
+        self.panel = panel
+        self.model = MapModel()
+        self._strips: list[Strip] = []
+        self._built_for: tuple[object, ...] | None = None
+
+    def render_line(self, y: int) -> Strip:
+        key = (self.size, self.panel.version, self.app.no_color)
+        if key != self._built_for:
+            self._built_for = key
+            self._strips = self.panel.paint(self.size.width, self.size.height)
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
+
+
+class LandscapePanel(Vertical):
+    """Keeps the run's surface and paths, and paints the map for its widget."""
+
+    BORDER_TITLE = "Landscape"
+    BORDER_SUBTITLE = "^g next pair"
+    DEFAULT_CSS = """
+    LandscapePanel #landscape-legend {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+    }
+    """
+    can_focus = True  # f6 marks it in the wide layout
+
+    def __init__(self) -> None:
+        super().__init__(id="landscape", classes="panel")
+        self.surface: LossSurface | None = None
+        self.current: RunPath | None = None
+        self.previous: list[RunPath] = []
+        self.pair_index = 0
+        self.runs_started = 0
+        #: Bumped whenever what is drawn changes: the map repaints on the next render.
+        self.version = 0
+        self.map = LandscapeMap(self)
+        self.legend = Static(id="landscape-legend")
+        self._legend_text = ""
+        self._dirty = False
+        #: Some of the live path lies outside the view (a diverged run): drawn clipped, and said so.
+        self.clipped = False
+        self._view: tuple[Range, Range] | None = None
+        self._grid_key: tuple[object, ...] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self.map
+        yield self.legend
+
+    def on_mount(self) -> None:
+        self._show_legend()
+
+    # What the screen tells it ----------------------------------------------------------------------
+
+    def start_run(self, surface: LossSurface, initial: Point) -> None:
+        if self.current is not None and len(self.current.path.points) > 1:
+            self.previous = [self.current, *self.previous][:KEEP_RUNS]
+        self.runs_started += 1
+        if self.surface is None or surface.names != self.surface.names:
+            self.pair_index = 0
+        self.surface = surface
+        self.current = RunPath(surface.names, TrackedPath(initial), self.runs_started)
+        self._view = None
+        self._redraw()
+
+    def add_steps(self, first_step: int, tracked: Sequence[Point]) -> None:
+        if self.current is not None and tracked:
+            self.current.path.extend(first_step, tracked)
+            self._dirty = True
+
+    def redraw_if_dirty(self) -> None:
+        if self._dirty:
+            self._redraw()
+
+    def next_pair(self) -> None:
+        if self.surface is not None:
+            self.pair_index = (self.pair_index + 1) % len(self.surface.pairs())
+            self._view = None
+            self._redraw()
+
+    @property
+    def pair(self) -> tuple[int, int]:
+        return self.surface.pairs()[self.pair_index] if self.surface is not None else (0, 1)
+
+    # Drawing ---------------------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        self._dirty = False
+        self._update_view()
+        self.clipped = self._path_leaves_view()
+        self._update_title()
+        self.version += 1
+        self.map.refresh()
+        self._show_legend()
+
+    def _update_title(self) -> None:
+        if self.surface is None:
+            title = "Landscape"
+        else:
+            i, j = self.pair
+            names = self.surface.names
+            held = held_names(names, (i, j), self.surface.held)
+            title = f"Landscape: {names[i]} × {names[j]}"
+            if held:
+                title += f" · {held if ',' not in held else 'the rest'} at optimum"
+        if self.border_title != title:  # setting it repaints the whole panel, even to the same text
+            self.border_title = title
+
+    def _update_view(self) -> None:
+        """The view covers the start, the optimum, the truth and the path, growing at a bounded rate."""
+        if self.surface is None or self.current is None:
+            return
+        i, j = self.pair
+        _, points = self.current.path.series()
+        if self._view is None:
+            anchors = [self.current.path.points[0], self.surface.optimum, self.surface.truth]
+            self._view = (
+                wanted_range([p[i] for p in anchors]),
+                wanted_range([p[j] for p in anchors]),
+            )
+        x_view, y_view = self._view
+        self._view = (
+            grown(x_view, wanted_range([*x_view, *(p[i] for p in points)])),
+            grown(y_view, wanted_range([*y_view, *(p[j] for p in points)])),
+        )
+
+    def _path_leaves_view(self) -> bool:
+        if self.current is None or self._view is None:
+            return False
+        i, j = self.pair
+        (x0, x1), (y0, y1) = self._view
+        return not all(x0 <= p[i] <= x1 and y0 <= p[j] <= y1 for p in self.current.path.series()[1])
+
+    def paint(self, width: int, height: int) -> list[Strip]:
+        """The map's lines: y ticks at the left, the shaded grid with the markers, x ticks below."""
+        if self.surface is None or self._view is None or width < 12 or height < 3:
+            note = "ctrl+r trains; the loss map appears when the run starts"
+            return [Strip([Segment(note[:width])])] if self.surface is None else []
+        _, (y0, y1) = self._view
+        rows = height - 1
+        y_ticks = {0: y1 - (y1 - y0) / (2 * rows), rows - 1: y0 + (y1 - y0) / (2 * rows)}
+        y_ticks[(rows - 1) // 2] = (y0 + y1) / 2
+        gutter = max(len(tick_text(v)) for v in y_ticks.values()) + 1
+        cols = width - gutter
+        self._build_model(cols, 2 * rows)
+        cells = self._marker_cells()
+        no_color = self.app.no_color
+        lines: list[Strip] = []
+        names = self.surface.names
+        i, j = self.pair
+        for row in range(rows):
+            label = tick_text(y_ticks[row]) if row in y_ticks else (f"{names[j]}↑" if row == 1 else "")
+            segments = [Segment(label.rjust(gutter - 1)[: gutter - 1] + " ")]
+            top, bottom = self.model.levels[2 * row], self.model.levels[2 * row + 1]
+            for col in range(cols):
+                marker = cells.get((col, row))
+                if marker is not None:
+                    char, style = marker
+                    level = max(top[col], bottom[col])
+                    bg = None if no_color else ramp_color(level)
+                    segments.append(Segment(char, style + Style(bgcolor=bg)))
+                elif no_color:
+                    level = max(top[col], bottom[col])
+                    segments.append(Segment(SHADES[level * len(SHADES) // LEVELS]))
+                else:
+                    segments.append(Segment("▀", Style(color=ramp_color(top[col]), bgcolor=ramp_color(bottom[col]))))
+            lines.append(Strip(segments, width))
+        lines.append(Strip([Segment(self._x_axis(gutter, cols, names[i]))], width))
+        return lines
+
+    def _x_axis(self, gutter: int, cols: int, name: str) -> str:
+        (x0, x1), _ = self._view or ((0.0, 1.0), (0.0, 1.0))
+        left, middle, right = tick_text(x0), tick_text((x0 + x1) / 2), tick_text(x1)
+        axis = [" "] * cols
+        for text, start in ((left, 0), (middle, (cols - len(middle)) // 2), (right, cols - len(right))):
+            axis[max(0, start) : max(0, start) + len(text)] = text
+        return f"{name}→".rjust(gutter - 1)[: gutter - 1] + " " + "".join(axis)[:cols]
+
+    def _build_model(self, cols: int, subrows: int) -> None:
+        """The grid of losses: once per run, size, pair and view, not per redraw."""
+        assert self.surface is not None and self._view is not None
+        key = (id(self.surface), cols, subrows, self.pair, self._view)
+        if key == self._grid_key:
+            return
+        self._grid_key = key
+        (x0, x1), (y0, y1) = self._view
+        xs = [x0 + (c + 0.5) * (x1 - x0) / cols for c in range(cols)]
+        ys = [y0 + (r + 0.5) * (y1 - y0) / subrows for r in range(subrows)]
+        i, j = self.pair
+        losses = self.surface.grid(i, j, xs, ys)
+        self.model = MapModel(cols, subrows, (x0, x1), (y0, y1), losses, band_levels(losses, self.surface.floor))
+        self.map.model = self.model
+
+    def _marker_cells(self) -> dict[tuple[int, int], tuple[str, Style]]:
+        """Character cells (column, row) to draw a marker in, the later ones over the earlier."""
+        assert self.surface is not None and self.current is not None
+        i, j = self.pair
+        model = self.model
+        cells: dict[tuple[int, int], tuple[str, Style]] = {}
+
+        def put(point: Point, char: str, style: Style) -> None:
+            cell = model.cell(point[i], point[j])
+            if cell is not None:  # outside the view: clipped (the legend says so)
+                cells[(cell[0], cell[1] // 2)] = (char, style)
+
+        earlier = [run for run in self.previous if run.names == self.surface.names]
+        for run, color in zip(reversed(earlier), EARLIER_COLORS, strict=False):
+            for point in run.path.series()[1]:
+                put(point, EARLIER, Style(color=color, dim=True))
+        _, points = self.current.path.series()
+        path_style = Style(color="rgb(255,255,255)", bold=True)
+        for before, after in pairwise(points):
+            for point in _between(before, after, i, j, model):
+                put(point, STEP, Style(color="rgb(230,230,230)"))
+        for point in points:
+            put(point, PATH, path_style)
+        put(points[0], START, Style(color=MARKER_COLORS[START], bold=True))
+        put(self.surface.truth, TRUTH, Style(color=MARKER_COLORS[TRUTH], bold=True))
+        put(self.surface.optimum, OPTIMUM, Style(color=MARKER_COLORS[OPTIMUM], bold=True))
+        if len(points) > 1:
+            put(points[-1], NOW, Style(color=MARKER_COLORS[NOW], bold=True))
+        return cells
+
+    def _show_legend(self) -> None:
+        parts = []
+        if self.current is not None:
+            parts = [
+                _key(START, MARKER_COLORS[START], "start"),
+                _key(PATH, "rgb(255,255,255)", f"path #{self.current.number}"),
+                _key(NOW, MARKER_COLORS[NOW], "now"),
+                _key(OPTIMUM, MARKER_COLORS[OPTIMUM], "optimum"),
+                _key(TRUTH, MARKER_COLORS[TRUTH], "truth"),
+            ]
+            if any(run.names == self.current.names for run in self.previous):
+                parts.append(_key(EARLIER, EARLIER_COLORS[0], "earlier runs"))
+        notes = []
+        if self.surface is not None and self.surface.held:
+            notes.append(f"({held_names(self.surface.names, self.pair, self.surface.held)} held at the optimum)")
+        if self.clipped:
+            notes.append("the path leaves the view: clipped")
+        text = "  ".join(parts) + ("\n" + " · ".join(notes) if notes else "")
+        if text != self._legend_text:  # an update costs a layout pass: only when it changed
+            self._legend_text = text
+            self.legend.update(text)
+
+
+def _between(before: Point, after: Point, i: int, j: int, model: MapModel) -> list[Point]:
+    """Points along the segment, about one per character cell it crosses (at most one span's worth)."""
+    (x0, x1), (y0, y1) = model.x_range, model.y_range
+    dx = (after[i] - before[i]) / (x1 - x0) * model.cols
+    dy = (after[j] - before[j]) / (y1 - y0) * model.subrows / 2
+    if not (math.isfinite(dx) and math.isfinite(dy)):
+        return []
+    count = min(int(max(abs(dx), abs(dy))), model.cols + model.subrows)
+    if count < 2:
+        return []
+    return [tuple(a + (b - a) * k / count for a, b in zip(before, after, strict=True)) for k in range(1, count)]
+
+
+def _key(mark: str, color: str, label: str) -> str:
+    return f"[bold {color}]{mark}[/]\u00a0{label.replace(' ', chr(0xA0))}"

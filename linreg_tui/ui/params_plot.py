@@ -1,0 +1,118 @@
+"""The Parameters panel: each tracked weight and the bias against the step, the true values as
+horizontal reference lines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE, Color, step_ticks
+from linreg_tui.ui.plotting import CachedPlot
+from linreg_tui.ui.tracked import Point, TrackedPath
+
+#: One colour per tracked parameter (w1..w4, then b).
+COLORS: tuple[Color, ...] = ((40, 200, 220), (255, 165, 0), (120, 220, 90), (220, 110, 220), (240, 240, 240))
+#: The true values' lines, dimmer versions of the same colours.
+DIM = 0.55
+
+
+class ParamsOverTime(Vertical):
+    """w1..w_k and b of the live run against the step; with more features, the first few and a note."""
+
+    BORDER_TITLE = "Parameters over time"
+    DEFAULT_CSS = """
+    ParamsOverTime #weights-chart {
+        height: 1fr;
+    }
+    ParamsOverTime #weights-legend {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+    }
+    """
+    can_focus = True  # f7 marks it in the wide layout
+
+    def __init__(self) -> None:
+        super().__init__(id="weights", classes="panel")
+        self.names: tuple[str, ...] = ()
+        self.truth: tuple[float, ...] = ()
+        self.num_features = 0
+        self.path: TrackedPath | None = None
+        self.chart = CachedPlot(id="weights-chart")
+        self.legend = Static(id="weights-legend")
+        self._legend_text = ""
+        self._dirty = False
+        self._replotted_at = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield self.chart
+        yield self.legend
+
+    def on_mount(self) -> None:
+        self.replot()
+
+    def start_run(self, names: tuple[str, ...], truth: tuple[float, ...], initial: Point, num_features: int) -> None:
+        self.names, self.truth, self.num_features = names, truth, num_features
+        self.path = TrackedPath(initial)
+        self.replot()
+
+    def add_steps(self, first_step: int, tracked: Sequence[Point]) -> None:
+        if self.path is not None and tracked:
+            self.path.extend(first_step, tracked)
+            self._dirty = True
+
+    def series(self) -> dict[str, tuple[list[int], list[float]]]:
+        """Each parameter's (steps, values), as drawn."""
+        if self.path is None:
+            return {}
+        steps, points = self.path.series()
+        return {name: (steps, [point[k] for point in points]) for k, name in enumerate(self.names)}
+
+    def redraw_if_dirty(self) -> None:
+        """Called by the redraw tick: as the loss chart, at most UI_SHARE of the time goes to building it."""
+        spacing = max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
+        if self._dirty and time.monotonic() - self._replotted_at >= spacing:
+            self.replot()
+
+    def replot(self) -> None:
+        self._dirty = False
+        self._replotted_at = time.monotonic()
+        plt = self.chart.plt
+        plt.clear_figure()
+        no_colour = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
+        legend: list[str] = []
+        last_step = 0
+        for name, (steps, values) in self.series().items():
+            color = COLORS[min(len(COLORS) - 1, self.names.index(name))] if name != "b" else COLORS[-1]
+            true_value = self.truth[self.names.index(name)]
+            dim = tuple(round(c * DIM) for c in color)
+            plt.hline(true_value, color=dim)
+            # Without colours each line is drawn with its own name's last character: 1, 2, 3, 4, b.
+            plt.plot(steps, values, color=color, marker=name[-1] if no_colour else "braille")
+            last_step = max(last_step, steps[-1])
+            # No live values here: a legend that changes is a layout pass per redraw (Results has them).
+            legend.append(_key(color, name[-1] if no_colour else "━", f"{name} (true {true_value:.4g})"))
+        if self.path is None:
+            plt.title("ctrl+r trains; each weight and b are drawn against the step")
+        else:
+            ticks = step_ticks(0, max(1, last_step))
+            plt.xticks(ticks, [str(t) for t in ticks])
+            plt.xlabel("step")
+        text = "  ".join(legend)
+        if self.num_features > len(self.names) - 1:
+            text += f"\n(dim lines: the true values · w1–w{len(self.names) - 1} of {self.num_features:,})"
+        elif legend:
+            text += "\n(dim lines: the true values)"
+        if text != self._legend_text:  # an update costs a layout pass: only when it changed
+            self._legend_text = text
+            self.legend.update(text)
+        self.chart.replotted()
+
+
+def _key(color: Color, mark: str, label: str) -> str:
+    r, g, b = color
+    return f"[rgb({r},{g},{b})]{mark}[/]\u00a0{label.replace(' ', chr(0xA0))}"
