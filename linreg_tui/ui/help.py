@@ -32,6 +32,30 @@ EXPLANATION = """\
 * **fast**: scratch's steps, computed together: every SGD step on a squared loss is an affine map of
   the parameters, and a whole epoch is their composition, which a parallel scan computes.
 
+## Step mode and a live learning rate
+
+* `ctrl+t` takes one step and explains it in the log: the minibatch's examples (the first 8, and its
+  size, marked × on the scatter when drawn), its loss, the gradient and the update, written the
+  engine's way (scratch and fast: `param -= lr * param.grad / batch_size` with the numbers; concise:
+  `net[0].weight.grad` and `trainer.step()`). From idle it starts a run paused before step 1; while
+  paused, each press is one more step. `ctrl+p` pauses and goes on; `esc` stops a paused run at once.
+* The learning rate stays editable while a run trains (the rest of the form is locked): Enter, or a
+  pause in typing, hands the run the new rate at its next chunk of steps. The log says
+  `lr 0.03 → 0.1 from step 412`, the loss chart marks the step with a line, and the result (and
+  `--json`) records every change.
+
+## Conditioning: the theory beside the experiment
+
+Every loss here is a quadratic in (w, b), so its shape is fixed by ZᵀZ/n with Z = [X, 1]. The log at
+the start of a run and the results give its **condition number** (λmax/λmin: how long and narrow
+the valleys are) and the **largest stable lr**, 2/λmax of the run's own loss (the ½-scaled loss of
+scratch and fast: 2/λmax(ZᵀZ/n); concise's MSELoss: half of that). Full-batch gradient descent
+converges below the bound and diverges above it; minibatch SGD is noisier and **can diverge below
+it**. A form lr above the bound gets a warning, not a refusal. To see it: `--scales 1,10` (condition
+number about 110) or `--corr 0.9` (about 18) stretch the valleys, and the path zig-zags across a
+valley while it crawls along it. With `--scales 1,10` the bound is about 0.0184: at batch 1000 (= n)
+and 1,000 epochs, lr 0.018 converges and lr 0.019 diverges.
+
 ## Where this differs from the book, and why
 
 * The book's `sgd` divides by the batch size even for a short last batch; so does this app.

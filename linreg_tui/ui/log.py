@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual import events
 from textual.widgets import RichLog
+
+from linreg_tui.training import StepExplained
 
 #: The log keeps the last this many lines (its border says how many older ones were dropped): a resize
 #: wraps every kept line again, 2 s for 5,000 lines.
@@ -48,3 +51,39 @@ class LogPane(RichLog):
             self.clear()
             if self.entries:  # one write: a write per line costs a scroll and a size update each
                 self.write(Text("\n").join(Text(line, style=STYLES[kind]) for line, kind in self.entries))
+
+
+def _numbers(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{value:.4g}" for value in values) + "]"
+
+
+def explained_lines(event: StepExplained, impl: str, nominal_batch: int, num_features: int) -> list[str]:
+    """One explained step, written as its engine computes it: scratch and fast with the book's
+    `param -= lr * param.grad / batch_size` (the gradient of the minibatch's summed loss, divided by the
+    nominal batch size, as d2l's sgd does), concise with net[0].weight.grad and trainer.step()."""
+    shown = ", ".join(str(index) for index in event.indices)
+    more = ", …" if event.batch_size > len(event.indices) else ""
+    weights = "w" if len(event.grad_w) == num_features else f"w1–w{len(event.grad_w)} of {num_features}"
+    lines = [
+        f"step {event.step:,} · epoch {event.epoch} · minibatch of {event.batch_size}: examples [{shown}{more}]",
+        f"  minibatch loss {event.loss:.6g} (before the update)",
+    ]
+    lr, grad_w, grad_b = event.lr, _numbers(event.grad_w), f"{event.grad_b:.4g}"
+    if impl == "concise":
+        lines += [
+            f"  net[0].weight.grad = {grad_w} ({weights}) · net[0].bias.grad = {grad_b}",
+            f"  trainer.step(): param -= lr * param.grad: {weights} -= {lr:g} * {grad_w} → "
+            f"Δ {_numbers(event.update_w)}; b -= {lr:g} * {grad_b} → Δ {event.update_b:.4g}",
+        ]
+    else:
+        lines += [
+            f"  param.grad of l.sum(): {weights} {grad_w} · b {grad_b}",
+            f"  param -= lr * param.grad / batch_size: {weights} -= {lr:g} * {grad_w} / {nominal_batch} → "
+            f"Δ {_numbers(event.update_w)}; b -= {lr:g} * {grad_b} / {nominal_batch} → Δ {event.update_b:.4g}",
+        ]
+    return lines
+
+
+def lr_change_line(old: float, new: float, step: int) -> str:
+    """`lr 0.03 → 0.1 from step 412`."""
+    return f"lr {old:g} → {new:g} from step {step:,}"

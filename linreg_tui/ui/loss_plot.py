@@ -26,6 +26,8 @@ UI_SHARE = 0.1
 Color = tuple[int, int, int]
 STEP_COLOR: Color = (40, 200, 220)
 EPOCH_COLOR: Color = (255, 165, 0)
+#: Where the live run's learning rate changed: a vertical line (drawn as │, so it reads without colour).
+LR_CHANGE_COLOR: Color = (230, 90, 200)
 #: Earlier runs are dimmer, so the live run stands out.
 PREVIOUS_COLORS: tuple[Color, ...] = ((140, 130, 190), (170, 130, 100), (120, 160, 120))
 #: Where colours run out (16 colours, NO_COLOR) earlier runs are told apart by their marker instead of
@@ -46,6 +48,8 @@ class LossHistory:
     steps: DecimatedSeries = field(default_factory=DecimatedSeries)
     epoch_steps: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
+    #: (step, lr): the learning rate set while the run trained, from that step on.
+    lr_changes: list[tuple[int, float]] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -124,6 +128,12 @@ class LossPanel(Vertical):
             self.current.epoch_losses.append(loss)
             self._dirty = True
 
+    def mark_lr_change(self, step: int, lr: float) -> None:
+        """The live run uses `lr` from `step` on: a marked line on the chart, labelled with the rate."""
+        if self.current is not None:
+            self.current.lr_changes.append((step, lr))
+            self._dirty = True
+
     def clear_previous(self) -> None:
         self.previous = []
         self.replot()
@@ -166,6 +176,9 @@ class LossPanel(Vertical):
                 legend.append(_key(STEP_COLOR, f"{self.current.legend_label(self.current.config)}: steps"))
             if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, "dot"):
                 legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
+            if self.current.lr_changes and legend:
+                self._mark_lr_changes(self.current.lr_changes)
+                legend.append(_key(LR_CHANGE_COLOR, "lr changed", mark="│"))
         legend_text = "  ".join(legend) or "no run yet: ctrl+r trains"
         if legend_text != self._legend_text:  # an update costs a layout pass: only when it changed
             self._legend_text = legend_text
@@ -174,6 +187,15 @@ class LossPanel(Vertical):
             self._label_axes()
         plt.xlabel("step")
         self.chart.replotted()
+
+    def _mark_lr_changes(self, changes: list[tuple[int, float]]) -> None:
+        """A vertical line at each step where the rate changed, and the new rate at the top of the plot."""
+        plt = self.chart.plt
+        top = self._y_range[1]
+        for step, lr in changes:
+            self._x_range = (min(self._x_range[0], step), max(self._x_range[1], step))
+            plt.vline(step, color=LR_CHANGE_COLOR)
+            plt.text(f"lr {lr:g}", x=step, y=top, color=LR_CHANGE_COLOR, alignment="left")
 
     def _label_axes(self) -> None:
         """Tick labels of our own: whole steps (plotext writes 75.8 or 1.50 on a step axis, and step

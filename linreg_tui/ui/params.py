@@ -10,6 +10,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
@@ -19,6 +20,11 @@ from linreg_tui.parsing import Numbers
 
 #: The select's options before the devices are known (CUDA is probed off the UI thread).
 CPU_ONLY: list[tuple[str, str]] = [("cpu", "cpu"), ("auto", "auto")]
+#: The one field that stays editable while a run trains: the run takes a new rate at its next chunk.
+LIVE_FIELD = "lr"
+#: A valid rate typed while a run trains is sent when typing pauses this long (or at once on Enter),
+#: so that typing 0.15 does not set 0.1 on the way.
+LR_SETTLE_SECONDS = 0.6
 
 
 class FieldValidator(Validator):
@@ -107,6 +113,13 @@ class ParamsPanel(Vertical):
             super().__init__()
             self.config = config
 
+    class LearningRateChosen(Message):
+        """A valid learning rate was typed into the form while a run trains: the run should take it."""
+
+        def __init__(self, lr: float) -> None:
+            super().__init__()
+            self.lr = lr
+
     def __init__(
         self, config: RunConfig, devices: list[tuple[str, str]] | None = None, device_note: str = "CUDA: looking…"
     ) -> None:
@@ -116,6 +129,8 @@ class ParamsPanel(Vertical):
         self.device_note = device_note
         self._announced: RunConfig | None = None
         self._focus_before: Widget | None = None
+        self.running = False
+        self._lr_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         texts = self.initial.as_texts()
@@ -188,13 +203,18 @@ class ParamsPanel(Vertical):
         message.set_class(note, "-note")
 
     def set_running(self, running: bool) -> None:
-        """The form is locked while a run trains on it; Stop is the only button that works then.
+        """The form is locked while a run trains on it, except the learning rate, which the run takes
+        as it goes (see `LearningRateChosen`); Stop is the only button that works then.
 
         Focus moves to Stop (escape works anywhere anyway) and back to the field it left: a disabled
         field that keeps the focus goes on blinking its cursor, a repaint twice a second."""
         if running:
             self._focus_before = self.app.focused
-        self.query_one("#param-grid").disabled = running
+        self.running = running
+        self._stop_lr_timer()
+        for name in FIELDS:
+            if name != LIVE_FIELD:
+                self.query_one(f"#{name}").disabled = running
         self.query_one("#run", Button).disabled = running
         self.query_one("#stop", Button).disabled = not running
         self.set_class(running, "-running")
@@ -211,11 +231,43 @@ class ParamsPanel(Vertical):
         self.call_after_refresh(self._say, said, True)  # after the change the paste makes has been checked
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        live_lr = self.running and event.input.id == LIVE_FIELD
+        if live_lr:
+            self._stop_lr_timer()  # the value it would send is no longer the field's
         if event.validation_result is not None and not event.validation_result.is_valid:
             event.input.add_class("-refused")
             self._say(event.validation_result.failure_descriptions[0])
             return
         self._announce()
+        if live_lr:
+            self._lr_timer = self.set_timer(LR_SETTLE_SECONDS, self._choose_lr)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the learning rate while a run trains: send it now, or say again why it is refused."""
+        if self.running and event.input.id == LIVE_FIELD:
+            event.stop()
+            self._stop_lr_timer()
+            self._choose_lr()
+
+    def _choose_lr(self) -> None:
+        self._lr_timer = None
+        if not self.running:
+            return
+        try:
+            lr = FIELDS[LIVE_FIELD].read(self.query_one(f"#{LIVE_FIELD}", Input).value)
+        except ConfigError as error:
+            self.show_errors(error.errors, focus=False)  # the same one line as while typing; nothing changes
+            return
+        self.post_message(self.LearningRateChosen(lr))
+
+    def _stop_lr_timer(self) -> None:
+        if self._lr_timer is not None:
+            self._lr_timer.stop()
+            self._lr_timer = None
+
+    def note(self, text: str) -> None:
+        """A line under the form that is not a refusal (a warning about a valid value)."""
+        self._say(text, note=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self._announce()

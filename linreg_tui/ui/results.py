@@ -77,6 +77,13 @@ class ResultsPanel(Vertical):
         height: auto;
         color: $success;
     }
+    ResultsPanel #results-conditioning {
+        height: auto;
+        color: $text-muted;
+    }
+    ResultsPanel #results-conditioning.-above {
+        color: $warning;
+    }
     ResultsPanel.-problem #results-summary {
         color: $warning;
     }
@@ -88,6 +95,9 @@ class ResultsPanel(Vertical):
         self.true_b = 0.0
         self.optimum: Optimum | None = None
         self.learned: tuple[tuple[float, ...], float] | None = None
+        #: The run's conditioning (condition number of ZᵀZ/n, largest stable lr), once it started.
+        self.condition_number: float | None = None
+        self.max_stable_lr: float | None = None
         #: The weights that have a row now (indices), in table order; the bias is always the last row.
         self.shown: list[int] = []
 
@@ -95,6 +105,7 @@ class ResultsPanel(Vertical):
         yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
         yield Static(id="results-scope")
         yield Static("no run yet", id="results-summary")
+        yield Static("", id="results-conditioning")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -119,6 +130,8 @@ class ResultsPanel(Vertical):
             )
         self._build_rows(rows_to_show(None, len(true_w)))
         self.query_one("#results-summary", Static).update("training…")
+        self.condition_number = self.max_stable_lr = None
+        self.query_one("#results-conditioning", Static).update("")  # the new run's comes with its start
 
     def show_parameters(self, w: tuple[float, ...], b: float) -> None:
         """The learned values and their errors. Cells change in place while the same weights are shown
@@ -137,8 +150,23 @@ class ResultsPanel(Vertical):
         table.update_cell("b", "learned", format_number(b))
         table.update_cell("b", "error", format_number(self.true_b - b))
 
+    def show_conditioning(self, condition_number: float, max_stable_lr: float, lr: float) -> None:
+        """How stretched the loss is and the full-batch stability bound, known before the first step;
+        marked when the run's learning rate is above the bound."""
+        self.condition_number, self.max_stable_lr = condition_number, max_stable_lr
+        above = f" · lr {lr:g} is above it" if lr > max_stable_lr else ""
+        widget = self.query_one("#results-conditioning", Static)
+        widget.update(
+            f"condition number {condition_number:.3g} · largest stable lr {max_stable_lr:.3g}{above} "
+            "(full-batch GD; minibatch SGD can diverge below it)"
+        )
+        widget.set_class(bool(above), "-above")
+
     def finish(self, result: RunResult) -> None:
         self.show_parameters(result.w, result.b)
+        # The result's own numbers (the same as at the start), with the last learning rate used.
+        last_lr = result.lr_changes[-1][1] if result.lr_changes else result.config.lr
+        self.show_conditioning(result.condition_number, result.max_stable_lr, last_lr)
         self.query_one("#results-summary", Static).update(
             f"{result.status} · {result.steps:,} steps · {result.train_seconds:.2f} s · "
             f"{result.steps_per_second:,.0f} steps/s · gap to optimum {format_gap(result.gap_to_optimum)}"

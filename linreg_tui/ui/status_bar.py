@@ -39,6 +39,10 @@ class StatusBar(Horizontal):
         self._config: RunConfig | None = None  # of the run being trained, once it trains
         self._latest: tuple[int, int] | None = None  # (epoch, step) not yet shown
         self._training_since = 0.0
+        #: When the run paused (monotonic), until it goes on: paused time does not count in the ETA.
+        self._paused_at: float | None = None
+        #: The learning rate set while the run trains, shown beside its progress (None: the form's).
+        self._changed_lr: float | None = None
 
     def compose(self) -> ComposeResult:
         # Percentage and ETA are in the text: the bar's own labels cost a layout pass each.
@@ -56,6 +60,8 @@ class StatusBar(Horizontal):
         """A run was asked for; its data and engine are being made. Nothing of the last run shows."""
         self._config = None
         self._latest = None  # the last run's final steps may not have been shown: they never will be
+        self._paused_at = None
+        self._changed_lr = None
         self.say(f"starting {config.impl} on {config.device}…")
 
     def training(self, config: RunConfig) -> None:
@@ -67,7 +73,26 @@ class StatusBar(Horizontal):
         bar.display = True
 
     def note_progress(self, epoch: int, step: int) -> None:
+        if self._paused_at is not None:  # going on after a pause
+            self._training_since += time.monotonic() - self._paused_at
+            self._paused_at = None
         self._latest = (epoch, step)
+
+    def lr_changed(self, lr: float) -> None:
+        """The run uses `lr` from now on: the progress line says it, as the form's value may differ."""
+        self._changed_lr = lr
+
+    def paused(self, epoch: int, step: int, lr: float) -> None:
+        """The run waits after `step` steps: say so at once (a person is waiting for it), with the bar
+        at that step; the ETA's clock stops until the next steps come."""
+        self._latest = None  # the steps before the pause are shown here, not by a later tick
+        self._paused_at = time.monotonic()
+        if self._config is not None:
+            self.query_one(ProgressBar).update(progress=step)
+            total = f"/{self._config.total_steps:,} · epoch {epoch}/{self._config.epochs}"
+        else:
+            total = f" · epoch {epoch}"
+        self.say(f"paused · step {step:,}{total} · lr {lr:g} · ctrl+t steps, ctrl+p goes on, esc stops")
 
     def stopping(self) -> None:
         """Asked to stop: "stopping…" is what to read until the run ends."""
@@ -87,9 +112,10 @@ class StatusBar(Horizontal):
         self.query_one(ProgressBar).update(progress=step)
         elapsed = time.monotonic() - self._training_since
         eta = elapsed / step * (config.total_steps - step) if step else 0.0
+        changed = f" · lr {self._changed_lr:g}" if self._changed_lr is not None else ""
         self.say(
             f"{step / config.total_steps:4.0%} · epoch {epoch}/{config.epochs} · step {step:,}/"
-            f"{config.total_steps:,} · ETA {clock(eta)}"
+            f"{config.total_steps:,} · ETA {clock(eta)}{changed}"
         )
 
 
