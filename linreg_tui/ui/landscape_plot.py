@@ -163,8 +163,8 @@ class LandscapeMap(Widget):
         key = (self.size, self.panel.version, self.app.no_color)
         if key != self._built_for:
             self._built_for = key
-            self._strips = self.panel.paint(self.size.width, self.size.height)
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
+            self._strips = self.panel.paint(self.size.width, self.size.height, self.rich_style)
+        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width, self.rich_style)
 
 
 class LandscapePanel(Vertical):
@@ -196,6 +196,8 @@ class LandscapePanel(Vertical):
         self._dirty = False
         #: Some of the live path lies outside the view (a diverged run): drawn clipped, and said so.
         self.clipped = False
+        #: The true parameters and the optimum fall in one cell (little noise): the legend says so.
+        self.truth_under_optimum = False
         self._view: tuple[Range, Range] | None = None
         self._grid_key: tuple[object, ...] | None = None
 
@@ -287,11 +289,14 @@ class LandscapePanel(Vertical):
         (x0, x1), (y0, y1) = self._view
         return not all(x0 <= p[i] <= x1 and y0 <= p[j] <= y1 for p in self.current.path.series()[1])
 
-    def paint(self, width: int, height: int) -> list[Strip]:
-        """The map's lines: y ticks at the left, the shaded grid with the markers, x ticks below."""
+    def paint(self, width: int, height: int, base: Style) -> list[Strip]:
+        """The map's lines: y ticks at the left, the shaded grid with the markers, x ticks below. Every
+        Segment has a style (`base`, the widget's): Textual's colour filters expect one."""
         if self.surface is None or self._view is None or width < 12 or height < 3:
             note = "ctrl+r trains; the loss map appears when the run starts"
-            return [Strip([Segment(note[:width])])] if self.surface is None else []
+            return (
+                [Strip([Segment(note[:width], base)]).adjust_cell_length(width, base)] if self.surface is None else []
+            )
         _, (y0, y1) = self._view
         rows = height - 1
         y_ticks = {0: y1 - (y1 - y0) / (2 * rows), rows - 1: y0 + (y1 - y0) / (2 * rows)}
@@ -306,7 +311,7 @@ class LandscapePanel(Vertical):
         i, j = self.pair
         for row in range(rows):
             label = tick_text(y_ticks[row]) if row in y_ticks else (f"{names[j]}↑" if row == 1 else "")
-            segments = [Segment(label.rjust(gutter - 1)[: gutter - 1] + " ")]
+            segments = [Segment(label.rjust(gutter - 1)[: gutter - 1] + " ", base)]
             top, bottom = self.model.levels[2 * row], self.model.levels[2 * row + 1]
             for col in range(cols):
                 marker = cells.get((col, row))
@@ -314,14 +319,14 @@ class LandscapePanel(Vertical):
                     char, style = marker
                     level = max(top[col], bottom[col])
                     bg = None if no_color else ramp_color(level)
-                    segments.append(Segment(char, style + Style(bgcolor=bg)))
+                    segments.append(Segment(char, base + style + Style(bgcolor=bg)))
                 elif no_color:
                     level = max(top[col], bottom[col])
-                    segments.append(Segment(SHADES[level * len(SHADES) // LEVELS]))
+                    segments.append(Segment(SHADES[level * len(SHADES) // LEVELS], base))
                 else:
                     segments.append(Segment("▀", Style(color=ramp_color(top[col]), bgcolor=ramp_color(bottom[col]))))
-            lines.append(Strip(segments, width))
-        lines.append(Strip([Segment(self._x_axis(gutter, cols, names[i]))], width))
+            lines.append(Strip(segments).adjust_cell_length(width, base))
+        lines.append(Strip([Segment(self._x_axis(gutter, cols, names[i]), base)]).adjust_cell_length(width, base))
         return lines
 
     def _x_axis(self, gutter: int, cols: int, name: str) -> str:
@@ -370,12 +375,21 @@ class LandscapePanel(Vertical):
                 put(point, STEP, Style(color="rgb(230,230,230)"))
         for point in points:
             put(point, PATH, path_style)
+        if len(points) > 1:
+            put(points[-1], NOW, Style(color=MARKER_COLORS[NOW], bold=True))
+        # The fixed points over the path: a run that converged ends under the optimum's marker.
         put(points[0], START, Style(color=MARKER_COLORS[START], bold=True))
         put(self.surface.truth, TRUTH, Style(color=MARKER_COLORS[TRUTH], bold=True))
         put(self.surface.optimum, OPTIMUM, Style(color=MARKER_COLORS[OPTIMUM], bold=True))
-        if len(points) > 1:
-            put(points[-1], NOW, Style(color=MARKER_COLORS[NOW], bold=True))
+        under = model.cell(*self._xy(self.surface.truth)) == model.cell(*self._xy(self.surface.optimum))
+        if under != self.truth_under_optimum:  # known once the size is: the legend follows the paint
+            self.truth_under_optimum = under
+            self.call_later(self._show_legend)
         return cells
+
+    def _xy(self, point: Point) -> tuple[float, float]:
+        i, j = self.pair
+        return point[i], point[j]
 
     def _show_legend(self) -> None:
         parts = []
@@ -385,7 +399,7 @@ class LandscapePanel(Vertical):
                 _key(PATH, "rgb(255,255,255)", f"path #{self.current.number}"),
                 _key(NOW, MARKER_COLORS[NOW], "now"),
                 _key(OPTIMUM, MARKER_COLORS[OPTIMUM], "optimum"),
-                _key(TRUTH, MARKER_COLORS[TRUTH], "truth"),
+                _key(TRUTH, MARKER_COLORS[TRUTH], "truth" + (" (under *)" if self.truth_under_optimum else "")),
             ]
             if any(run.names == self.current.names for run in self.previous):
                 parts.append(_key(EARLIER, EARLIER_COLORS[0], "earlier runs"))

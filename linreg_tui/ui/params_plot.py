@@ -86,6 +86,7 @@ class ParamsOverTime(Vertical):
         no_colour = self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
         legend: list[str] = []
         last_step = 0
+        low, high = min(self.truth, default=0.0), max(self.truth, default=0.0)
         for name, (steps, values) in self.series().items():
             color = COLORS[min(len(COLORS) - 1, self.names.index(name))] if name != "b" else COLORS[-1]
             true_value = self.truth[self.names.index(name)]
@@ -94,6 +95,7 @@ class ParamsOverTime(Vertical):
             # Without colours each line is drawn with its own name's last character: 1, 2, 3, 4, b.
             plt.plot(steps, values, color=color, marker=name[-1] if no_colour else "braille")
             last_step = max(last_step, steps[-1])
+            low, high = min(low, *values), max(high, *values)
             # No live values here: a legend that changes is a layout pass per redraw (Results has them).
             legend.append(_key(color, name[-1] if no_colour else "━", f"{name} (true {true_value:.4g})"))
         if self.path is None:
@@ -101,6 +103,9 @@ class ParamsOverTime(Vertical):
         else:
             ticks = step_ticks(0, max(1, last_step))
             plt.xticks(ticks, [str(t) for t in ticks])
+            if high > low:  # short labels of our own: plotext writes a diverged run's 1e18 in 19 digits
+                values = [low + k * (high - low) / 4 for k in range(5)]
+                plt.yticks(values, [f"{v:.3g}" for v in values])
             plt.xlabel("step")
         text = "  ".join(legend)
         if self.num_features > len(self.names) - 1:
