@@ -6,6 +6,7 @@ import itertools
 import time
 from collections.abc import Callable
 
+from textual.events import Paste
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -47,9 +48,14 @@ async def set_field(pilot: Pilot, field: str, value: str) -> None:
 
 
 async def type_into(pilot: Pilot, field: str, text: str) -> None:
-    """Clicks the field, clears it with ctrl+u (delete to the start) and types the text key by key."""
+    """Clicks the field, clears it with ctrl+u (delete to the start) and types the text key by key (a
+    text longer than a person would type, such as 1,001 weights, is pasted)."""
     await pilot.click(f"#{field}")
-    await pilot.press("end", "ctrl+u", *text)  # Pilot names the key of each character itself
+    await pilot.press("end", "ctrl+u")
+    if len(text) > 60:
+        pilot.app.query_one(f"#{field}").post_message(Paste(text))
+    else:
+        await pilot.press(*text)  # Pilot names the key of each character itself
     await pilot.pause()
 
 

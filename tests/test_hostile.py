@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 from textual.events import Paste
-from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from linreg_tui.cli import main
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.log import LogPane
 from linreg_tui.ui.params import ParamsPanel
-from tests.apptools import run_to_end, set_field, wait_ready
+from tests.apptools import run_to_end, set_field, type_into, wait_ready, wait_until
 
 #: (field, text typed, what the message must say). Every one must be refused with the field's name.
 HOSTILE: list[tuple[str, str, str]] = [
@@ -91,18 +90,7 @@ def test_cli_refuses_a_run_that_cannot_fit_with_the_estimate(capsys: pytest.Capt
     assert "examples: '1000000000' with 100 features needs about" in err and "more than fits" in err
 
 
-async def type_into(pilot: Pilot, field: str, text: str) -> None:
-    """As a person does: focus the field, clear it, type the text (a long one is pasted)."""
-    widget = pilot.app.query_one(f"#{field}", Input)
-    widget.focus()
-    await pilot.press("end", "ctrl+u")
-    if len(text) > 60:
-        widget.post_message(Paste(text))
-    else:
-        await pilot.press(*text)
-    await pilot.pause()
-
-
+@pytest.mark.timeout(300)  # about 40 values typed key by key: two minutes on a busy 2-core machine
 async def test_the_form_refuses_every_hostile_value_and_keeps_working() -> None:
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -120,7 +108,7 @@ async def test_the_form_refuses_every_hostile_value_and_keeps_working() -> None:
             assert not app.running, (field, text)
             new_lines = log.lines_written[logged:]  # this case's own line, not an earlier case's
             assert any(line.startswith("not started: ") and expected in line for line in new_lines), new_lines
-            await type_into(pilot, field, defaults[field])
+            await set_field(pilot, field, defaults[field])  # setting up the next case: no need to type it
             assert not app.query_one(f"#{field}").has_class("-refused")
         assert app.last_result is None  # nothing was trained on bad input
         await run_to_end(pilot)
@@ -134,12 +122,12 @@ async def test_pasting_several_lines_is_said() -> None:
         message = app.query_one("#form-message", Static)
         await type_into(pilot, "true_w", "")
         app.query_one("#true_w", Input).post_message(Paste("1.5\n-2\n\n3\n"))
-        await pilot.pause()
+        await wait_until(pilot, lambda: "pasted" in str(message.render()))
         assert app.query_one("#true_w", Input).value == "1.5, -2, 3"  # a column of weights: one per line
         assert "true w: pasted 3 lines as 3 comma-separated entries" in str(message.render())
         await type_into(pilot, "lr", "")
         app.query_one("#lr", Input).post_message(Paste("0.1\n0.2"))
-        await pilot.pause()
+        await wait_until(pilot, lambda: "learning rate: pasted" in str(message.render()))
         assert app.query_one("#lr", Input).value == "0.1"
         assert "learning rate: pasted 2 lines; kept the first" in str(message.render())
 
@@ -148,9 +136,10 @@ async def test_the_form_refuses_a_run_that_cannot_fit() -> None:
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
-        await set_field(pilot, "true_w", ", ".join(["1"] * 100))
-        await set_field(pilot, "num_examples", "1e9")
+        await type_into(pilot, "true_w", ", ".join(["1"] * 100))
+        await type_into(pilot, "num_examples", "1e9")
         await pilot.press("ctrl+r")
-        await pilot.pause(0.5)
+        message = app.query_one("#form-message", Static)
+        await wait_until(pilot, lambda: "needs about" in str(message.render()))
+        await app.workers.wait_for_complete()
         assert not app.running and app.last_result is None
-        assert "needs about" in str(app.query_one("#form-message", Static).render())
