@@ -27,13 +27,19 @@ from linreg_tui.training import EpochEnded as EpochEndedEvent
 from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.landscape_plot import LandscapePanel
 from linreg_tui.ui.log import LogPane
 from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
 from linreg_tui.ui.params import ParamsPanel
+from linreg_tui.ui.params_plot import ParamsOverTime
 from linreg_tui.ui.results import ResultsPanel
 from linreg_tui.ui.status_bar import StatusBar
 
-PANELS = ("data", "loss", "log", "results")
+PANELS = ("data", "loss", "weights", "landscape", "log", "results")
+#: Between 110 and 150 columns the grid has four cells: these panels share one, the first shown until
+#: its partner's f-key is pressed. From 150 columns all six are shown (the screen's class -wider).
+SHARED_CELLS = (("loss", "weights"), ("landscape", "log"))
+WIDER = 150
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 #: Below this height the header and the device note make room for the form's buttons.
 LOW_HEIGHT = 24
@@ -76,6 +82,31 @@ class MainScreen(Screen[None]):
         Binding(
             "f5", "show_panel('results')", "Results", show=False, id="show-results", tooltip="show the Results panel"
         ),
+        Binding(
+            "f6",
+            "show_panel('landscape')",
+            "Landscape",
+            show=False,
+            id="show-landscape",
+            tooltip="show the Landscape panel (the loss map and the run's path)",
+        ),
+        Binding(
+            "f7",
+            "show_panel('weights')",
+            "Weights",
+            show=False,
+            id="show-weights",
+            tooltip="show the Parameters panel (each weight and b against the step)",
+        ),
+        Binding(
+            "ctrl+g",
+            "next_pair",
+            "Pair",
+            show=False,
+            priority=True,
+            id="landscape-pair",
+            tooltip="landscape: the next pair of parameters (w1×w2, w1×b, …)",
+        ),
     ]
 
     running: reactive[bool] = reactive(False, init=False)
@@ -113,6 +144,14 @@ class MainScreen(Screen[None]):
         return self.query_one(LogPane)
 
     @property
+    def landscape_panel(self) -> LandscapePanel:
+        return self.query_one(LandscapePanel)
+
+    @property
+    def weights_panel(self) -> ParamsOverTime:
+        return self.query_one(ParamsOverTime)
+
+    @property
     def results_panel(self) -> ResultsPanel:
         return self.query_one(ResultsPanel)
 
@@ -134,6 +173,8 @@ class MainScreen(Screen[None]):
                 with Container(id="panels"):
                     yield DataPlot()
                     yield LossPanel()
+                    yield ParamsOverTime()
+                    yield LandscapePanel()
                     yield LogPane()
                     yield ResultsPanel()
         yield StatusBar()
@@ -147,6 +188,8 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "d2l 3.2 / 3.3"
         self.data_plot.add_class("-current")  # the first tab's panel, until a tab is chosen
+        for first, *_ in SHARED_CELLS:
+            self._show_in_cell(first)
         self.log_pane.say("ctrl+r trains with the form's values (the book's defaults to start); f1 explains.", "note")
         self.params_panel.query_one("#true_w").focus()
         self.probe_devices()
@@ -195,13 +238,28 @@ class MainScreen(Screen[None]):
         self.loss_panel.clear_previous()
         self.log_pane.say("earlier runs cleared from the loss chart", "note")
 
+    def action_next_pair(self) -> None:
+        self.landscape_panel.next_pair()
+
     def action_show_panel(self, name: str) -> None:
-        """Narrow: switch to the panel's tab. Wide: all are shown; focus marks it (and scrolls the log)."""
+        """Narrow: switch to the panel's tab. Wide: the panel takes its cell; focus marks it (and scrolls
+        the log)."""
         self.view_tabs.active = f"tab-{name}"
+        self._show_in_cell(name)
         panel = self.query_one(f"#{name}")
         focusable = [panel] if panel.can_focus else [w for w in panel.query("*") if w.can_focus]
         if focusable:
             focusable[0].focus()
+
+    def _show_in_cell(self, name: str) -> None:
+        """In the four-cell grid, the panel is shown and the one it shares its cell with is not."""
+        for cell in SHARED_CELLS:
+            if name in cell:
+                for panel in cell:
+                    self.query_one(f"#{panel}").set_class(panel != name, "-alternate")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= WIDER, "-wider")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Run and Stop show as unavailable in the footer when they would do nothing."""
@@ -254,6 +312,9 @@ class MainScreen(Screen[None]):
             self.log_pane.say(line, "note" if line.startswith("loss:") else "info")
         self.loss_panel.start_run(config)
         self.data_plot.show(event.preview)
+        self.data_plot.start_fit(config.true_w, config.true_b, event.initial)
+        self.landscape_panel.start_run(event.surface, event.initial)
+        self.weights_panel.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
         self.results_panel.start(config.true_w, config.true_b, event.optimum)
         if not (self._training is not None and self._training.is_cancelled):
             self.status_bar.training(config)
@@ -263,6 +324,10 @@ class MainScreen(Screen[None]):
     def steps_trained(self, message: messages.StepLosses) -> None:
         event = message.event
         self.loss_panel.add_steps(event.first_step, event.losses)
+        if event.tracked:
+            self.landscape_panel.add_steps(event.first_step, event.tracked)
+            self.weights_panel.add_steps(event.first_step, event.tracked)
+            self.data_plot.follow(event.tracked[-1])
         self.status_bar.note_progress(event.epoch, event.first_step + len(event.losses) - 1)
 
     @on(messages.EpochEnded)
@@ -270,6 +335,7 @@ class MainScreen(Screen[None]):
         # The log line is written on the next redraw tick: short epochs would otherwise cost a layout pass each.
         self._pending_epochs.append(message.event)
         self.loss_panel.add_epoch(message.event.steps, message.event.loss)
+        self.data_plot.set_model(message.event.w, message.event.b)
 
     @on(messages.RunEnded)
     def run_ended(self, message: messages.RunEnded) -> None:
@@ -282,6 +348,10 @@ class MainScreen(Screen[None]):
             log.say(line, kind if line == result.message else "book")
         log.say(status_line, kind)
         self.results_panel.finish(result)
+        # The views show the run's end now, not at the next tick (a short run may end before one).
+        self.data_plot.set_model(result.w, result.b, now=True)
+        self.landscape_panel.redraw_if_dirty()
+        self.weights_panel.replot()
         if result.status == "diverged" and not self.loss_panel.log_y:
             self.loss_panel.log_y = True
             log.say("the loss chart now has a log y axis, to show the blow-up (ctrl+l toggles)", "note")
@@ -395,6 +465,9 @@ class MainScreen(Screen[None]):
     def redraw_tick(self) -> None:
         """The live parts of the screen, updated together (one frame) at most REDRAW_HZ times a second."""
         self.loss_panel.redraw_if_dirty()
+        self.data_plot.redraw_if_dirty()
+        self.landscape_panel.redraw_if_dirty()
+        self.weights_panel.redraw_if_dirty()
         self.status_bar.show_progress()
         self._show_epochs()
 
