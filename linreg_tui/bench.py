@@ -22,6 +22,7 @@ each a line of the table). To add a measurement, write one more such function an
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import os
 import platform
@@ -258,8 +259,10 @@ def engine_cases(options: Options) -> list[Case]:
             loop_epochs = math.ceil((options.warmup_steps + options.max_steps) / config.steps_per_epoch) + 1
             fast_epochs = max(1, math.ceil(options.fast_min_steps / config.steps_per_epoch))
 
-            scratch, concise = (_with(config, impl=impl, epochs=loop_epochs) for impl in ("scratch", "concise"))
-            fast = _with(config, impl="fast", epochs=fast_epochs)
+            scratch, concise = (
+                dataclasses.replace(config, impl=impl, epochs=loop_epochs) for impl in ("scratch", "concise")
+            )
+            fast = dataclasses.replace(config, impl="fast", epochs=fast_epochs)
             at = (ENGINES_SECTION, device, n, batch_size)
             cases += [
                 Case(*at, BOOK_SCRATCH, None, partial(time_book, book_scratch, config, options)),
@@ -347,10 +350,6 @@ def app_cases(options: Options) -> list[Case]:
 
 #: Every section of the benchmark, in the order they are shown: its title, and the cases it measures.
 SECTIONS: dict[str, Callable[[Options], list[Case]]] = {ENGINES_SECTION: engine_cases, APP_SECTION: app_cases}
-
-
-def _with(config: RunConfig, **changes: object) -> RunConfig:
-    return RunConfig(**{**config.as_dict(), "true_w": config.true_w, **changes})
 
 
 # --- running and printing -------------------------------------------------------------------------------
