@@ -12,6 +12,7 @@ import torch
 
 from linreg_tui.config import RunConfig
 from linreg_tui.data import initial_weights, make_dataset, make_generator
+from linreg_tui.path import TrackedPath
 from linreg_tui.report import start_lines
 from linreg_tui.training import EpochEnded, RunStarted, StepLosses, TrainingEvent, train
 
@@ -113,3 +114,18 @@ def test_the_report_states_the_bound_and_warns_only_above_it() -> None:
     assert any(line in text and text.startswith("condition number of ZᵀZ/n: ") for text in under)
     assert not any("warning" in text for text in under)
     assert f"warning: lr {1.1 * bound:g} is above the largest stable lr {bound:.3g}" in "\n".join(over)
+
+
+def test_a_tracked_path_reads_as_a_tuple_per_step_or_a_column_per_parameter() -> None:
+    path = TrackedPath([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0], width=3)
+    assert len(path) == 3 and path.width == 3
+    assert path[0] == (1.0, 2.0, 3.0) and path[-1] == (7.0, 8.0, 9.0)
+    assert path[1:] == ((4.0, 5.0, 6.0), (7.0, 8.0, 9.0))
+    assert list(path) == [(1.0, 2.0, 3.0), (4.0, 5.0, 6.0), (7.0, 8.0, 9.0)]
+    assert path.column(0) == (1.0, 4.0, 7.0) and path.column(2) == (3.0, 6.0, 9.0)
+    same = TrackedPath([float(v) for v in range(1, 10)], width=3)
+    assert path == same and hash(path) == hash(same) and path != TrackedPath(list(range(9)), width=3)
+    with pytest.raises(IndexError):
+        path[3]
+    with pytest.raises(ValueError, match="cannot have rows of 2"):
+        TrackedPath([1.0, 2.0, 3.0], width=2)
