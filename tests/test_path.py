@@ -129,3 +129,26 @@ def test_a_tracked_path_reads_as_a_tuple_per_step_or_a_column_per_parameter() ->
         path[3]
     with pytest.raises(ValueError, match="cannot have rows of 2"):
         TrackedPath([1.0, 2.0, 3.0], width=2)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("impl", ["scratch", "concise", "fast"])
+def test_on_cuda_the_path_and_the_explained_steps_are_the_cpus(impl: str) -> None:
+    from tests.test_step_mode import run_stepping
+
+    config = RunConfig(impl=impl, epochs=1)
+    paths = []
+    for device in ("cpu", "cuda"):
+        events: list[TrainingEvent] = []
+        train(replace(config, device=device), events.append)
+        paths.append([point for e in events if isinstance(e, StepLosses) for point in e.tracked])
+    assert len(paths[0]) == len(paths[1]) == 100
+    for cpu_point, gpu_point in zip(*paths, strict=True):
+        assert gpu_point == pytest.approx(cpu_point, abs=1e-4)
+    explained = []
+    for device in ("cpu", "cuda"):
+        events, _ = run_stepping(replace(config, device=device), steps=3)
+        explained.append([e for e in events if type(e).__name__ == "StepExplained"])
+    for cpu_step, gpu_step in zip(*explained, strict=True):
+        assert gpu_step.indices == cpu_step.indices and gpu_step.batch_size == cpu_step.batch_size
+        assert gpu_step.grad_w == pytest.approx(cpu_step.grad_w, rel=1e-4, abs=1e-5)
