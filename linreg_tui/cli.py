@@ -14,7 +14,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from linreg_tui.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
 from linreg_tui.config import FIELDS, ConfigError, RunConfig, parse_config
+from linreg_tui.config_file import ConfigFileError, read_config_file, save_config
 from linreg_tui.output import EXIT_READER_GONE, silence, use_ascii_fallback
 
 _NEGATIVE = re.compile(r"^-[\d.]")
@@ -38,7 +40,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--headless", action="store_true", help="train without the UI and print the book's lines")
     parser.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead")
-    parser.add_argument("--metrics", metavar="PATH", help="with --headless: append the run to PATH as JSON lines")
+    parser.add_argument(
+        "--metrics",
+        metavar="PATH",
+        help="with --headless: append the run to PATH: CSV when it ends in .csv (a row per step and per epoch), "
+        "JSON lines otherwise",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="FILE.toml",
+        help="read the run's fields from a TOML file (keys: the JSON names, e.g. true_w, lr, batch_size); "
+        "flags given as well override it",
+    )
+    parser.add_argument(
+        "--save-config", metavar="FILE.toml", help="with --headless: write the run's configuration as TOML"
+    )
+    parser.add_argument("--force", action="store_true", help="with --save-config: overwrite an existing file")
+    parser.add_argument(
+        LR_CHANGES_FLAG,
+        metavar="STEP:LR,...",
+        help=f"with --headless: change the learning rate from these steps on, as a recorded run did; "
+        f"allowed: {LR_CHANGES_ALLOWED}",
+    )
     fields = parser.add_argument_group("the run (the same fields as the app's form)")
     for name, field in FIELDS.items():
         # Values stay text: the same parser as the form explains bad ones. '%' is argparse's format sign.
@@ -86,13 +109,23 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
-        config = parse_config(config_texts(args))
-    except ConfigError as exc:
+        # The file first, the flags over it: `--config base.toml --lr 0.1` is base.toml at lr 0.1.
+        texts = {**(read_config_file(args.config) if args.config else {}), **config_texts(args)}
+        config = parse_config(texts)
+        lr_changes = parse_lr_changes(args.lr_changes) if args.lr_changes is not None else ()
+    except (ConfigError, ConfigFileError) as exc:
         return refuse(exc)
     if args.headless:
-        return run_headless(config, as_json=args.json, metrics=args.metrics)
-    if args.json or args.metrics:
-        parser.error("--json and --metrics go with --headless")
+        if args.save_config:
+            try:
+                replaced = save_config(args.save_config, config, force=args.force)
+            except ConfigFileError as exc:
+                return refuse(exc)
+            saved = "overwrote" if replaced else "saved the configuration to"
+            print(f"linreg-tui: {saved} {args.save_config}", file=sys.stderr)
+        return run_headless(config, as_json=args.json, metrics=args.metrics, lr_changes=lr_changes)
+    if args.json or args.metrics or args.save_config or args.force or args.lr_changes is not None:
+        parser.error("--json, --metrics, --save-config, --force and --lr-changes go with --headless")
     # Textual reads keys from stdin and draws on stderr (its Linux driver writes to sys.__stderr__):
     # with `2>err.log` the whole UI would go into the file and leave the terminal blank. Under
     # textual-serve (the app in a browser) TEXTUAL_DRIVER names a driver that talks over pipes, so no
@@ -120,17 +153,20 @@ def refuse(error: ValueError) -> int:
     return EXIT_INVALID
 
 
-def run_headless(config: RunConfig, *, as_json: bool, metrics: str | None) -> int:
+def run_headless(
+    config: RunConfig, *, as_json: bool, metrics: str | None, lr_changes: tuple[tuple[int, float], ...] = ()
+) -> int:
     cancel = threading.Event()
     with _SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
+        from linreg_tui.control import RunControl
         from linreg_tui.output import LineOutput, reader_watch
-        from linreg_tui.report import MetricsRefused, MetricsWriter, event_lines, new_run_id, result_json
-        from linreg_tui.training import SetupCancelled, TrainingEvent, TrainingSetupFailed, preflight, train
+        from linreg_tui.report import MetricsRefused, event_lines, new_run_id, open_metrics, reproduce_line, result_json
+        from linreg_tui.training import RunEnded, SetupCancelled, TrainingEvent, TrainingSetupFailed, preflight, train
 
         run_id = new_run_id()
         try:
             preflight(config)
-            writer = MetricsWriter(metrics, run_id) if metrics else None
+            writer = open_metrics(metrics, run_id) if metrics else None
         except (ConfigError, MetricsRefused) as exc:
             return refuse(exc)
         # A write error or a reader that left stops the run (raising inside the loop's callback would
@@ -144,11 +180,15 @@ def run_headless(config: RunConfig, *, as_json: bool, metrics: str | None) -> in
                     cancel.set()
             if not as_json:
                 out.write(event_lines(event))
+                if isinstance(event, RunEnded):
+                    out.write([reproduce_line(event.result)])
 
         setup_cancelled = ""
         try:
             with reader_watch(sys.stdout, out.lost_reader):
-                result = train(config, on_event, cancel)
+                # A recorded run's live learning-rate changes, replayed at the same steps.
+                control = RunControl(lr_changes=lr_changes) if lr_changes else None
+                result = train(config, on_event, cancel, control)
                 if as_json:
                     out.write([result_json(result, run_id)])
         except TrainingSetupFailed as exc:

@@ -1,15 +1,19 @@
-"""How a run is written down: the book's printed lines, one JSON object, or JSON-lines metrics."""
+"""How a run is written down: the book's printed lines, one JSON object, JSON-lines or CSV metrics, and
+the command line that reproduces it."""
 
 from __future__ import annotations
 
+import csv
 import json
+import os
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import IO
 
+from linreg_tui.command import command_line
 from linreg_tui.results import RunResult
-from linreg_tui.training import EpochEnded, RunEnded, RunStarted, TrainingEvent
+from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
 
 
 def format_vector(values: Sequence[float], digits: int = 6) -> str:
@@ -89,6 +93,17 @@ def end_lines(result: RunResult) -> list[str]:
     return lines
 
 
+def run_command(result: RunResult) -> str:
+    """The `linreg-tui --headless ...` that trains this run again, on the device it used ("auto" pinned)."""
+    device = result.device.split(" (", 1)[0]  # describe_device: "cuda:0 (NVIDIA H200)" -> "cuda:0"
+    return command_line(result.config, result.lr_changes, device=device)
+
+
+def reproduce_line(result: RunResult) -> str:
+    """The text report's last line (the app's log ends with end_lines' status line instead)."""
+    return f"reproduce: {run_command(result)}"
+
+
 def optimum_not_unique(result: RunResult) -> str:
     """With fewer independent examples than unknowns (n < d + 1) many (w, b) fit the data exactly; the
     optimum shown is the one of least norm, and training may end at another exact fit."""
@@ -115,6 +130,11 @@ class MetricsRefused(ValueError):
     """The metrics file cannot be opened for appending: said before training, like bad input."""
 
 
+def open_metrics(path: str, run_id: str) -> MetricsWriter:
+    """CSV for a path ending in .csv, JSON lines otherwise. Raises MetricsRefused."""
+    return CsvMetricsWriter(path, run_id) if path.lower().endswith(".csv") else MetricsWriter(path, run_id)
+
+
 class MetricsWriter:
     """Appends a run as JSON lines: a header with the configuration, one record per epoch, the result,
     each with the run's id, so that runs appended to one file can be told apart.
@@ -129,10 +149,14 @@ class MetricsWriter:
         self.run_id = run_id
         self.error: OSError | None = None
         try:
-            self.file: IO[str] = open(path, "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+            # newline="": the csv module writes its own line endings.
+            self.file: IO[str] = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - lives as long as the run
         except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise MetricsRefused(f"metrics: {path!r} cannot be written ({reason}); give a writable file path") from None
+            raise MetricsRefused(self._refusal(exc)) from None
+
+    def _refusal(self, exc: OSError) -> str:
+        reason = exc.strerror or type(exc).__name__
+        return f"metrics: {self.path!r} cannot be written ({reason}); give a writable file path"
 
     def __call__(self, event: TrainingEvent) -> None:
         record: dict[str, object] | None = None
@@ -174,9 +198,68 @@ class MetricsWriter:
             self.error = self.error or exc
 
 
+class CsvMetricsWriter(MetricsWriter):
+    """Appends a run as CSV: one row per step (kind=step) and per epoch (kind=epoch, with w and b).
+
+    One header for the whole file: written when the file is new or empty, checked when appending (a
+    file with other columns is refused before training). w is one column holding a JSON array, not
+    w1..wk columns: runs with different numbers of features (up to 1,000) append to one file under one
+    header. val_loss stays empty: the book's runs have no validation set.
+    """
+
+    COLUMNS = ("run_id", "kind", "epoch", "step", "loss", "val_loss", "w", "b")
+
+    def __init__(self, path: str, run_id: str) -> None:
+        header = ",".join(self.COLUMNS)
+        try:
+            if os.path.isfile(path) and os.path.getsize(path) > 0:
+                with open(path, encoding="utf-8", newline="") as existing:
+                    first = existing.readline().rstrip("\r\n")
+                if first != header:
+                    raise MetricsRefused(
+                        f"metrics: {path!r} has other columns ({first[:60]!r}); "
+                        f"give a new .csv file or one with the columns {header}"
+                    )
+                needs_header = False
+            else:
+                needs_header = True
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise MetricsRefused(f"metrics: {path!r} cannot be read to append to ({reason})") from None
+        super().__init__(path, run_id)
+        self.rows = csv.writer(self.file)
+        if needs_header:
+            try:
+                self.rows.writerow(self.COLUMNS)
+                self.file.flush()
+            except OSError as exc:
+                self.file.close()
+                raise MetricsRefused(self._refusal(exc)) from None
+
+    def __call__(self, event: TrainingEvent) -> None:
+        rows: list[tuple[object, ...]] = []
+        if isinstance(event, StepLosses):
+            rows = [
+                (self.run_id, "step", event.epoch, event.first_step + i, loss, "", "", "")
+                for i, loss in enumerate(event.losses)
+            ]
+        elif isinstance(event, EpochEnded):
+            rows = [
+                (self.run_id, "epoch", event.epoch, event.steps, event.loss, "", json.dumps(list(event.w)), event.b)
+            ]
+        if not rows or self.error is not None:
+            return
+        try:
+            self.rows.writerows(rows)
+            self.file.flush()
+        except OSError as exc:
+            self.error = exc
+
+
 def result_record(result: RunResult) -> dict[str, object]:
-    """The result as JSON-safe data (non-finite floats become null, which JSON can carry)."""
-    return _json_safe(result.as_dict())
+    """The result as JSON-safe data (non-finite floats become null, which JSON can carry), with the
+    command line that reproduces it."""
+    return _json_safe({**result.as_dict(), "command": run_command(result)})
 
 
 def result_json(result: RunResult, run_id: str) -> str:

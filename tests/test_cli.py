@@ -321,7 +321,7 @@ def test_counts_are_singular_or_plural(capsys: pytest.CaptureFixture[str]) -> No
     assert main(["--headless", "--w", "2", "--num-examples", "1", "--batch-size", "1", "--epochs", "1"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].endswith(" · 1 example × 1 feature")
-    assert lines[-1].startswith("finished: 1 step in ")
+    assert lines[-2].startswith("finished: 1 step in ")  # the last line is the command that reproduces it
 
 
 def test_fewer_examples_than_unknowns_say_the_optimum_is_one_of_many(capsys: pytest.CaptureFixture[str]) -> None:

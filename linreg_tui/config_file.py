@@ -1,0 +1,122 @@
+"""A run's configuration as a TOML file: `--config FILE.toml` reads one, `--save-config` writes one.
+
+Pure Python. The file is data only: tomllib parses it, nothing in it is evaluated. Every key is a field
+of the one table (config.FIELDS) by its JSON name; each TOML value is turned into text the way the
+field writes it (numbers by repr, arrays as comma-separated numbers) and read by the field's own
+parser, so a bad value is refused with the same reason as on the command line or in the form.
+Writing: a flat `key = value` file (tomllib cannot write, and this needs no dependency), written to a
+temporary file in the same directory and renamed over the target, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import tomllib
+from pathlib import Path
+
+from linreg_tui.config import FIELDS, ConfigError, RunConfig
+from linreg_tui.parsing import format_number
+
+
+class ConfigFileError(ValueError):
+    """A config file that cannot be read, or a key or value in it that is refused: one line."""
+
+
+def _value_text(value: object) -> str | None:
+    """The text a field's parser reads for a TOML value; None for a value no field can hold."""
+    if isinstance(value, bool):  # before int: a bool is an int in Python
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return format_number(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value):
+        return ", ".join(_value_text(v) or "" for v in value)
+    return None
+
+
+def read_config_file(path: str) -> dict[str, str]:
+    """The field texts of a TOML file, each already checked by its field's parser.
+
+    Raises ConfigFileError naming the file, the key, the value and what is allowed.
+    """
+    try:
+        with open(path, "rb") as file:
+            table = tomllib.load(file)
+    except OSError as exc:
+        raise ConfigFileError(f"--config: {path!r} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML ({exc})") from None
+    texts: dict[str, str] = {}
+    for key, value in table.items():
+        if key not in FIELDS:
+            raise ConfigFileError(f"{path}: unknown key {key!r} (= {_shown(value)}); allowed keys: {', '.join(FIELDS)}")
+        field = FIELDS[key]
+        text = _value_text(value)
+        if text is None:
+            raise ConfigFileError(
+                f"{path}: {key} = {_shown(value)} is not a number, a string or an array of numbers; "
+                f"allowed: {field.parse.allowed}"
+            )
+        try:
+            field.read(text)
+        except ConfigError as exc:
+            raise ConfigFileError(f"{path}: {key} = {_shown(value)}: {exc}") from None
+        texts[key] = text
+    return texts
+
+
+def _shown(value: object) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value)  # TOML's float syntax: '2.0', '-3.4', '1e+16', all 17 digits where needed
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(str(value))  # a JSON string is a TOML basic string (same escapes)
+
+
+def config_toml(config: RunConfig) -> str:
+    """Every field as `name = value`, in the table's order: reads back (read_config_file) to `config`."""
+    lines = ["# linreg-tui run configuration: linreg-tui --config FILE.toml (flags given as well win)"]
+    lines += [f"{name} = {_toml_value(getattr(config, name))}" for name in FIELDS]
+    return "\n".join(lines) + "\n"
+
+
+def save_config(path: str, config: RunConfig, *, force: bool = False) -> bool:
+    """Write `config` to `path` atomically; True when it replaced a file that was there.
+
+    Refuses (ConfigFileError) to replace an existing file unless `force`.
+    """
+    target = Path(path)
+    existed = target.exists()
+    if existed and not force:
+        raise ConfigFileError(f"--save-config: {path} exists; give another name, or --force to overwrite it")
+    if target.is_dir():
+        raise ConfigFileError(f"--save-config: {path} is a directory; give a file name")
+    try:
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigFileError(
+            f"--save-config: {path} cannot be written ({exc.strerror or type(exc).__name__})"
+        ) from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(config_toml(config))
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a config file is for sharing
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise ConfigFileError(
+            f"--save-config: {path} cannot be written ({exc.strerror or type(exc).__name__})"
+        ) from None
+    return existed
