@@ -15,6 +15,7 @@ SHOTS = {
     "comparing-runs": (scenes.compared, (120, 36)),
     "error": (scenes.refused, (120, 36)),
     "diverged": (scenes.diverged, (120, 36)),
+    "landscape": (scenes.landscape, (120, 36)),
     "narrow-80x24": (scenes.narrow_loss, (80, 24)),
 }
 

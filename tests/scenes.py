@@ -60,6 +60,18 @@ async def diverged(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def landscape(pilot: Pilot) -> None:
+    """Features of scales 1 and 3: a long valley. lr 0.02 creeps along it (the earlier run, dimmer);
+    lr 0.15 is above 1/λ of the steep direction, so the path zig-zags across the valley as it converges."""
+    await ready(pilot)
+    await set_field(pilot, "scales", "1, 3")
+    await set_field(pilot, "lr", "0.02")
+    await run_to_end(pilot)
+    await set_field(pilot, "lr", "0.15")
+    await run_to_end(pilot)
+    await pilot.pause(0.3)
+
+
 async def narrow_loss(pilot: Pilot) -> None:
     await trained(pilot)
     await pilot.press("f3")

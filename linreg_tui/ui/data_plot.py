@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from textual.reactive import reactive
 
 from linreg_tui.data import DataPreview
-from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE
+from linreg_tui.ui.loss_plot import UI_SHARE
 from linreg_tui.ui.plotting import CachedPlot
 
 MODEL_COLOR = (255, 165, 0)
@@ -18,6 +18,9 @@ TRUE_COLOR = (130, 130, 130)
 #: A line (a diverged run's) is clipped to the labels' range widened by this share of it on each side,
 #: so that it cannot squash the scatter into one row.
 LINE_MARGIN = 0.25
+#: While training the line moves at most this often: each move rebuilds the whole scatter (about 25 ms of
+#: Python here, the GIL the training thread waits for).
+LINE_SECONDS = 1.0
 
 
 class DataPlot(CachedPlot):
@@ -42,6 +45,7 @@ class DataPlot(CachedPlot):
         self._means: tuple[float, ...] = ()
         self._dirty = False
         self._replotted_at = 0.0
+        self._drawn_line: tuple[float, float] | None = None
 
     def on_mount(self) -> None:
         self.replot()
@@ -103,9 +107,21 @@ class DataPlot(CachedPlot):
 
     def redraw_if_dirty(self) -> None:
         """Called by the redraw tick: as the loss chart, at most UI_SHARE of the time goes to building it."""
-        spacing = max(1 / REDRAW_HZ, self.build_seconds / UI_SHARE)
-        if self._dirty and time.monotonic() - self._replotted_at >= spacing:
-            self.replot()
+        spacing = max(LINE_SECONDS, self.build_seconds / UI_SHARE)
+        if self._dirty and self.region.area and time.monotonic() - self._replotted_at >= spacing:
+            if self._line_moved():
+                self.replot()
+            else:
+                self._dirty = False  # a settled model: its line would be drawn where it is
+
+    def _line_moved(self) -> bool:
+        """Whether the model's line moved by a quarter of a character row at either end of the chart."""
+        fit, drawn = self.fit_line(), self._drawn_line
+        if fit is None or drawn is None or self.preview is None:
+            return True
+        xs, labels = self.preview.columns[self.column], self.preview.labels
+        row = (max(labels) - min(labels)) * (1 + 2 * LINE_MARGIN) / max(1, self.size.height)
+        return any(abs((fit[0] - drawn[0]) * x + fit[1] - drawn[1]) > row / 4 for x in (min(xs), max(xs)))
 
     def _draw_lines(self) -> str:
         """The true line (dim) and the model's over the scatter; returns the legend's words."""
@@ -155,6 +171,7 @@ class DataPlot(CachedPlot):
             return
         self._dirty = False
         self._replotted_at = time.monotonic()
+        self._drawn_line = self.fit_line()
         preview, column = self.preview, self.column
         drawn = len(preview.labels)
         plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")

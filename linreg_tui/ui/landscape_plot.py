@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from linreg_tui.landscape import LossSurface
-from linreg_tui.ui.tracked import Point, TrackedPath
+from linreg_tui.ui.tracked import Point, SampledPath
 
 #: Earlier runs' paths stay on the map, dimmer (as on the loss chart).
 KEEP_RUNS = 3
@@ -58,7 +58,7 @@ class RunPath:
     has other parameters: its path is not drawn on this run's map)."""
 
     names: tuple[str, ...]
-    path: TrackedPath
+    path: SampledPath
     number: int
 
 
@@ -103,6 +103,16 @@ def ramp_color(level: int) -> Color:
     f = t - low
     r, g, b = (round(a + (c - a) * f) for a, c in zip(RAMP[low], RAMP[low + 1], strict=True))
     return Color.from_rgb(r, g, b)
+
+
+#: Styles made once: a redraw of the path makes none.
+LEVEL_COLORS = tuple(ramp_color(level) for level in range(LEVELS))
+LEVEL_BACKGROUNDS = tuple(Style(bgcolor=color) for color in LEVEL_COLORS)
+HALF_BLOCK_STYLES = tuple(tuple(Style(color=top, bgcolor=bottom) for bottom in LEVEL_COLORS) for top in LEVEL_COLORS)
+MARKER_STYLES = {mark: Style(color=color, bold=True) for mark, color in MARKER_COLORS.items()}
+PATH_STYLE = Style(color="rgb(255,255,255)", bold=True)
+STEP_STYLE = Style(color="rgb(230,230,230)")
+EARLIER_STYLES = tuple(Style(color=color, dim=True) for color in EARLIER_COLORS)
 
 
 def tick_text(value: float) -> str:
@@ -200,6 +210,9 @@ class LandscapePanel(Vertical):
         self.truth_under_optimum = False
         self._view: tuple[Range, Range] | None = None
         self._grid_key: tuple[object, ...] | None = None
+        self._shading_key: tuple[object, ...] | None = None
+        self._last_cell: tuple[int, int] | None = None  # where the latest point was drawn
+        self._shading_rows: list[list[Segment]] = []
 
     def compose(self) -> ComposeResult:
         yield self.map
@@ -217,8 +230,9 @@ class LandscapePanel(Vertical):
         if self.surface is None or surface.names != self.surface.names:
             self.pair_index = 0
         self.surface = surface
-        self.current = RunPath(surface.names, TrackedPath(initial), self.runs_started)
+        self.current = RunPath(surface.names, SampledPath(initial), self.runs_started)
         self._view = None
+        self._last_cell = None
         self._redraw()
 
     def add_steps(self, first_step: int, tracked: Sequence[Point]) -> None:
@@ -226,14 +240,30 @@ class LandscapePanel(Vertical):
             self.current.path.extend(first_step, tracked)
             self._dirty = True
 
-    def redraw_if_dirty(self) -> None:
-        if self._dirty:
-            self._redraw()
+    def redraw_if_dirty(self, final: bool = False) -> None:
+        """Called by the redraw tick (and at the run's end, `final`). Hidden: drawn when shown again.
+        While the latest point stays in its character cell (a run settling in the valley) nothing new
+        would show: no repaint."""
+        if not (self._dirty and self.region.area):
+            return
+        if not final and self.current is not None and self._view is not None and self.model.cols:
+            (x0, x1), (y0, y1) = self._view
+            i, j = self.pair
+            last = self.current.path.last
+            where = (
+                int((last[i] - x0) / (x1 - x0) * self.model.cols),
+                int((y1 - last[j]) / (y1 - y0) * self.model.subrows / 2),
+            )
+            if where == self._last_cell:
+                return
+            self._last_cell = where
+        self._redraw()
 
     def next_pair(self) -> None:
         if self.surface is not None:
             self.pair_index = (self.pair_index + 1) % len(self.surface.pairs())
             self._view = None
+            self._last_cell = None
             self._redraw()
 
     @property
@@ -303,31 +333,41 @@ class LandscapePanel(Vertical):
         y_ticks[(rows - 1) // 2] = (y0 + y1) / 2
         gutter = max(len(tick_text(v)) for v in y_ticks.values()) + 1
         cols = width - gutter
-        self._build_model(cols, 2 * rows)
-        cells = self._marker_cells()
+        shading = self._shading(cols, rows, base)
         no_color = self.app.no_color
-        lines: list[Strip] = []
         names = self.surface.names
         i, j = self.pair
-        for row in range(rows):
+        lines = [list(row) for row in shading]
+        for (col, row), (char, style) in self._marker_cells(cols, rows).items():
+            level = max(self.model.levels[2 * row][col], self.model.levels[2 * row + 1][col])
+            lines[row][col] = Segment(char, base + style if no_color else base + style + LEVEL_BACKGROUNDS[level])
+        strips = []
+        for row, segments in enumerate(lines):
             label = tick_text(y_ticks[row]) if row in y_ticks else (f"{names[j]}↑" if row == 1 else "")
-            segments = [Segment(label.rjust(gutter - 1)[: gutter - 1] + " ", base)]
-            top, bottom = self.model.levels[2 * row], self.model.levels[2 * row + 1]
-            for col in range(cols):
-                marker = cells.get((col, row))
-                if marker is not None:
-                    char, style = marker
-                    level = max(top[col], bottom[col])
-                    bg = None if no_color else ramp_color(level)
-                    segments.append(Segment(char, base + style + Style(bgcolor=bg)))
-                elif no_color:
-                    level = max(top[col], bottom[col])
-                    segments.append(Segment(SHADES[level * len(SHADES) // LEVELS], base))
-                else:
-                    segments.append(Segment("▀", Style(color=ramp_color(top[col]), bgcolor=ramp_color(bottom[col]))))
-            lines.append(Strip(segments).adjust_cell_length(width, base))
-        lines.append(Strip([Segment(self._x_axis(gutter, cols, names[i]), base)]).adjust_cell_length(width, base))
-        return lines
+            label_segment = Segment(label.rjust(gutter - 1)[: gutter - 1] + " ", base)
+            strips.append(Strip([label_segment, *segments]).adjust_cell_length(width, base))
+        strips.append(Strip([Segment(self._x_axis(gutter, cols, names[i]), base)]).adjust_cell_length(width, base))
+        return strips
+
+    def _shading(self, cols: int, rows: int, base: Style) -> list[list[Segment]]:
+        """The shaded cells, row by row: built with the grid (once per run, size, pair and view), not on
+        every redraw of the path."""
+        self._build_model(cols, 2 * rows)
+        key = (self._grid_key, self.app.no_color, base)
+        if key != self._shading_key:
+            self._shading_key = key
+            levels = self.model.levels
+            if self.app.no_color:
+                self._shading_rows = [
+                    [Segment(SHADES[max(t, b) * len(SHADES) // LEVELS], base) for t, b in zip(top, bottom, strict=True)]
+                    for top, bottom in zip(levels[::2], levels[1::2], strict=True)
+                ]
+            else:
+                self._shading_rows = [
+                    [Segment("▀", HALF_BLOCK_STYLES[t][b]) for t, b in zip(top, bottom, strict=True)]
+                    for top, bottom in zip(levels[::2], levels[1::2], strict=True)
+                ]
+        return self._shading_rows
 
     def _x_axis(self, gutter: int, cols: int, name: str) -> str:
         (x0, x1), _ = self._view or ((0.0, 1.0), (0.0, 1.0))
@@ -352,36 +392,45 @@ class LandscapePanel(Vertical):
         self.model = MapModel(cols, subrows, (x0, x1), (y0, y1), losses, band_levels(losses, self.surface.floor))
         self.map.model = self.model
 
-    def _marker_cells(self) -> dict[tuple[int, int], tuple[str, Style]]:
-        """Character cells (column, row) to draw a marker in, the later ones over the earlier."""
-        assert self.surface is not None and self.current is not None
+    def _marker_cells(self, cols: int, rows: int) -> dict[tuple[int, int], tuple[str, Style]]:
+        """Character cells (column, row) to draw a marker in, the later ones over the earlier. In cell
+        coordinates (floats), with no tuples made per point: this runs on every redraw of the path."""
+        assert self.surface is not None and self.current is not None and self._view is not None
         i, j = self.pair
-        model = self.model
+        (x0, x1), (y0, y1) = self._view
+        x_scale, y_scale = cols / (x1 - x0), rows / (y1 - y0)
         cells: dict[tuple[int, int], tuple[str, Style]] = {}
 
-        def put(point: Point, char: str, style: Style) -> None:
-            cell = model.cell(point[i], point[j])
-            if cell is not None:  # outside the view: clipped (the legend says so)
-                cells[(cell[0], cell[1] // 2)] = (char, style)
+        def put(col: float, row: float, marker: tuple[str, Style]) -> None:
+            if 0 <= col < cols and 0 <= row < rows:  # outside the view: clipped (the legend says so)
+                cells[(int(col), int(row))] = marker
+
+        def place(points: Sequence[Point]) -> list[tuple[float, float]]:
+            return [((p[i] - x0) * x_scale, (y1 - p[j]) * y_scale) for p in points]
 
         earlier = [run for run in self.previous if run.names == self.surface.names]
-        for run, color in zip(reversed(earlier), EARLIER_COLORS, strict=False):
-            for point in run.path.series()[1]:
-                put(point, EARLIER, Style(color=color, dim=True))
+        for run, style in zip(reversed(earlier), EARLIER_STYLES, strict=False):
+            for col, row in place(run.path.series()[1]):
+                put(col, row, (EARLIER, style))
         _, points = self.current.path.series()
-        path_style = Style(color="rgb(255,255,255)", bold=True)
-        for before, after in pairwise(points):
-            for point in _between(before, after, i, j, model):
-                put(point, STEP, Style(color="rgb(230,230,230)"))
-        for point in points:
-            put(point, PATH, path_style)
-        if len(points) > 1:
-            put(points[-1], NOW, Style(color=MARKER_COLORS[NOW], bold=True))
+        placed = place(points)
+        for (c0, r0), (c1, r1) in pairwise(placed):
+            count = max(abs(c1 - c0), abs(r1 - r0))
+            if not (math.isfinite(count) and count >= 2):  # neighbours, or a jump off any scale: no line
+                continue
+            count = min(int(count), cols + rows)
+            for k in range(1, count):
+                put(c0 + (c1 - c0) * k / count, r0 + (r1 - r0) * k / count, (STEP, STEP_STYLE))
+        for col, row in placed:
+            put(col, row, (PATH, PATH_STYLE))
+        if len(placed) > 1:
+            put(*placed[-1], (NOW, MARKER_STYLES[NOW]))
         # The fixed points over the path: a run that converged ends under the optimum's marker.
-        put(points[0], START, Style(color=MARKER_COLORS[START], bold=True))
-        put(self.surface.truth, TRUTH, Style(color=MARKER_COLORS[TRUTH], bold=True))
-        put(self.surface.optimum, OPTIMUM, Style(color=MARKER_COLORS[OPTIMUM], bold=True))
-        under = model.cell(*self._xy(self.surface.truth)) == model.cell(*self._xy(self.surface.optimum))
+        start, truth, optimum = place([points[0], self.surface.truth, self.surface.optimum])
+        put(*start, (START, MARKER_STYLES[START]))
+        put(*truth, (TRUTH, MARKER_STYLES[TRUTH]))
+        put(*optimum, (OPTIMUM, MARKER_STYLES[OPTIMUM]))
+        under = (int(truth[0]), int(truth[1])) == (int(optimum[0]), int(optimum[1]))
         if under != self.truth_under_optimum:  # known once the size is: the legend follows the paint
             self.truth_under_optimum = under
             self.call_later(self._show_legend)
@@ -412,19 +461,6 @@ class LandscapePanel(Vertical):
         if text != self._legend_text:  # an update costs a layout pass: only when it changed
             self._legend_text = text
             self.legend.update(text)
-
-
-def _between(before: Point, after: Point, i: int, j: int, model: MapModel) -> list[Point]:
-    """Points along the segment, about one per character cell it crosses (at most one span's worth)."""
-    (x0, x1), (y0, y1) = model.x_range, model.y_range
-    dx = (after[i] - before[i]) / (x1 - x0) * model.cols
-    dy = (after[j] - before[j]) / (y1 - y0) * model.subrows / 2
-    if not (math.isfinite(dx) and math.isfinite(dy)):
-        return []
-    count = min(int(max(abs(dx), abs(dy))), model.cols + model.subrows)
-    if count < 2:
-        return []
-    return [tuple(a + (b - a) * k / count for a, b in zip(before, after, strict=True)) for k in range(1, count)]
 
 
 def _key(mark: str, color: str, label: str) -> str:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE, Color, step_ticks
 from linreg_tui.ui.plotting import CachedPlot
-from linreg_tui.ui.tracked import Point, TrackedPath
+from linreg_tui.ui.tracked import Point, SampledPath
 
 #: One colour per tracked parameter (w1..w4, then b).
 COLORS: tuple[Color, ...] = ((40, 200, 220), (255, 165, 0), (120, 220, 90), (220, 110, 220), (240, 240, 240))
@@ -41,7 +41,7 @@ class ParamsOverTime(Vertical):
         self.names: tuple[str, ...] = ()
         self.truth: tuple[float, ...] = ()
         self.num_features = 0
-        self.path: TrackedPath | None = None
+        self.path: SampledPath | None = None
         self.chart = CachedPlot(id="weights-chart")
         self.legend = Static(id="weights-legend")
         self._legend_text = ""
@@ -57,7 +57,7 @@ class ParamsOverTime(Vertical):
 
     def start_run(self, names: tuple[str, ...], truth: tuple[float, ...], initial: Point, num_features: int) -> None:
         self.names, self.truth, self.num_features = names, truth, num_features
-        self.path = TrackedPath(initial)
+        self.path = SampledPath(initial)
         self.replot()
 
     def add_steps(self, first_step: int, tracked: Sequence[Point]) -> None:
@@ -75,7 +75,8 @@ class ParamsOverTime(Vertical):
     def redraw_if_dirty(self) -> None:
         """Called by the redraw tick: as the loss chart, at most UI_SHARE of the time goes to building it."""
         spacing = max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
-        if self._dirty and time.monotonic() - self._replotted_at >= spacing:
+        # Hidden (its cell's partner or another tab is shown): nothing to draw until it is shown again.
+        if self._dirty and self.region.area and time.monotonic() - self._replotted_at >= spacing:
             self.replot()
 
     def replot(self) -> None:

@@ -1,4 +1,5 @@
-"""The tracked parameters (w1..w_k, b) along a run, kept to a bounded number of points for drawing."""
+"""The tracked parameters (w1..w_k, b) along a run, sampled to a bounded number of points for drawing
+(the core's linreg_tui.path.TrackedPath holds a chunk's every step; this keeps a run's few hundred)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 Point = tuple[float, ...]
 
 
-class TrackedPath:
+class SampledPath:
     """Every `stride`-th step's tracked parameters, plus the latest; the stride doubles whenever the
     points would overflow `max_points`.
 
@@ -30,7 +31,7 @@ class TrackedPath:
         while len(self.points) + len(tracked) // self.stride + 1 > self.max_points:
             self._halve()  # before keeping: the halving then walks at most max_points points
         offset = -first_step % self.stride  # the first step of the chunk that is a multiple of stride
-        kept = tracked[offset :: self.stride]
+        kept = tracked[offset :: self.stride]  # a TrackedPath makes tuples only for the kept steps
         self.steps.extend(range(first_step + offset, first_step + len(tracked), self.stride))
         self.points.extend(kept)
         self.last_step, self.last = first_step + len(tracked) - 1, tracked[-1]
