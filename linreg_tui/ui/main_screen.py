@@ -350,7 +350,7 @@ class MainScreen(Screen[None]):
         self.results_panel.finish(result)
         # The views show the run's end now, not at the next tick (a short run may end before one).
         self.data_plot.set_model(result.w, result.b, now=True)
-        self.landscape_panel.redraw_if_dirty()
+        self.landscape_panel.redraw_if_dirty(final=True)
         self.weights_panel.replot()
         if result.status == "diverged" and not self.loss_panel.log_y:
             self.loss_panel.log_y = True
