@@ -240,6 +240,20 @@ async def test_the_conditioning_in_the_results_panel_is_the_results() -> None:
         assert f"condition number of ZᵀZ/n: {result.condition_number:.3g}" in log_text(app)
 
 
+async def test_with_many_features_the_conditioning_is_on_the_results_border() -> None:
+    app = LinregApp(RunConfig(true_w=tuple(float(i % 3) for i in range(21))))  # 21 weights: a bounded table
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await step_once(pilot, app, 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.running)
+        result = app.last_result
+        assert result is not None
+        panel = app.main_screen.results_panel
+        assert panel.border_subtitle == f"κ {result.condition_number:.3g} · stable lr < {result.max_stable_lr:.3g}"
+        assert not app.query_one("#results-conditioning").display  # the table needs the rows
+
+
 async def test_an_lr_above_the_bound_is_warned_of_not_refused() -> None:
     # --scales 1,10: λmax(ZᵀZ/n) about 109, so scratch's bound 2/λmax is about 0.018 and 0.03 is above it.
     app = LinregApp(RunConfig(scales=(1.0, 10.0)))

@@ -84,6 +84,10 @@ class ResultsPanel(Vertical):
     ResultsPanel #results-conditioning.-above {
         color: $warning;
     }
+    /* Many features: the table needs every row; the numbers go to the border (see show_conditioning). */
+    ResultsPanel.-bounded #results-conditioning {
+        display: none;
+    }
     ResultsPanel.-problem #results-summary {
         color: $warning;
     }
@@ -132,6 +136,7 @@ class ResultsPanel(Vertical):
         self.query_one("#results-summary", Static).update("training…")
         self.condition_number = self.max_stable_lr = None
         self.query_one("#results-conditioning", Static).update("")  # the new run's comes with its start
+        self.border_subtitle = ""
 
     def show_parameters(self, w: tuple[float, ...], b: float) -> None:
         """The learned values and their errors. Cells change in place while the same weights are shown
@@ -161,6 +166,9 @@ class ResultsPanel(Vertical):
             "(full-batch GD; minibatch SGD can diverge below it)"
         )
         widget.set_class(bool(above), "-above")
+        # The bounded table (many features) fills the panel: there the numbers are on its border.
+        short = f"κ {condition_number:.3g} · stable lr < {max_stable_lr:.3g}{' (lr above!)' if above else ''}"
+        self.border_subtitle = short if self.has_class("-bounded") else ""
 
     def finish(self, result: RunResult) -> None:
         self.show_parameters(result.w, result.b)
