@@ -19,16 +19,19 @@ from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory, parse_config
+from linreg_tui.control import RunControl
 from linreg_tui.data import preview_for
 from linreg_tui.devices import DeviceChoice, available_devices, cuda_status, host_free_bytes
-from linreg_tui.report import end_lines, epoch_line, start_lines
+from linreg_tui.landscape import loss_scale
+from linreg_tui.report import end_lines, epoch_line, lr_above_bound, start_lines
 from linreg_tui.results import RunResult
 from linreg_tui.training import EpochEnded as EpochEndedEvent
+from linreg_tui.training import RunStarted as RunStartedEvent
 from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.landscape_plot import LandscapePanel
-from linreg_tui.ui.log import LogPane
+from linreg_tui.ui.log import LogPane, explained_lines, lr_change_line
 from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
 from linreg_tui.ui.params import ParamsPanel
 from linreg_tui.ui.params_plot import ParamsOverTime
@@ -43,6 +46,8 @@ WIDER = 150
 MIN_WIDTH, MIN_HEIGHT = 60, 16
 #: Below this height the header and the device note make room for the form's buttons.
 LOW_HEIGHT = 24
+#: The footer's keys take 76 columns with Step and Pause, 60 without them.
+FOOTER_ROOM_FOR_STEP = 80
 
 
 class MainScreen(Screen[None]):
@@ -59,6 +64,19 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+r", "run", "Run", priority=True, id="run", tooltip="train with the form's values"),
         Binding("escape", "stop", "Stop", id="stop", tooltip="stop the run (it keeps what it learned)"),
+        Binding(
+            "ctrl+t",
+            "step",
+            "Step",
+            priority=True,
+            id="step",
+            tooltip="take one step and explain it (from idle: start a run paused before step 1)",
+        ),
+        Binding("ctrl+p", "pause", "Pause", priority=True, id="pause", tooltip="pause the run, or go on"),
+        # The same keys without a footer entry: below FOOTER_ROOM_FOR_STEP columns the entries above leave
+        # the footer (check_action False, which disables them too) and these answer the keys instead.
+        Binding("ctrl+t", "step_unlisted", show=False, priority=True),
+        Binding("ctrl+p", "pause_unlisted", show=False, priority=True),
         Binding("ctrl+l", "toggle_log_y", "Log y", priority=True, id="log-y", tooltip="loss chart: linear or log y"),
         Binding(
             "ctrl+n",
@@ -120,6 +138,14 @@ class MainScreen(Screen[None]):
         self.devices: list[DeviceChoice] | None = None
         self.redraw_timer: Timer | None = None
         self._training: Worker[None] | None = None
+        #: The run's pause, single steps and live learning rate (a new one per run).
+        self.control: RunControl | None = None
+        #: The learning rate the run uses now, and the run's full-batch stability bound, once known.
+        self.live_lr = 0.0
+        self.max_stable_lr: float | None = None
+        #: The last run's data, implementation and bound: the form warns of an lr above it before a run.
+        self._bound_seen: tuple[tuple[object, ...], str, float] | None = None
+        self._rule_said = False  # the engine's update rule is logged once per run, at its first explained step
         self._pending_epochs: list[EpochEndedEvent] = []
         self._epochs_shown_at = 0.0
         self._preview_timer: Timer | None = None
@@ -198,7 +224,8 @@ class MainScreen(Screen[None]):
 
     # Keys and buttons ----------------------------------------------------------------------------
 
-    def action_run(self) -> None:
+    def action_run(self, paused: bool = False) -> None:
+        """Train with the form's values; `paused`: stop before step 1 (step mode)."""
         if self.running:
             return
         try:
@@ -213,12 +240,39 @@ class MainScreen(Screen[None]):
         self._pending_epochs = []
         self.running = True
         self.status_bar.starting(config)
-        self._training = self.train_in_thread(config)
+        self.control = RunControl(paused=paused)
+        self.live_lr, self.max_stable_lr = config.lr, None
+        self._training = self.train_in_thread(config, self.control)
 
     def action_stop(self) -> None:
         if self.running and self._training is not None and not self._training.is_cancelled:
             self._training.cancel()  # sets the worker's cancelled_event, which the training loop watches
+            if self.control is not None:
+                self.control.stop()  # wakes a paused run now, not at its next look at the event
             self.status_bar.stopping()
+
+    def action_step(self) -> None:
+        """One explained step: from idle a run starts paused before step 1; a running run pauses."""
+        if not self.running:
+            self.action_run(paused=True)
+        if self.running and self.control is not None:
+            self.control.step()
+
+    def action_step_unlisted(self) -> None:
+        self.action_step()
+
+    def action_pause_unlisted(self) -> None:
+        self.action_pause()
+
+    def action_pause(self) -> None:
+        if not self.running or self.control is None:
+            return
+        if self.control.paused:
+            self.control.resume()
+            self.data_plot.highlight(())
+            self.status_bar.say("going on…")
+        else:
+            self.control.pause()  # the loop pauses after its chunk in progress and says so (Paused)
 
     @on(Button.Pressed, "#run")
     def run_pressed(self) -> None:
@@ -260,12 +314,17 @@ class MainScreen(Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDER, "-wider")
+        self.refresh_bindings()  # the footer's Step and Pause need FOOTER_ROOM_FOR_STEP columns
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Run and Stop show as unavailable in the footer when they would do nothing."""
+        """Run and Stop show as unavailable in the footer when they would do nothing. Below
+        FOOTER_ROOM_FOR_STEP columns Step and Pause leave the footer (their keys still work, through the
+        unlisted bindings; f1 lists them), so that f1 Help and ^q Quit stay in sight."""
+        if action in ("step", "pause") and self.size.width < FOOTER_ROOM_FOR_STEP:
+            return False
         if action == "run":
             return None if self.running else True
-        if action == "stop":
+        if action in ("stop", "pause"):
             return True if self.running else None
         return True
 
@@ -276,14 +335,14 @@ class MainScreen(Screen[None]):
     # The training worker -------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def train_in_thread(self, config: RunConfig) -> None:
+    def train_in_thread(self, config: RunConfig, control: RunControl | None = None) -> None:
         """Runs in a thread: the core posts its events here as messages; widgets never see torch.
 
         The loop watches this worker's own cancelled_event: esc, quitting, a newer exclusive run or
         `workers.cancel_all()` all stop it, without a flag of our own to remember to set."""
         cancelled = get_current_worker().cancelled_event
         try:
-            train(config, lambda event: self.post_message(messages.for_event(event)), cancelled)
+            train(config, lambda event: self.post_message(messages.for_event(event)), cancelled, control)
         except ConfigError as error:
             self.post_message(messages.RunRefused(error))
         except TrainingSetupFailed as error:
@@ -316,6 +375,7 @@ class MainScreen(Screen[None]):
         self.landscape_panel.start_run(event.surface, event.initial)
         self.weights_panel.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
         self.results_panel.start(config.true_w, config.true_b, event.optimum)
+        self._show_conditioning(event)
         if not (self._training is not None and self._training.is_cancelled):
             self.status_bar.training(config)
         self.sub_title = f"{config.impl} · {event.device} · training"
@@ -329,6 +389,64 @@ class MainScreen(Screen[None]):
             self.weights_panel.add_steps(event.first_step, event.tracked)
             self.data_plot.follow(event.tracked[-1])
         self.status_bar.note_progress(event.epoch, event.first_step + len(event.losses) - 1)
+
+    @on(messages.Paused)
+    def run_paused(self, message: messages.Paused) -> None:
+        if self.running and not (self._training is not None and self._training.is_cancelled):
+            self.status_bar.paused(message.event.epoch, message.event.step, self.live_lr)
+
+    @on(messages.StepExplained)
+    def step_explained(self, message: messages.StepExplained) -> None:
+        event, config = message.event, self.run_config
+        if config is None:
+            return
+        if not self._rule_said:
+            self.log_pane.say(f"{config.impl}'s update: {event.rule}", "note")
+            self._rule_said = True
+        for line in explained_lines(event, config.impl, config.batch_size, config.num_features):
+            self.log_pane.say(line)
+        self.data_plot.highlight(event.indices)
+
+    @on(messages.LearningRateChanged)
+    def lr_changed(self, message: messages.LearningRateChanged) -> None:
+        event = message.event
+        self.log_pane.say(lr_change_line(self.live_lr, event.lr, event.step), "book")
+        if self.max_stable_lr is not None and event.lr > self.max_stable_lr:
+            self.log_pane.say(lr_above_bound(event.lr, self.max_stable_lr), "warning")
+        self.live_lr = event.lr
+        self.loss_panel.mark_lr_change(event.step, event.lr)
+        self.status_bar.lr_changed(event.lr)
+
+    @on(ParamsPanel.LearningRateChosen)
+    def lr_chosen(self, message: ParamsPanel.LearningRateChosen) -> None:
+        """A rate typed into the form while the run trains: the run takes it at its next chunk."""
+        if not self.running or self.control is None or message.lr == self.live_lr:
+            return
+        self.control.set_lr(message.lr)
+        if self.control.paused:
+            self.log_pane.say(f"lr {message.lr:g} from the next step (the run is paused)", "note")
+
+    def _show_conditioning(self, event: RunStartedEvent) -> None:
+        """The condition number and the stability bound beside the results; a warning under the form
+        when the run's lr is above the bound (the log's start lines say it too)."""
+        conditions, config = event.conditioning, event.config
+        self.max_stable_lr = conditions.max_stable_lr
+        self._bound_seen = (data_key(config), config.impl, conditions.max_stable_lr)
+        self._rule_said = False
+        self.data_plot.highlight(())
+        self.results_panel.show_conditioning(conditions.condition_number, conditions.max_stable_lr, config.lr)
+        if config.lr > conditions.max_stable_lr:
+            self.params_panel.note(lr_above_bound(config.lr, conditions.max_stable_lr))
+
+    def _warn_of_lr_above_bound(self, config: RunConfig) -> None:
+        """Before a run: the last run's bound holds for the same data (rescaled for the other loss)."""
+        if self._bound_seen is None or self.running:
+            return
+        key, impl, bound = self._bound_seen
+        if key == data_key(config):
+            bound *= loss_scale(impl) / loss_scale(config.impl)
+            if config.lr > bound:
+                self.params_panel.note(lr_above_bound(config.lr, bound))
 
     @on(messages.EpochEnded)
     def epoch_ended(self, message: messages.EpochEnded) -> None:
@@ -407,6 +525,7 @@ class MainScreen(Screen[None]):
     @on(ParamsPanel.Changed)
     def form_changed(self, message: ParamsPanel.Changed) -> None:
         self._schedule_preview(message.config, delay=0.3)
+        self._warn_of_lr_above_bound(message.config)
 
     def _schedule_preview(self, config: RunConfig, delay: float | None) -> None:
         """Redraw the data once typing pauses, and only when the data itself would change."""
@@ -486,4 +605,4 @@ class MainScreen(Screen[None]):
 
 def data_key(config: RunConfig) -> tuple[object, ...]:
     """What decides the data (and so the scatter): not the learning rate, batch size or engine."""
-    return (config.true_w, config.true_b, config.num_examples, config.noise, config.seed)
+    return (config.true_w, config.true_b, config.num_examples, config.noise, config.scales, config.corr, config.seed)
