@@ -111,25 +111,29 @@ async def test_the_fit_line_is_the_learned_model_and_the_parameters_end_at_the_l
         assert {steps[-1] for steps, _ in series.values()} == {result.steps}
 
 
-async def test_the_fit_line_moves_while_training() -> None:
-    app = LinregApp(replace(SHORT, epochs=500, lr=0.001))  # slow to converge: minutes unless stopped
+async def test_the_fit_line_moves_while_training_within_the_first_epoch() -> None:
+    """The line follows the tracked parameters step by step, not only the epochs' ends."""
+    app = LinregApp(replace(SHORT, num_examples=200_000, epochs=1, lr=0.001))  # 20,000 steps in one epoch
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
-        data = app.main_screen.data_plot
-        lines_while_running: set[tuple[float, float]] = set()
+        screen = app.main_screen
+        data = screen.data_plot
+        lines_in_epoch_1: set[tuple[float, float]] = set()
         original = data.replot
 
         def recording_replot(*args: str) -> None:
             original(*args)
             line = data.fit_line()
-            if app.running and line is not None:
-                lines_while_running.add(line)
+            history = screen.loss_panel.current
+            if app.running and line is not None and history is not None and not history.epoch_steps:
+                lines_in_epoch_1.add(line)
 
         data.replot = recording_replot  # type: ignore[method-assign]
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: len(lines_while_running) >= 3)
+        await wait_until(pilot, lambda: len(lines_in_epoch_1) >= 3 or not app.running, timeout=120)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.running)
+        assert len(lines_in_epoch_1) >= 3
 
 
 async def test_a_diverged_run_is_clipped_to_the_view_and_says_so() -> None:

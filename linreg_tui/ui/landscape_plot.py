@@ -250,11 +250,10 @@ class LandscapePanel(Vertical):
             (x0, x1), (y0, y1) = self._view
             i, j = self.pair
             last = self.current.path.last
-            where = (
-                int((last[i] - x0) / (x1 - x0) * self.model.cols),
-                int((y1 - last[j]) / (y1 - y0) * self.model.subrows / 2),
-            )
-            if where == self._last_cell:
+            col = (last[i] - x0) / (x1 - x0) * self.model.cols
+            row = (y1 - last[j]) / (y1 - y0) * self.model.subrows / 2
+            where = (int(col), int(row)) if math.isfinite(col) and math.isfinite(row) else None
+            if where is not None and where == self._last_cell:
                 return
             self._last_cell = where
         self._redraw()
