@@ -64,8 +64,10 @@ and 1,000 epochs, lr 0.018 converges and lr 0.019 diverges.
   `random.shuffle` and an unseeded DataLoader; here runs are reproducible and the engines comparable.
 * The concise DataLoader hands the dataset whole index batches instead of collating single samples:
   the same order and the same math, many times faster at large batches.
-* The results show the **closed-form optimum** (least squares in float64): the best any training on
-  this data can do. The error column is true − learned, the sign the book prints.
+* The results show the **closed-form optimum** (least squares in float64): the lowest loss any
+  training on this data can reach. With fewer examples than d + 1 it is one of many exact fits (the
+  one of least norm), and training may reach another. The error column is true − learned, the sign
+  the book prints.
 * The scatter draws at most 2,000 points (the first ones; rows are independent); training uses all.
 """
 
