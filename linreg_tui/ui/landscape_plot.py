@@ -40,7 +40,7 @@ DECADES = 3
 #: The view grows towards a path that leaves it by at most this many spans per side and redraw.
 GROWTH = 1.0
 #: The markers: characters, so that they are told apart without colour.
-START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", "·", "*", "+"
+START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", ":", "*", "+"
 MARKER_COLORS = {
     START: "rgb(255,140,0)",
     NOW: "rgb(255,255,255)",
