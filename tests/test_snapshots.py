@@ -35,9 +35,10 @@ Scene = Callable[[Pilot], Awaitable[None]]
         (scenes.trained, (120, 36)),
         (scenes.refused, (120, 36)),
         (scenes.diverged, (120, 36)),
+        (scenes.landscape, (120, 36)),
         (scenes.narrow_loss, (80, 24)),
     ],
-    ids=["idle", "finished", "refused", "diverged", "narrow-80x24"],
+    ids=["idle", "finished", "refused", "diverged", "landscape", "narrow-80x24"],
 )
 def test_snapshot(snap_compare: Callable[..., bool], scene: Scene, size: tuple[int, int]) -> None:
     assert snap_compare(LinregApp(), terminal_size=size, run_before=scene)

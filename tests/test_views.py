@@ -113,7 +113,8 @@ async def test_the_fit_line_is_the_learned_model_and_the_parameters_end_at_the_l
 
 async def test_the_fit_line_moves_while_training_within_the_first_epoch() -> None:
     """The line follows the tracked parameters step by step, not only the epochs' ends."""
-    app = LinregApp(replace(SHORT, num_examples=200_000, epochs=1, lr=0.001))  # 20,000 steps in one epoch
+    # 30,000 steps in one epoch, at a rate slow enough that the line moves all through it.
+    app = LinregApp(replace(SHORT, num_examples=300_000, epochs=1, lr=0.0001))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         screen = app.main_screen

@@ -37,8 +37,12 @@ RAMP: tuple[tuple[int, int, int], ...] = ((20, 12, 60), (45, 70, 140), (30, 140,
 SHADES = " ░▒▓█"
 #: The log-ish scale: losses from the floor up to the view's highest span this many decades of shading.
 DECADES = 3
-#: The view grows towards a path that leaves it by at most this many spans per side and redraw.
-GROWTH = 1.0
+#: The view (first: the start, the optimum and the truth) grows towards a path that leaves it in steps
+#: of this share of its first span, and by at most MAX_SPANS first spans per side: a diverged run's
+#: 1e18 is clipped (and said so) instead of shrinking the valley to a dot. From the path alone, not
+#: from the redraws' timing, so the same run always gets the same view.
+GROWTH_STEP = 0.25
+MAX_SPANS = 3
 #: The markers: characters, so that they are told apart without colour.
 START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", ":", "*", "+"
 MARKER_COLORS = {
@@ -146,11 +150,17 @@ def wanted_range(values: Sequence[float]) -> Range:
     return low - pad, high + pad
 
 
-def grown(current: Range, wanted: Range) -> Range:
-    """The view widened towards `wanted`, each side by at most GROWTH spans."""
-    low, high = current
-    step = (high - low) * GROWTH
-    return min(low, max(wanted[0], low - step)), max(high, min(wanted[1], high + step))
+def grown(first: Range, values: Sequence[float]) -> Range:
+    """The first view, widened to cover the values, in steps of GROWTH_STEP spans, at most MAX_SPANS."""
+    low, high = first
+    span = high - low
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite or span <= 0:
+        return first
+    step = span * GROWTH_STEP
+    below = min(MAX_SPANS * span, math.ceil(max(0.0, low - min(finite)) / step) * step)
+    above = min(MAX_SPANS * span, math.ceil(max(0.0, max(finite) - high) / step) * step)
+    return low - below, high + above
 
 
 class LandscapeMap(Widget):
@@ -294,21 +304,15 @@ class LandscapePanel(Vertical):
             self.border_title = title
 
     def _update_view(self) -> None:
-        """The view covers the start, the optimum, the truth and the path, growing at a bounded rate."""
+        """The view covers the start, the optimum, the truth and the path (see `grown`)."""
         if self.surface is None or self.current is None:
             return
         i, j = self.pair
         _, points = self.current.path.series()
-        if self._view is None:
-            anchors = [self.current.path.points[0], self.surface.optimum, self.surface.truth]
-            self._view = (
-                wanted_range([p[i] for p in anchors]),
-                wanted_range([p[j] for p in anchors]),
-            )
-        x_view, y_view = self._view
+        anchors = [self.current.path.points[0], self.surface.optimum, self.surface.truth]
         self._view = (
-            grown(x_view, wanted_range([*x_view, *(p[i] for p in points)])),
-            grown(y_view, wanted_range([*y_view, *(p[j] for p in points)])),
+            grown(wanted_range([p[i] for p in anchors]), [p[i] for p in points]),
+            grown(wanted_range([p[j] for p in anchors]), [p[j] for p in points]),
         )
 
     def _path_leaves_view(self) -> bool:
