@@ -166,7 +166,11 @@ class DataPlot(CachedPlot):
         if self.preview is None:
             self.border_title = "Data"
             self.border_subtitle = ""
-            plt.title(waiting)
+            # plotext drops a title wider than the chart (a third of 200 columns): a parenthesis goes below.
+            head, opening, rest = waiting.partition(" (")
+            plt.title(head)
+            if opening:
+                plt.xlabel(f"({rest}")
             self.replotted()
             return
         self._dirty = False
