@@ -118,7 +118,7 @@ class RunEnded:
 TrainingEvent = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
 
 #: A step explained shows this many of its minibatch's example indices.
-EXPLAINED_INDICES = 8
+EXPLAINED_INDICES = 64
 
 
 class TrainingSetupFailed(RuntimeError):

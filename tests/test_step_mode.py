@@ -15,7 +15,15 @@ from linreg_tui.config import RunConfig
 from linreg_tui.control import RunControl
 from linreg_tui.data import initial_weights, make_dataset, make_generator
 from linreg_tui.engines import Engine, make_engine
-from linreg_tui.training import EpochEnded, Paused, StepExplained, StepLosses, TrainingEvent, train
+from linreg_tui.training import (
+    EXPLAINED_INDICES,
+    EpochEnded,
+    Paused,
+    StepExplained,
+    StepLosses,
+    TrainingEvent,
+    train,
+)
 
 IMPLS = ["scratch", "concise", "fast"]
 
@@ -117,7 +125,9 @@ def test_stepping_from_idle_takes_one_explained_step_per_request_across_an_epoch
     for event, before, after in zip(explained, points[:-1], points[1:], strict=True):
         change = [a - b for a, b in zip(after, before, strict=True)]
         assert change == pytest.approx([*event.update_w, event.update_b], rel=1e-4, abs=1e-7)
-        assert len(event.indices) == min(8, event.batch_size) and len(set(event.indices)) == len(event.indices)
+        assert len(event.indices) == min(EXPLAINED_INDICES, event.batch_size) and len(set(event.indices)) == len(
+            event.indices
+        )
         assert event.lr == config.lr
     assert [e.loss for e in explained] == [e.losses[0] for e in losses]
     if impl == "concise":

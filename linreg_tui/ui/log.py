@@ -57,12 +57,16 @@ def _numbers(values: Sequence[float]) -> str:
     return "[" + ", ".join(f"{value:.4g}" for value in values) + "]"
 
 
+#: A step's log line names this many of its examples; the scatter marks every one it was given.
+LOGGED_INDICES = 8
+
+
 def explained_lines(event: StepExplained, impl: str, nominal_batch: int, num_features: int) -> list[str]:
     """One explained step, written as its engine computes it: scratch and fast with the book's
     `param -= lr * param.grad / batch_size` (the gradient of the minibatch's summed loss, divided by the
     nominal batch size, as d2l's sgd does), concise with net[0].weight.grad and trainer.step()."""
-    shown = ", ".join(str(index) for index in event.indices)
-    more = ", …" if event.batch_size > len(event.indices) else ""
+    shown = ", ".join(str(index) for index in event.indices[:LOGGED_INDICES])
+    more = ", …" if event.batch_size > LOGGED_INDICES else ""
     weights = "w" if len(event.grad_w) == num_features else f"w1–w{len(event.grad_w)} of {num_features}"
     lines = [
         f"step {event.step:,} · epoch {event.epoch} · minibatch of {event.batch_size}: examples [{shown}{more}]",
