@@ -16,6 +16,7 @@ SHOTS = {
     "error": (scenes.refused, (120, 36)),
     "diverged": (scenes.diverged, (120, 36)),
     "landscape": (scenes.landscape, (120, 36)),
+    "step-mode": (scenes.stepping, (120, 36)),
     "narrow-80x24": (scenes.narrow_loss, (80, 24)),
 }
 

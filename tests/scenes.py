@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from tests.apptools import run_to_end, set_field, wait_ready
+from tests.apptools import run_to_end, set_field, wait_ready, wait_until
 
 #: Fixed wording where the machine would show through (the torch build, the CUDA devices).
 FIXED_CUDA_STATUS = "this torch is a CPU-only build"
@@ -70,6 +70,20 @@ async def landscape(pilot: Pilot) -> None:
     await run_to_end(pilot)
     await set_field(pilot, "lr", "0.11")
     await run_to_end(pilot)
+    await pilot.pause(0.3)
+
+
+async def stepping(pilot: Pilot) -> None:
+    """Step mode: three ctrl+t from idle on the long valley; the log shows the third step, the book's
+    update with its numbers, and the scatter marks its minibatch."""
+    await ready(pilot)
+    await set_field(pilot, "scales", "1, 4")
+    await set_field(pilot, "lr", "0.11")
+    status = pilot.app.main_screen.status_bar  # type: ignore[attr-defined]
+    for step in (1, 2, 3):
+        await pilot.press("ctrl+t")
+        await wait_until(pilot, lambda step=step: status.text.startswith(f"paused · step {step}/"))
+    await pilot.press("f4")  # the Log shares its place with the Landscape at 120 columns
     await pilot.pause(0.3)
 
 
