@@ -219,6 +219,8 @@ class LandscapePanel(Vertical):
         #: The true parameters and the optimum fall in one cell (little noise): the legend says so.
         self.truth_under_optimum = False
         self._view: tuple[Range, Range] | None = None
+        #: The shaded grid last painted; empty until the first paint (a redraw tick may come first).
+        self.model = MapModel()
         self._grid_key: tuple[object, ...] | None = None
         self._shading_key: tuple[object, ...] | None = None
         self._last_cell: tuple[int, int] | None = None  # where the latest point was drawn
