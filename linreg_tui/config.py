@@ -19,6 +19,13 @@ from linreg_tui import fast_memory  # the fast engine's own memory model, pure P
 from linreg_tui.parsing import Choice, DeviceName, Numbers, Parser, Real, Refused, Whole, format_number
 
 IMPLS: tuple[str, ...] = ("scratch", "concise", "fast")
+#: squared: the book's ½(ŷ−y)² (scratch, fast) or nn.MSELoss (concise); huber and absolute are the book's
+#: 3.3 exercise on an outlier (torch's huber_loss / nn.HuberLoss, |ŷ−y| / nn.L1Loss).
+LOSSES: tuple[str, ...] = ("squared", "huber", "absolute")
+#: How concise's loss reduces a minibatch (nn.MSELoss(reduction=...)); scratch always sums.
+REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+#: The book's y₅ (zero-based 4): the training label that `outlier` replaces.
+OUTLIER_INDEX = 4
 
 # Bounds that keep float32 arithmetic meaningful; past them the book's experiment stops being one.
 MAX_ABS_PARAM = 1e6
@@ -28,6 +35,7 @@ MAX_EXAMPLES = 1_000_000_000
 MAX_EPOCHS = 100_000
 MAX_LR = 1e6
 MAX_SEED = 2**63 - 1
+MAX_WEIGHT_DECAY = 1e6
 
 
 @dataclass(frozen=True)
@@ -129,6 +137,27 @@ class RunConfig:
         parse=Real(-1.0, 1.0, low_open=True, high_open=True),
         show=format_number,
     )
+    val: int = _entry(
+        0,
+        label="validation examples",
+        short="val",
+        flag="--val",
+        metavar="N",
+        help="held-out validation examples drawn from the same distribution after the training data; "
+        "their loss is reported each epoch (the book's evaluate_loss); 0 = none",
+        parse=Whole(0, MAX_EXAMPLES),
+    )
+    outlier: float = _entry(
+        0.0,
+        label="outlier label",
+        short="outlier",
+        flag="--outlier",
+        metavar="Y",
+        help=f"set training label y[{OUTLIER_INDEX}] (the book's y5) to this value, e.g. 10000, to see how each loss "
+        "is dragged by one bad point; 0 = no outlier",
+        parse=Real(-MAX_ABS_PARAM, MAX_ABS_PARAM),
+        show=format_number,
+    )
     batch_size: int = _entry(
         10,
         label="batch size",
@@ -166,6 +195,60 @@ class RunConfig:
         help="scratch = d2l 3.2, concise = d2l 3.3, fast = scratch's SGD as a parallel scan",
         parse=Choice(IMPLS, what="an implementation"),
         choices=IMPLS,
+    )
+    loss: str = _entry(
+        "squared",
+        label="loss",
+        short="loss",
+        flag="--loss",
+        metavar="NAME",
+        help="squared = the book's (scratch ½(ŷ−y)², concise nn.MSELoss), huber = quadratic within "
+        "--huber-delta and linear beyond (torch huber_loss, ½-scale), absolute = |ŷ−y| (nn.L1Loss); "
+        "fast: squared only",
+        parse=Choice(LOSSES, what="a loss"),
+        choices=LOSSES,
+    )
+    huber_delta: float = _entry(
+        1.0,
+        label="Huber delta",
+        short="huber δ",
+        flag="--huber-delta",
+        metavar="DELTA",
+        help="with --loss huber: residuals beyond δ count linearly, not squared",
+        parse=Real(0.0, MAX_ABS_PARAM, low_open=True),
+        show=format_number,
+    )
+    reduction: str = _entry(
+        "mean",
+        label="reduction",
+        short="reduction",
+        flag="--reduction",
+        metavar="HOW",
+        help="concise only: nn.MSELoss(reduction=...) over a minibatch; sum makes each step batch-size times "
+        "larger (lr / batch size gives mean's steps); losses are shown as means either way",
+        parse=Choice(REDUCTIONS, what="a reduction"),
+        choices=REDUCTIONS,
+    )
+    wd: float = _entry(
+        0.0,
+        label="weight decay",
+        short="wd",
+        flag="--wd",
+        metavar="LAMBDA",
+        help="weight decay λ, the book's L2 penalty on w (not b): scratch and fast add λ·‖w‖²/2 to each "
+        "example's loss, concise passes weight_decay=λ to torch.optim.SGD for the weight",
+        parse=Real(0.0, MAX_WEIGHT_DECAY),
+        show=format_number,
+    )
+    init_std: float = _entry(
+        0.01,
+        label="initial weight std",
+        short="init std",
+        flag="--init-std",
+        metavar="SIGMA",
+        help="initial weights drawn from N(0, σ²) (the book: 0.01; 0 = zero init); the bias starts at 0",
+        parse=Real(0.0, MAX_ABS_PARAM),
+        show=format_number,
     )
     device: str = _entry(
         "cpu",
@@ -291,6 +374,30 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
             f"is too negative for {d:,} features: the same correlation between every pair must be greater "
             f"than −1/(d − 1) = {-1 / (d - 1):.4g}, or no data can have it",
         )
+    if config.num_examples + config.val > MAX_EXAMPLES:
+        refuse(
+            "val",
+            f"makes {config.num_examples + config.val:,} examples in all; allowed: at most {MAX_EXAMPLES:,} "
+            "training and validation examples together",
+        )
+    if config.outlier != 0 and config.num_examples <= OUTLIER_INDEX:
+        refuse(
+            "outlier",
+            f"replaces training label y[{OUTLIER_INDEX}], which {config.num_examples:,} examples "
+            f"do not have; use at least {OUTLIER_INDEX + 1} examples or outlier 0",
+        )
+    if config.reduction != "mean" and config.impl != "concise":
+        refuse(
+            "reduction",
+            f"is concise's nn.MSELoss option; {config.impl}'s loss is summed over the minibatch "
+            "and its sgd divides by the batch size; allowed: mean with scratch or fast, mean or sum with concise",
+        )
+    if config.impl == "fast" and config.loss != "squared":
+        refuse(
+            "loss",
+            "is not available with impl fast: its scan composes the squared loss's affine SGD maps, "
+            "which other losses do not have; allowed with fast: squared (use scratch or concise)",
+        )
     if errors:
         raise ConfigError(errors)
 
@@ -330,14 +437,14 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     CUDA the epoch's order, which the engines move there.
     """
     n, d = config.num_examples, config.num_features
-    data = 4 * n * (d + 1)
+    data = 4 * (n + config.val) * (d + 1)  # the validation set lives beside the training data
     order = 8 * n + optimum_bytes(d)
     temporaries = 4 * n * 3
     scan = 0
     if config.impl == "fast":
         scan = fast_memory.epoch_pass_bytes(d, config.batch_size, config.steps_per_epoch)
     # Scaled or correlated features are made as a product of the book's X: one more copy of X for a while.
-    mixing = 4 * n * d if config.corr != 0 or any(scale != 1 for scale in config.scales) else 0
+    mixing = 4 * max(n, config.val) * d if config.corr != 0 or any(scale != 1 for scale in config.scales) else 0
     host = data + 4 * n + order + mixing
     device = data + temporaries + scan
     if on_cuda:
