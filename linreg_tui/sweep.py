@@ -1,0 +1,223 @@
+"""Sweeps: every combination of comma-separated values of a few fields, trained one run after another.
+
+Core (no Textual): the command line (linreg_tui/sweep_cli.py) and the app both run sweeps with this.
+A sweep is expanded and every point validated before anything trains, so a bad value in the last point
+is refused at once rather than after minutes of training. A run that diverges or fails is a row with
+its status, and the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import statistics
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config, parse_field
+from linreg_tui.parsing import Numbers
+
+if TYPE_CHECKING:  # for the annotations only: importing training or results loads torch
+    from linreg_tui.results import RunResult
+    from linreg_tui.training import TrainingEvent
+
+#: The fields that take comma-separated values in a sweep (the list fields true_w and scales keep
+#: their commas: those are one value each).
+SWEEPABLE: tuple[str, ...] = ("lr", "batch_size", "num_examples", "wd", "init_std")
+
+#: A sweep's product of values times its repeats, at most (a typo such as 50 values in three fields
+#: is refused instead of queueing 125,000 runs).
+MAX_POINTS = 1_000
+MAX_REPEATS = 1_000
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One run of a sweep: its configuration, the swept fields' texts for it, and which repeat it is
+    (0-based; repeat r trains with seed + r)."""
+
+    config: RunConfig
+    swept: dict[str, str]
+    repeat: int
+
+
+@dataclass(frozen=True)
+class SweepRow:
+    """One line of the sweep's table. Losses and errors are None where the run has none (a set-up that
+    failed; a run with no finished epoch; no validation set). Errors are magnitudes."""
+
+    point: SweepPoint
+    status: str  #: the run's status (finished, diverged, cancelled, failed)
+    final_loss: float | None
+    final_val_loss: float | None
+    max_w_error: float | None
+    b_error: float | None
+    steps: int
+    seconds: float
+    #: The run's result; None when its set-up failed (then `message` says why).
+    result: RunResult | None
+    message: str = ""
+
+
+def _is_list_field(name: str) -> bool:
+    return isinstance(FIELDS[name].parse, Numbers)
+
+
+def _sweepable_names() -> str:
+    return ", ".join(FIELDS[name].flag for name in SWEEPABLE)
+
+
+def split_sweep(texts: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The fixed fields' texts, and the swept fields' values (each a list of texts, in the order given).
+
+    A field is swept when its text has a comma and it is one of SWEEPABLE. Raises ConfigError for a
+    comma in any other single-valued field, and for an empty value between commas."""
+    fixed: dict[str, str] = {}
+    swept: dict[str, list[str]] = {}
+    errors: list[FieldError] = []
+    for name, text in texts.items():
+        if name not in FIELDS or "," not in text or _is_list_field(name):
+            fixed[name] = text
+            continue
+        if name not in SWEEPABLE:
+            extra = " (use --repeats for several seeds)" if name == "seed" else ""
+            errors.append(
+                FieldError(
+                    name,
+                    text,
+                    f"takes one value; a sweep takes comma-separated values only in {_sweepable_names()}{extra}",
+                )
+            )
+            continue
+        values = [value.strip() for value in text.split(",")]
+        if any(not value for value in values):
+            errors.append(
+                FieldError(name, text, "has an empty value between commas; write values like 0.01, 0.03, 0.1")
+            )
+            continue
+        swept[name] = values
+    if errors:
+        raise ConfigError(errors)
+    # The form's order, so that the table's columns do not depend on the order the flags were given in.
+    return fixed, {name: swept[name] for name in FIELDS if name in swept}
+
+
+def expand(texts: Mapping[str, str], repeats: int = 1) -> list[SweepPoint]:
+    """Every combination of the swept values (the first field varying slowest), each `repeats` times with
+    seeds seed, seed + 1, ... Every point is validated here, before any run starts: ConfigError lists every
+    field and value refused (a refusal that depends on the point names the point)."""
+    if not 1 <= repeats <= MAX_REPEATS:
+        raise ConfigError([FieldError("repeats", str(repeats), f"is out of range (allowed: 1 to {MAX_REPEATS:,})")])
+    fixed, swept = split_sweep(texts)
+    combinations = list(itertools.product(*swept.values()))
+    if len(combinations) * repeats > MAX_POINTS:
+        name = next(iter(swept), "repeats")
+        raise ConfigError(
+            [
+                FieldError(
+                    name,
+                    texts.get(name, str(repeats)),
+                    f"makes {len(combinations) * repeats:,} runs; a sweep is at most {MAX_POINTS:,} runs "
+                    "(the product of every swept field's values times the repeats)",
+                )
+            ]
+        )
+    base_seed = parse_field("seed", fixed["seed"]) if "seed" in fixed else RunConfig().seed
+    points: list[SweepPoint] = []
+    errors: list[FieldError] = []
+    for values in combinations:
+        point_texts = dict(zip(swept, values, strict=True))
+        for repeat in range(repeats):
+            texts_here = {**fixed, **point_texts}
+            if repeats > 1:
+                texts_here["seed"] = str(base_seed + repeat)  # type: ignore[operator]
+            try:
+                config = parse_config(texts_here)
+            except ConfigError as exc:
+                where = ", ".join(f"{FIELDS[n].short} {v}" for n, v in point_texts.items())
+                for error in exc.errors:
+                    named = (
+                        error
+                        if not where or error.field in point_texts
+                        else dataclasses.replace(error, reason=f"{error.reason} (in the sweep's point {where})")
+                    )
+                    if str(named) not in {str(e) for e in errors}:
+                        errors.append(named)
+                continue
+            points.append(SweepPoint(config, point_texts, repeat))
+    if errors:
+        raise ConfigError(errors)
+    return points
+
+
+def run_sweep(
+    points: list[SweepPoint],
+    on_event: Callable[[SweepPoint, TrainingEvent], None] | None = None,
+    cancel: threading.Event | None = None,
+    on_row: Callable[[SweepRow], None] | None = None,
+    run_cancel: threading.Event | None = None,
+) -> list[SweepRow]:
+    """Train the points one after another with training.train and return their rows.
+
+    `cancel` stops the sweep after the current run (which ends as usual); `run_cancel` is handed to
+    each run as its own cancel (the app's stop): setting it stops the current run at its next chunk of
+    steps, and the sweep with it. `on_event` gets every run's events with its point; `on_row` each row
+    as its run ends. A run that diverges or fails is a row with its status, and the sweep goes on."""
+    from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train  # torch: only when training
+
+    rows: list[SweepRow] = []
+    for point in points:
+        if (cancel is not None and cancel.is_set()) or (run_cancel is not None and run_cancel.is_set()):
+            break
+
+        def forward(event: TrainingEvent, point: SweepPoint = point) -> None:
+            if on_event is not None:
+                on_event(point, event)
+
+        try:
+            row = _row(point, train(point.config, forward, run_cancel))
+        except SetupCancelled as exc:
+            row = _failed_row(point, "cancelled", str(exc))
+        except (TrainingSetupFailed, ConfigError) as exc:  # ConfigError: the memory check refused it
+            row = _failed_row(point, "failed", str(exc))
+        rows.append(row)
+        if on_row is not None:
+            on_row(row)
+    return rows
+
+
+def _row(point: SweepPoint, result: RunResult) -> SweepRow:
+    val_losses = getattr(result, "val_losses", ())
+    return SweepRow(
+        point=point,
+        status=result.status,
+        final_loss=result.epoch_losses[-1] if result.epoch_losses else None,
+        final_val_loss=val_losses[-1] if val_losses else None,
+        max_w_error=max(abs(error) for error in result.w_error),
+        b_error=abs(result.b_error),
+        steps=result.steps,
+        seconds=result.train_seconds,
+        result=result,
+        message=result.message,
+    )
+
+
+def _failed_row(point: SweepPoint, status: str, message: str) -> SweepRow:
+    return SweepRow(point, status, None, None, None, None, 0, 0.0, None, message)
+
+
+def error_slope(rows: list[SweepRow]) -> float | None:
+    """The least-squares slope of log(max |w error|) against log(n) over the finished rows: about −0.5
+    when the error falls as 1/√n. None with fewer than two sizes (or no positive errors) to fit."""
+    pairs = [
+        (math.log(row.point.config.num_examples), math.log(row.max_w_error))
+        for row in rows
+        if row.status == "finished" and row.max_w_error is not None and 0 < row.max_w_error < math.inf
+    ]
+    if len({x for x, _ in pairs}) < 2:
+        return None
+    xs, ys = zip(*pairs, strict=True)
+    return statistics.linear_regression(xs, ys).slope
