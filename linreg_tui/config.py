@@ -279,6 +279,12 @@ class RunConfig:
         return self.scales * self.num_features if len(self.scales) == 1 else self.scales
 
     @property
+    def minimises_squared_loss(self) -> bool:
+        """Whether the run minimises the plain squared loss, whose optimum is the closed-form least squares
+        and whose surface the landscape draws (not with huber or absolute loss, or weight decay)."""
+        return self.loss == "squared" and self.wd == 0
+
+    @property
     def steps_per_epoch(self) -> int:
         return math.ceil(self.num_examples / self.batch_size)
 
@@ -363,8 +369,14 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
         errors.append(FieldError(name, raw.get(name, FIELDS[name].show(getattr(config, name))), reason))
 
     d = config.num_features
-    if config.batch_size > config.num_examples:
-        refuse("batch_size", f"is larger than the number of examples; allowed 1 to {config.num_examples:,}")
+    # concise's DataLoader hands a batch size beyond n the whole set as one minibatch (full-batch gradient
+    # descent: the data-size preset's sweep over n); scratch's sgd would divide by the nominal size.
+    if config.batch_size > config.num_examples and config.impl != "concise":
+        refuse(
+            "batch_size",
+            f"is larger than the number of examples; allowed 1 to {config.num_examples:,} "
+            "(with impl concise any size: the whole set is then one minibatch)",
+        )
     if len(config.scales) not in (1, d):
         refuse("scales", f"has {len(config.scales):,} values for {d:,} features; give one (for every feature) or {d:,}")
     if d > 1 and config.corr <= -1 / (d - 1):

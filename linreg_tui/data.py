@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from linreg_tui.config import RunConfig
+from linreg_tui.config import OUTLIER_INDEX, RunConfig
 
 
 @dataclass(frozen=True)
@@ -63,15 +63,29 @@ def feature_mixing(config: RunConfig) -> torch.Tensor | None:
 
 
 def make_dataset(config: RunConfig, generator: torch.Generator) -> Dataset:
+    """The training data: the generator's first draws. With `outlier` set, label y[4] (the book's y₅)
+    is replaced by it afterwards, so every other example stays as it was."""
+    data = _draw(config, config.num_examples, generator)
+    if config.outlier != 0:
+        data.labels[OUTLIER_INDEX, 0] = config.outlier
+    return data
+
+
+def make_validation_set(config: RunConfig, generator: torch.Generator) -> Dataset | None:
+    """`val` more examples from the same distribution, drawn right after the training data (so the
+    training data, and every run without a validation set, stay as they were); None when val is 0."""
+    return _draw(config, config.val, generator) if config.val > 0 else None
+
+
+def _draw(config: RunConfig, count: int, generator: torch.Generator) -> Dataset:
     true_w = torch.tensor(config.true_w, dtype=torch.float32)
-    return synthetic_data(
-        true_w, config.true_b, config.num_examples, config.noise, generator, mixing=feature_mixing(config)
-    )
+    return synthetic_data(true_w, config.true_b, count, config.noise, generator, mixing=feature_mixing(config))
 
 
-def initial_weights(num_features: int, generator: torch.Generator) -> torch.Tensor:
-    """w ~ N(0, 0.01²) of shape (d, 1), as `torch.normal(0, 0.01, size=(2, 1))` in d2l 3.2."""
-    return torch.normal(0.0, 0.01, size=(num_features, 1), generator=generator)
+def initial_weights(num_features: int, generator: torch.Generator, std: float = 0.01) -> torch.Tensor:
+    """w ~ N(0, std²) of shape (d, 1), as `torch.normal(0, 0.01, size=(2, 1))` in d2l 3.2. std 0 (zero
+    init) still draws, so the generator moves on as for any std and the minibatch order is the same."""
+    return torch.normal(0.0, std, size=(num_features, 1), generator=generator)
 
 
 #: At most this many points are drawn in the scatter (fewer with many features: every column is kept,

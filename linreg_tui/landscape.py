@@ -7,7 +7,8 @@ With Z = [X, 1] and θ = (w, b), every loss of this chapter is a quadratic in θ
 so ZᵀZ, Zᵀy and yᵀy (float64, one pass over the data per run) give the full-data loss anywhere, the
 closed-form optimum, the curvature, and from it the conditioning and the largest stable learning rate,
 without touching the data again. Each engine keeps its own scale: scratch and fast report means of
-½(ŷ−y)², concise (nn.MSELoss) means of (ŷ−y)².
+½(ŷ−y)², concise (nn.MSELoss) means of (ŷ−y)². The surface is the squared loss's: with huber or absolute
+loss, or weight decay, the run minimises another function (training.RunStarted.surface_is_exact).
 """
 
 from __future__ import annotations
@@ -79,12 +80,25 @@ class Conditioning:
     max_stable_lr: float
 
 
-def conditioning(stats: SufficientStats, impl: str) -> Conditioning:
+def conditioning(
+    stats: SufficientStats, impl: str, loss: str = "squared", wd: float = 0.0, summed_over: int = 1
+) -> Conditioning:
+    """The condition number of the data, and the stability bound of the run's own loss: its curvature
+    (the squared loss's on this engine's scale; huber's is ½-scale where residuals are within delta,
+    absolute's is 0) times `summed_over` (concise's reduction='sum' sums a minibatch of that many
+    examples), plus weight decay's λ on the weights."""
     eigenvalues = torch.linalg.eigvalsh(stats.gram / stats.count)
     low, high = float(eigenvalues[0]), float(eigenvalues[-1])
     # Round-off leaves a singular ZᵀZ/n with eigenvalues of about ε·λmax instead of 0.
     singular = low <= high * (stats.gram.shape[0] * torch.finfo(torch.float64).eps)
-    hessian_max = 2 * loss_scale(impl) * high
+    curvature = 2 * {"squared": loss_scale(impl), "huber": 0.5, "absolute": 0.0}[loss] * summed_over
+    if wd:
+        hessian = curvature * stats.gram / stats.count
+        d = stats.num_features
+        hessian[range(d), range(d)] += wd  # the penalty on w, not b
+        hessian_max = float(torch.linalg.eigvalsh(hessian)[-1])
+    else:
+        hessian_max = curvature * high
     return Conditioning(
         condition_number=math.inf if singular else high / low,
         max_stable_lr=2 / hessian_max if hessian_max > 0 else math.inf,

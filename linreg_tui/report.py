@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import secrets
 from collections.abc import Sequence
@@ -38,8 +39,10 @@ def format_gap(gap: float) -> str:
 
 
 def epoch_line(event: EpochEnded) -> str:
-    """Exactly the book's line: print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}')."""
-    return f"epoch {event.epoch}, loss {event.loss:f}"
+    """Exactly the book's line: print(f'epoch {epoch + 1}, loss {float(train_l.mean()):f}'), and the
+    validation loss after it when the run has a validation set."""
+    line = f"epoch {event.epoch}, loss {event.loss:f}"
+    return line if event.val_loss is None else f"{line}, val loss {event.val_loss:f}"
 
 
 def start_lines(event: RunStarted) -> list[str]:
@@ -55,6 +58,8 @@ def start_lines(event: RunStarted) -> list[str]:
 
 def conditioning_lines(condition_number: float, max_stable_lr: float, lr: float) -> list[str]:
     """The theory beside the experiment: how stretched the loss is, and the full-batch stability bound."""
+    if math.isinf(max_stable_lr):  # the absolute loss: no curvature, so no step size overshoots it
+        return [f"condition number of ZᵀZ/n: {condition_number:.3g} · this loss has no curvature: no lr bound"]
     lines = [
         f"condition number of ZᵀZ/n: {condition_number:.3g} · largest stable lr (full-batch GD on this loss): "
         f"{max_stable_lr:.3g}; minibatch SGD can diverge below it"
@@ -72,12 +77,16 @@ def lr_above_bound(lr: float, max_stable_lr: float) -> str:
 
 
 def end_lines(result: RunResult) -> list[str]:
+    config = result.config
+    of_what = "" if config.minimises_squared_loss else " of the squared loss without weight decay, not this run's"
     lines = [
         f"error in estimating w: {format_vector(result.w_error)}",
         f"error in estimating b: {result.b_error:.6g}",
-        f"closed-form optimum: w = {format_vector(result.optimum.w)}, b = {result.optimum.b:.6g} "
+        f"closed-form optimum{of_what}: w = {format_vector(result.optimum.w)}, b = {result.optimum.b:.6g} "
         f"(largest gap to learned: {format_gap(result.gap_to_optimum)})",
     ]
+    if config.wd > 0:
+        lines.append(f"L2 norm of w: {result.w_norm:.6g}")  # the book's weight-decay section prints it
     if not result.optimum.unique:
         lines.append(optimum_not_unique(result))
     if result.lr_changes:
@@ -172,6 +181,7 @@ class MetricsWriter:
                 "type": "epoch",
                 "epoch": event.epoch,
                 "loss": event.loss,
+                "val_loss": event.val_loss,
                 "steps": event.steps,
                 "w": list(event.w),
                 "b": event.b,
@@ -204,7 +214,7 @@ class CsvMetricsWriter(MetricsWriter):
     One header for the whole file: written when the file is new or empty, checked when appending (a
     file with other columns is refused before training). w is one column holding a JSON array, not
     w1..wk columns: runs with different numbers of features (up to 1,000) append to one file under one
-    header. val_loss stays empty: the book's runs have no validation set.
+    header. val_loss is the epoch's validation loss (empty without --val, and on step rows).
     """
 
     COLUMNS = ("run_id", "kind", "epoch", "step", "loss", "val_loss", "w", "b")
@@ -244,9 +254,9 @@ class CsvMetricsWriter(MetricsWriter):
                 for i, loss in enumerate(event.losses)
             ]
         elif isinstance(event, EpochEnded):
-            rows = [
-                (self.run_id, "epoch", event.epoch, event.steps, event.loss, "", json.dumps(list(event.w)), event.b)
-            ]
+            val_loss = "" if event.val_loss is None else event.val_loss
+            w = json.dumps(list(event.w))
+            rows = [(self.run_id, "epoch", event.epoch, event.steps, event.loss, val_loss, w, event.b)]
         if not rows or self.error is not None:
             return
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
@@ -59,6 +59,13 @@ class RunResult:
     max_stable_lr: float = math.nan
     #: (step, lr): from each step on the run used the new learning rate (changed while it ran).
     lr_changes: tuple[tuple[int, float], ...] = ()
+    #: The validation loss at the end of each epoch (the book's evaluate_loss); empty without --val.
+    val_losses: list[float] = field(default_factory=list)
+
+    @property
+    def w_norm(self) -> float:
+        """‖w‖, the L2 norm of the learned weights (the book's weight-decay section prints it)."""
+        return math.hypot(*self.w)
 
     @property
     def w_error(self) -> tuple[float, ...]:
@@ -98,6 +105,8 @@ class RunResult:
             "gap_to_optimum": self.gap_to_optimum,
             "ols_unique": self.optimum.unique,
             "epoch_losses": list(self.epoch_losses),
+            "val_losses": list(self.val_losses),
+            "w_norm": self.w_norm,
             "steps": self.steps,
             "train_seconds": self.train_seconds,
             "diverged_at": None

@@ -21,7 +21,7 @@ import torch
 
 from linreg_tui.config import RunConfig, check_memory, estimate_memory
 from linreg_tui.control import Move, RunControl
-from linreg_tui.data import DataPreview, make_dataset, make_generator, preview
+from linreg_tui.data import DataPreview, Dataset, make_dataset, make_generator, make_validation_set, preview
 from linreg_tui.devices import describe_device, device_free_bytes, host_free_bytes, resolve_device
 from linreg_tui.engines import Engine, Params, make_engine
 from linreg_tui.engines.base import StepExplanation, tracked_count
@@ -50,6 +50,9 @@ class RunStarted:
     conditioning: Conditioning
     #: The tracked parameters before step 1, where the path starts.
     initial: tuple[float, ...]
+    #: Whether `surface` is the loss this run minimises: the squared loss without weight decay. With
+    #: huber or absolute loss, or weight decay, it is still the squared loss's surface (say so beside it).
+    surface_is_exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,9 @@ class EpochEnded:
     steps: int
     w: tuple[float, ...]
     b: float
+    #: The run's own loss (without the weight-decay penalty), its mean over the validation set: the
+    #: book's evaluate_loss. None without a validation set.
+    val_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -163,17 +169,20 @@ def train(
     try:
         generator = make_generator(config.seed)
         cpu_data = make_dataset(config, generator)
+        cpu_validation = make_validation_set(config, generator)  # drawn next: the training data stays the same
         unless_cancelled()
         # One pass over the data for ZᵀZ, Zᵀy, yᵀy; the optimum, the conditioning (an eigvalsh of a
         # (d+1)² matrix: 0.1 s at d = 1,000) and the loss surface all come from them.
         stats = sufficient_statistics(cpu_data)
         unless_cancelled()
         optimum = least_squares(stats)
-        conditions = conditioning(stats, config.impl)
+        summed_over = config.batch_size if config.reduction == "sum" else 1
+        conditions = conditioning(stats, config.impl, config.loss, config.wd, summed_over)
         theta_star = torch.tensor([*optimum.w, optimum.b], dtype=torch.float64)
         surface = loss_surface(stats, theta_star, config.true_w, config.true_b, config.impl)
         unless_cancelled()
         engine = make_engine(config, cpu_data.to(device), generator)
+        validation = cpu_validation.to(device) if cpu_validation is not None else None
         unless_cancelled()
     except SetupCancelled:
         raise
@@ -188,15 +197,16 @@ def train(
             first_features=tuple(cpu_data.features[0].tolist()),
             first_label=float(cpu_data.labels[0, 0]),
             optimum=optimum,
-            loss_formula=engine.loss_formula,
+            loss_formula=engine.describe_loss(),
             preview=preview(cpu_data),
             surface=surface,
             conditioning=conditions,
             initial=(*w0[: tracked_count(config.num_features)], b0),
+            surface_is_exact=config.minimises_squared_loss,
         )
     )
-    del cpu_data  # on CUDA the device copy is all we need from here on
-    loop = _Loop(engine, config, emit, cancel, control)
+    del cpu_data, cpu_validation  # on CUDA the device copies are all we need from here on
+    loop = _Loop(engine, config, emit, cancel, control, validation)
     started = perf_counter()
     loop.run()
     train_seconds = perf_counter() - started
@@ -209,6 +219,7 @@ def train(
         b=b,
         optimum=optimum,
         epoch_losses=tuple(loop.epoch_losses),
+        val_losses=list(loop.val_losses),
         steps=loop.steps,
         train_seconds=train_seconds,
         message=loop.message,
@@ -231,8 +242,10 @@ class _Loop:
         emit: Callable[[TrainingEvent], None],
         cancel: threading.Event,
         control: RunControl | None = None,
+        validation: Dataset | None = None,
     ) -> None:
         self.engine = engine
+        self.validation = validation
         self.config = config
         self.emit = emit
         self.cancel = cancel
@@ -242,6 +255,7 @@ class _Loop:
         self.diverged_at: tuple[int, int] | None = None
         self.steps = 0
         self.epoch_losses: list[float] = []
+        self.val_losses: list[float] = []
         self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
         self.last_good: Params = engine.snapshot()
@@ -357,7 +371,11 @@ class _Loop:
         w, b = self.engine.parameters().to_lists()
         self.last_known = (w, b)
         self.epoch_losses.append(loss)
-        self.emit(EpochEnded(epoch, loss, self.steps, w, b))
+        val_loss = None
+        if self.validation is not None:
+            val_loss = float(self.engine.loss_on(self.validation))
+            self.val_losses.append(val_loss)
+        self.emit(EpochEnded(epoch, loss, self.steps, w, b, val_loss))
         return True
 
     def _fetch(self, losses: torch.Tensor) -> tuple[list[float], TrackedPath, bool]:

@@ -128,8 +128,8 @@ def test_flags_override_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     [
         (
             "learning_rate = 0.1\n",
-            "unknown key 'learning_rate' (= 0.1); allowed keys: true_w, true_b, num_examples, noise, scales, "
-            "corr, batch_size, lr, epochs, impl, device, seed",
+            "unknown key 'learning_rate' (= 0.1); allowed keys: true_w, true_b, num_examples, noise, scales, corr, "
+            "val, outlier, batch_size, lr, epochs, impl, loss, huber_delta, reduction, wd, init_std, device, seed",
         ),
         ('lr = "fast"\n', "lr = \"fast\": learning rate: 'fast' is not a number (allowed: greater than 0 to 1e6)"),
         ("lr = -1\n", "lr = -1: learning rate: '-1' is out of range (allowed: greater than 0 to 1e6)"),

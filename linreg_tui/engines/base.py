@@ -133,9 +133,18 @@ class Engine(ABC):
         """Use `lr` from the next step on; the loop calls it between chunks only."""
         self.lr = lr
 
+    def describe_loss(self) -> str:
+        """How this run's loss is defined, for the log: the engine's formula and the options that change it."""
+        return self.loss_formula
+
     @abstractmethod
+    def loss_on(self, data: Dataset) -> torch.Tensor:
+        """The run's own loss (without a weight-decay penalty), its mean over `data` (on the engine's
+        device): the book's `evaluate_loss`. 0-d, on the device."""
+
     def epoch_loss(self) -> torch.Tensor:
         """The full-data loss the way the book prints it at the end of an epoch (0-d, on the device)."""
+        return self.loss_on(self.data)
 
     @abstractmethod
     def parameters(self) -> Params:

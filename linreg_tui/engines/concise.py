@@ -18,6 +18,20 @@ CONCISE_RULE = (
 )
 
 
+def concise_rule(config: RunConfig) -> str:
+    """CONCISE_RULE for this run's loss, reduction and weight decay."""
+    names = {"squared": "nn.MSELoss", "huber": "nn.HuberLoss", "absolute": "nn.L1Loss"}
+    rule = CONCISE_RULE.replace("nn.MSELoss", names[config.loss])
+    if config.reduction == "sum":
+        rule = rule.replace(
+            "(already a mean over the minibatch, so nothing more is divided)",
+            "(reduction='sum': summed over the minibatch and never divided)",
+        )
+    if config.wd:
+        rule += f"; for the weight, trainer.step() first adds weight_decay · w ({config.wd:g} · w) to the gradient"
+    return rule
+
+
 class ShuffledIndexBatches(data.Sampler[torch.Tensor]):
     """What `DataLoader(dataset, batch_size, shuffle=True)` iterates over, as whole index batches.
 
@@ -43,6 +57,37 @@ class ShuffledIndexBatches(data.Sampler[torch.Tensor]):
             yield order[start : start + self.batch_size]
 
 
+def make_loss(config: RunConfig, reduction: str) -> nn.Module:
+    """The book's nn.MSELoss, or the exercise's nn.HuberLoss / nn.L1Loss, reducing a minibatch by `reduction`."""
+    if config.loss == "huber":
+        return nn.HuberLoss(reduction=reduction, delta=config.huber_delta)
+    if config.loss == "absolute":
+        return nn.L1Loss(reduction=reduction)
+    return nn.MSELoss(reduction=reduction)
+
+
+def concise_words(config: RunConfig) -> str:
+    """What differs from the book's 3.3 loss and trainer, in its words."""
+    words = {
+        "squared": "",
+        "huber": f"; the loss is nn.HuberLoss(delta={config.huber_delta:g}) instead: ½(ŷ−y)² within delta (half "
+        "MSELoss there), delta·(|ŷ−y| − ½delta) beyond",
+        "absolute": "; the loss is nn.L1Loss() instead: |ŷ−y|",
+    }[config.loss]
+    if config.reduction == "sum":
+        words += (
+            "; reduction='sum': the minibatch's loss is summed, so each step is batch-size times the mean's "
+            "(lr / batch size takes the mean's steps); losses shown are still means"
+        )
+    if config.wd:
+        words += (
+            f"; weight decay: torch.optim.SGD([{{'params': net[0].weight, 'weight_decay': {config.wd:g}}}, "
+            "{'params': net[0].bias}]) adds wd · w to the weight's gradient (the penalty wd·‖w‖²/2 on this "
+            "loss's scale, so with MSELoss it weighs half what scratch's lambd does)"
+        )
+    return words
+
+
 def load_array(data_arrays: tuple[torch.Tensor, ...], batch_size: int, generator: torch.Generator) -> data.DataLoader:
     """The book's `load_array`: a TensorDataset in a shuffling DataLoader, whose sampler draws from the
     run's generator and hands the dataset whole index batches (automatic batching off)."""
@@ -63,11 +108,20 @@ class ConciseEngine(Engine):
         super().__init__(dataset, config, generator)
         self.net = nn.Sequential(nn.Linear(config.num_features, 1))
         # Drawn on the CPU from the run's generator before moving: the same numbers as scratch's init.
-        self.net[0].weight.data.normal_(0, 0.01, generator=generator)
+        self.net[0].weight.data.normal_(0, config.init_std, generator=generator)
         self.net[0].bias.data.fill_(0)
         self.net.to(dataset.features.device)
-        self.loss = nn.MSELoss()
-        self.trainer = torch.optim.SGD(self.net.parameters(), lr=config.lr)
+        self.loss = make_loss(config, config.reduction)
+        #: The loss as evaluate_loss averages it (the same loss as `self.loss` with reduction='mean').
+        self.mean_loss = self.loss if config.reduction == "mean" else make_loss(config, "mean")
+        self.summed = config.reduction == "sum"
+        self.wd = config.wd
+        if config.wd:
+            # The book's weight-decay section: only the weight decays, the bias is in a group of its own.
+            groups = [{"params": self.net[0].weight, "weight_decay": config.wd}, {"params": self.net[0].bias}]
+            self.trainer = torch.optim.SGD(groups, lr=config.lr)
+        else:
+            self.trainer = torch.optim.SGD(self.net.parameters(), lr=config.lr)
         self.data_iter = load_array((dataset.features, dataset.labels), config.batch_size, generator)
         # Views of the parameters the path follows; trainer.step() updates in place, so they stay live.
         layer = self.net[0]
@@ -77,9 +131,13 @@ class ConciseEngine(Engine):
     def epoch_batches(self) -> Iterator[Batch]:
         return self.shuffle.follow(iter(self.data_iter))
 
+    def describe_loss(self) -> str:
+        return self.loss_formula + concise_words(self.config)
+
     def set_lr(self, lr: float) -> None:
         super().set_lr(lr)
-        self.trainer.param_groups[0]["lr"] = lr
+        for group in self.trainer.param_groups:
+            group["lr"] = lr
 
     def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
         losses = []
@@ -89,29 +147,33 @@ class ConciseEngine(Engine):
             self.trainer.zero_grad()
             l.backward()
             self.trainer.step()
-            losses.append(l.detach())
+            # A summed minibatch loss is reported as its mean, so that the chart compares with mean's.
+            losses.append(l.detach() / len(X) if self.summed else l.detach())
             path.append(torch.cat(self.tracked))  # one small copy per step; read once per chunk
         self._path = torch.stack(path)
         return torch.stack(losses)
 
     def explain_step(self, batch: Batch) -> StepExplanation:
+        w_before = self.net[0].weight.detach().view(-1).clone() if self.wd else None
         loss = self.run_steps([batch])
         # The book's 3.3 exercise: after the step the gradients are still in net[0].weight.grad and
         # net[0].bias.grad (zero_grad() clears them only at the start of the next step).
         layer = self.net[0]
         grad = Params(layer.weight.grad.detach().view(-1).clone(), layer.bias.grad.detach().view(-1).clone())
         lr = self.trainer.param_groups[0]["lr"]
+        # trainer.step() adds weight_decay · w (before the step) to the weight's gradient itself.
+        step_w = grad.w if w_before is None else grad.w + self.wd * w_before
         return StepExplanation(
             loss=loss,
             indices=self.shuffle.last_indices(),
             grad=grad,
-            update=Params(-lr * grad.w, -lr * grad.b),
-            rule=CONCISE_RULE,
+            update=Params(-lr * step_w, -lr * grad.b),
+            rule=concise_rule(self.config),
         )
 
-    def epoch_loss(self) -> torch.Tensor:
+    def loss_on(self, data: Dataset) -> torch.Tensor:
         with torch.no_grad():
-            return self.loss(self.net(self.data.features), self.data.labels)
+            return self.mean_loss(self.net(data.features), data.labels)
 
     def parameters(self) -> Params:
         layer = self.net[0]

@@ -5,10 +5,13 @@ minibatch's rows and B the nominal batch size (the book divides by it, also for 
 
     θ ← θ − (lr/B) Zᵀ(Zθ − y) = (I − (lr/B) ZᵀZ) θ + (lr/B) Zᵀy
 
-so K steps are a composition of K affine maps. Composition is associative, so all K prefixes (the
-parameters after every step) come out of a parallel prefix scan: about 2K small matrix products done
-as a few batched products per level, log₂K levels, instead of K rounds of Python and autograd. From
-the per-step parameters we compute the same per-step losses and events as the other engines.
+so K steps are a composition of K affine maps. Weight decay keeps them affine: the book adds
+λ‖w‖²/2 to each of the m examples' losses of a minibatch (m = B but for a short last one), which adds
+(lr/B)·m·λ·Pθ to the step, P the identity on w and 0 on b: A = I − (lr/B)(ZᵀZ + mλP).
+Composition is associative, so all K prefixes (the parameters after every step) come out of a
+parallel prefix scan: about 2K small matrix products done as a few batched products per level,
+log₂K levels, instead of K rounds of Python and autograd. From the per-step parameters we compute
+the same per-step losses and events as the other engines.
 
 Everything random is drawn exactly as `scratch` draws it (init, then one permutation per epoch), so
 for the same seed this engine takes scratch's steps; it keeps them in float64, which is why it agrees
@@ -27,7 +30,7 @@ from linreg_tui import fast_memory
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset, initial_weights
 from linreg_tui.engines.base import Batch, Engine, Params, StepExplanation, tracked_count
-from linreg_tui.engines.scratch import SCRATCH_RULE, linreg, squared_loss
+from linreg_tui.engines.scratch import linreg, loss_words, scratch_rule, squared_loss
 
 
 def compose(second: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
@@ -80,13 +83,16 @@ class FastEngine(Engine):
         # Drawn like scratch's w (on the CPU, from the run's generator), then b = 0. θ is the one live
         # tensor; w and b are views of it, so snapshot/restore and the loop see the scan's float64 state.
         self.theta = torch.zeros(d + 1, dtype=torch.float64, device=self.device)
-        self.theta[:d] = initial_weights(d, generator).reshape(-1).to(self.device, torch.float64)
+        self.theta[:d] = initial_weights(d, generator, config.init_std).reshape(-1).to(self.device, torch.float64)
         self.order = torch.empty(0, dtype=torch.int64, device=self.device)  # this epoch's permutation
         self.scan = d <= fast_memory.SCAN_MAX_FEATURES
         # linreg_tui/fast_memory.py models what _pass holds; passes of this many steps hold PASS_BYTES.
         self.pass_steps = fast_memory.pass_steps(d, config.batch_size)
         # θ's entries the path follows: w1..w_k and b (all of θ when d ≤ k).
         self.tracked_index = torch.tensor([*range(tracked_count(d)), d], device=self.device)
+
+    def describe_loss(self) -> str:
+        return self.loss_formula + loss_words(self.config)
 
     def epoch_batches(self) -> Iterator[Batch]:
         """Where each minibatch starts in this epoch's permutation: plain ints, because the loop makes
@@ -130,6 +136,7 @@ class FastEngine(Engine):
         )
         y = self.data.labels.index_select(0, rows)[:, 0].double()
         grad = Z.T @ (Z @ self.theta - y)
+        grad[:d] += len(rows) * self.config.wd * self.theta[:d]  # the penalty, once per example
         scale = -self.lr / size
         loss = self.run_steps([batch])
         return StepExplanation(
@@ -137,7 +144,7 @@ class FastEngine(Engine):
             indices=rows,
             grad=Params(grad[:d], grad[d:]),
             update=Params(scale * grad[:d], scale * grad[d:]),
-            rule=SCRATCH_RULE + " (computed from Z = [X, 1]: param.grad = Zᵀ(Zθ − y))",
+            rule=scratch_rule(self.config) + " (computed from Z = [X, 1]: param.grad = Zᵀ(Zθ − y) + m·lambd·w)",
         )
 
     def _pass(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -157,7 +164,10 @@ class FastEngine(Engine):
         Zy[:count, d + 1] = self.data.labels.index_select(0, rows)[:, 0]
         Zy[count:] = 0.0
         Zy = Zy.view(steps, size, d + 2)
-        before = self._scan(Zy) if self.scan else self._one_by_one(Zy)  # θ before each step
+        # The last step's examples (short when the epoch ends in a short minibatch): the weight-decay term
+        # counts the penalty once per example.
+        last_size = count % size or size
+        before = self._scan(Zy, last_size) if self.scan else self._one_by_one(Zy, last_size)  # θ before each step
         # The loss of each step at the parameters before its update: ½‖[Z, y]·[θ; −1]‖² per example.
         minus_one = torch.full((steps, 1), -1.0, dtype=torch.float64, device=self.device)
         residuals = torch.matmul(Zy, torch.cat([before, minus_one], dim=1).unsqueeze(-1))
@@ -171,37 +181,46 @@ class FastEngine(Engine):
             losses[-1:] = sums[-1:] / (count % size)
         return losses, before
 
-    def _scan(self, Zy: torch.Tensor) -> torch.Tensor:
+    def _scan(self, Zy: torch.Tensor, last_size: int) -> torch.Tensor:
         """All steps of the pass at once; updates θ and returns each step's parameters before it."""
-        size, lr = self.config.batch_size, self.lr
-        D = self.config.num_features + 1
+        size, lr, wd = self.config.batch_size, self.lr, self.config.wd
+        d = self.config.num_features
+        D = d + 1
         # Each step's map [A | c] = [I − (lr/B) ZᵀZ | (lr/B) Zᵀy], from one batched product Zᵀ[Z, y].
         maps = torch.matmul(Zy[..., :D].transpose(1, 2), Zy)
         maps.mul_(-lr / size)
         maps[..., D].neg_()
         maps.diagonal(dim1=1, dim2=2).add_(1.0)
+        if wd:  # − (lr/B)·m·λ on w's diagonal (m = B but in a short last step): the penalty's, not on b
+            diagonal = maps.diagonal(dim1=1, dim2=2)
+            diagonal[:-1, :d].sub_(lr * wd)
+            diagonal[-1, :d].sub_(lr * wd * last_size / size)
         prefixes = prefix_scan(maps)
         theta0 = self.theta.clone()
         after = torch.matmul(prefixes[..., :D], theta0) + prefixes[..., D]  # θ after each step
         self.theta.copy_(after[-1])
         return torch.cat([theta0.unsqueeze(0), after[:-1]])
 
-    def _one_by_one(self, Zy: torch.Tensor) -> torch.Tensor:
+    def _one_by_one(self, Zy: torch.Tensor, last_size: int) -> torch.Tensor:
         """Many features: one step at a time, since a D×D map per step would cost more than it saves."""
-        size, lr = self.config.batch_size, self.lr
-        D = self.config.num_features + 1
+        size, lr, wd = self.config.batch_size, self.lr, self.config.wd
+        d = self.config.num_features
+        D = d + 1
         before = torch.empty(Zy.shape[0], D, dtype=torch.float64, device=self.device)
         for step, batch in enumerate(Zy):
             before[step] = self.theta
             residual = torch.matmul(batch[:, :D], self.theta) - batch[:, D]
-            self.theta -= (lr / size) * torch.matmul(batch[:, :D].T, residual)
+            grad = torch.matmul(batch[:, :D].T, residual)
+            if wd:
+                grad[:d] += (last_size if step == len(Zy) - 1 else size) * wd * self.theta[:d]
+            self.theta -= (lr / size) * grad
         return before
 
-    def epoch_loss(self) -> torch.Tensor:
-        """As scratch computes it: float32, mean of ½(ŷ−y)² over all the data."""
+    def loss_on(self, data: Dataset) -> torch.Tensor:
+        """As scratch computes it: float32, mean of ½(ŷ−y)² over the data."""
         d = self.config.num_features
         w, b = self.theta[:d].to(torch.float32).view(d, 1), self.theta[d:].to(torch.float32)
-        return squared_loss(linreg(self.data.features, w, b), self.data.labels).mean()
+        return squared_loss(linreg(data.features, w, b), data.labels).mean()
 
     def parameters(self) -> Params:
         d = self.config.num_features

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
+from torch.nn import functional
 
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset, initial_weights
@@ -14,6 +15,19 @@ SCRATCH_RULE = (
     "sgd: param -= lr * param.grad / batch_size, with param.grad the gradient of l.sum() (the minibatch's "
     "summed ½(ŷ−y)²), so the step divides by the batch size"
 )
+WEIGHT_DECAY_RULE = (
+    "; with weight decay l = loss(net(X), y) + lambd * l2_penalty(w), so w.grad also holds "
+    "lambd · w once per example (b is not penalised)"
+)
+
+
+def scratch_rule(config: RunConfig) -> str:
+    """SCRATCH_RULE for this run's loss, with the penalty's term when there is weight decay."""
+    names = {"squared": "½(ŷ−y)²", "huber": f"huber_loss (delta {config.huber_delta:g})", "absolute": "|ŷ−y|"}
+    return SCRATCH_RULE.replace("½(ŷ−y)²", names[config.loss]) + (WEIGHT_DECAY_RULE if config.wd else "")
+
+
+LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def data_iter(
@@ -36,6 +50,50 @@ def squared_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
 
 
+def huber(delta: float) -> LossFunction:
+    """The Huber loss per example, torch's: ½(ŷ−y)² within delta (the book's squared loss there), then
+    delta·(|ŷ−y| − ½delta)."""
+
+    def huber_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return functional.huber_loss(y_hat, y.reshape(y_hat.shape), reduction="none", delta=delta)
+
+    return huber_loss
+
+
+def absolute_loss(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (y_hat - y.reshape(y_hat.shape)).abs()
+
+
+def l2_penalty(w: torch.Tensor) -> torch.Tensor:
+    """The book's weight-decay section: the penalty λ multiplies."""
+    return torch.sum(w.pow(2)) / 2
+
+
+def example_loss(config: RunConfig) -> LossFunction:
+    """The run's loss per example, as scratch (and fast, for squared) computes it."""
+    if config.loss == "huber":
+        return huber(config.huber_delta)
+    if config.loss == "absolute":
+        return absolute_loss
+    return squared_loss
+
+
+def loss_words(config: RunConfig) -> str:
+    """What a loss other than the book's squared loss is, and the weight decay, in scratch's words."""
+    words = {
+        "squared": "",
+        "huber": f"; the loss is torch's huber_loss(delta={config.huber_delta:g}) per example instead: ½(ŷ−y)² "
+        "within delta, delta·(|ŷ−y| − ½delta) beyond",
+        "absolute": "; the loss is |ŷ−y| per example instead",
+    }[config.loss]
+    if config.wd:
+        words += (
+            f"; weight decay: l = loss(net(X), y) + lambd * l2_penalty(w) with lambd = {config.wd:g} and "
+            "l2_penalty(w) = sum(w**2) / 2, b not penalised; losses shown leave the penalty out"
+        )
+    return words
+
+
 def sgd(params: list[torch.Tensor], lr: float, batch_size: int) -> None:
     """Divides by the nominal batch size, as the book does, also for a short last batch."""
     with torch.no_grad():
@@ -54,11 +112,22 @@ class ScratchEngine(Engine):
     def __init__(self, data: Dataset, config: RunConfig, generator: torch.Generator) -> None:
         super().__init__(data, config, generator)
         device = data.features.device
-        self.w = initial_weights(config.num_features, generator).to(device).requires_grad_(True)
+        self.w = initial_weights(config.num_features, generator, config.init_std).to(device).requires_grad_(True)
         self.b = torch.zeros(1, device=device, requires_grad=True)
         # Views of the parameters the path follows; sgd updates in place, so they stay live.
         self.tracked = (self.w.detach().view(-1)[: tracked_count(config.num_features)], self.b.detach())
         self.shuffle = ShuffleMemory(generator, data.num_examples, config.batch_size)
+        self.loss = example_loss(config)
+        self.lambd = config.wd
+
+    def describe_loss(self) -> str:
+        return self.loss_formula + loss_words(self.config)
+
+    def _objective(self, l: torch.Tensor) -> torch.Tensor:  # noqa: E741 (the book's name)
+        """What backward() differentiates: the summed loss, with the book's penalty when there is weight decay."""
+        if self.lambd:
+            l = l + self.lambd * l2_penalty(self.w)  # noqa: E741 (the book's line)
+        return l.sum()
 
     def epoch_batches(self) -> Iterator[Batch]:
         return self.shuffle.follow(
@@ -70,9 +139,9 @@ class ScratchEngine(Engine):
         sums = []
         path = []
         for X, y in batches:
-            l = squared_loss(linreg(X, self.w, self.b), y)  # noqa: E741 (the book's name)
-            total = l.sum()
-            total.backward()
+            l = self.loss(linreg(X, self.w, self.b), y)  # noqa: E741 (the book's name)
+            total = l.sum()  # reported without the penalty
+            (self._objective(l) if self.lambd else total).backward()
             sgd([self.w, self.b], lr, batch_size)
             sums.append(total.detach())
             path.append(torch.cat(self.tracked))  # one small copy per step; read once per chunk
@@ -88,7 +157,7 @@ class ScratchEngine(Engine):
         X, y = batch
         # The gradient backward() is about to leave in w.grad and b.grad, taken without touching them,
         # so that the step itself is run_steps' (the book's lines).
-        grad_w, grad_b = torch.autograd.grad(squared_loss(linreg(X, self.w, self.b), y).sum(), [self.w, self.b])
+        grad_w, grad_b = torch.autograd.grad(self._objective(self.loss(linreg(X, self.w, self.b), y)), [self.w, self.b])
         scale = -self.lr / self.config.batch_size
         loss = self.run_steps([batch])
         return StepExplanation(
@@ -96,12 +165,12 @@ class ScratchEngine(Engine):
             indices=self.shuffle.last_indices(),
             grad=Params(grad_w.view(-1), grad_b.view(-1)),
             update=Params(scale * grad_w.view(-1), scale * grad_b.view(-1)),
-            rule=SCRATCH_RULE,
+            rule=scratch_rule(self.config),
         )
 
-    def epoch_loss(self) -> torch.Tensor:
+    def loss_on(self, data: Dataset) -> torch.Tensor:
         with torch.no_grad():
-            return squared_loss(linreg(self.data.features, self.w, self.b), self.data.labels).mean()
+            return self.loss(linreg(data.features, self.w, self.b), data.labels).mean()
 
     def parameters(self) -> Params:
         return Params(self.w.detach().view(-1), self.b.detach().view(-1))
