@@ -15,9 +15,10 @@ import threading
 from collections.abc import Sequence
 
 from linreg_tui.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
-from linreg_tui.config import FIELDS, ConfigError, RunConfig, parse_config
+from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config
 from linreg_tui.config_file import ConfigFileError, read_config_file, save_config
 from linreg_tui.output import EXIT_READER_GONE, silence, use_ascii_fallback
+from linreg_tui.presets import apply_preset
 
 _NEGATIVE = re.compile(r"^-[\d.]")
 
@@ -36,9 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="linreg-tui",
         description="Train d2l's linear regression (chapters 3.2 and 3.3) and watch it happen.",
-        epilog="Run `linreg-tui bench --help` for the speed benchmark. Without --headless the flags prefill the form.",
+        epilog="`linreg-tui presets` lists the book's experiments, `linreg-tui sweep --help` runs many at once. "
+        "Run `linreg-tui bench --help` for the speed benchmark. Without --headless the flags prefill the form.",
     )
     parser.add_argument("--headless", action="store_true", help="train without the UI and print the book's lines")
+    parser.add_argument(
+        "--preset",
+        metavar="NAME",
+        help="start from one of the book's experiments (`linreg-tui presets` lists them); flags given with it "
+        "override its values",
+    )
     parser.add_argument("--json", action="store_true", help="with --headless: print one JSON object instead")
     parser.add_argument(
         "--metrics",
@@ -106,11 +114,20 @@ def _main(argv: list[str]) -> int:
         from linreg_tui.bench import main as bench_main
 
         return bench_main(argv[1:])
+    if argv[:1] in (["sweep"], ["presets"]):
+        from linreg_tui.sweep_cli import presets_main, sweep_main
+
+        return sweep_main(argv[1:]) if argv[0] == "sweep" else presets_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
-        # The file first, the flags over it: `--config base.toml --lr 0.1` is base.toml at lr 0.1.
-        texts = {**(read_config_file(args.config) if args.config else {}), **config_texts(args)}
+        # The preset, the file over it, the flags over both: `--config base.toml --lr 0.1` is base.toml at lr 0.1.
+        texts = {
+            **(apply_preset(args.preset) if args.preset else {}),
+            **(read_config_file(args.config) if args.config else {}),
+            **config_texts(args),
+        }
+        refuse_a_sweep(texts, args.preset)
         config = parse_config(texts)
         lr_changes = parse_lr_changes(args.lr_changes) if args.lr_changes is not None else ()
     except (ConfigError, ConfigFileError) as exc:
@@ -146,6 +163,18 @@ def _main(argv: list[str]) -> int:
     app = LinregApp(config)
     app.run()
     return app.return_code or EXIT_FINISHED  # 128 + the signal when SIGTERM or SIGHUP closed it
+
+
+def refuse_a_sweep(texts: dict[str, str], preset: str | None) -> None:
+    """Comma-separated values (a sweep) are `linreg-tui sweep`'s: one line saying so, not a parse error."""
+    from linreg_tui.sweep import split_sweep
+
+    _, swept = split_sweep(texts)
+    if swept:
+        name, values = next(iter(swept.items()))
+        command = f"linreg-tui sweep --preset {preset}" if preset else "linreg-tui sweep"
+        reason = f"is a sweep of {len(values)} values; run it with `{command}` (or from the app's form)"
+        raise ConfigError([FieldError(name, texts[name], reason)])
 
 
 def refuse(error: ValueError) -> int:
@@ -229,6 +258,7 @@ class _SignalStop:
     the exit code then 128 + the signal's number (130, 143); a second stops at once."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    MESSAGE = b"linreg-tui: stopping after the current steps to write the report (again to stop at once)\n"
 
     def __init__(self, cancel: threading.Event) -> None:
         self.cancel = cancel
@@ -254,7 +284,4 @@ class _SignalStop:
         self.signum = signum
         self.cancel.set()
         # os.write, not print: a handler can run in the middle of another write to the same stream.
-        os.write(
-            sys.__stderr__.fileno() if sys.__stderr__ else 2,
-            b"linreg-tui: stopping after the current steps to write the report (again to stop at once)\n",
-        )
+        os.write(sys.__stderr__.fileno() if sys.__stderr__ else 2, self.MESSAGE)

@@ -41,7 +41,7 @@ _PRESETS = (
         "book-3.2",
         "the seed's 3.2 run: scratch, w = [2, -3.4], b = 4.2, 1,000 examples, batch 10, lr 0.03, 3 epochs",
         "3.2, linear regression from scratch: can minibatch SGD on ½(ŷ−y)² recover w and b from 1,000 noisy examples?",
-        "The book's three lines: the loss falls from about 10 to 0.04 after one epoch and to about 5e-5 after "
+        "The book's three lines: the loss falls from about 16 to 0.04 after one epoch and to about 5e-5 after "
         "three, which is ½σ² for the noise σ = 0.01: the fit is as good as the noise allows. The errors in w and "
         "b end near 1e-3, and the closed-form optimum sits within about 1e-3 of the learned values.",
         {"impl": "scratch"},
@@ -103,7 +103,7 @@ _PRESETS = (
         "data_iter's behaviour?",
         "data_iter yields 101 minibatches an epoch (303 steps in all), the last holding the one example left "
         "over. The book's sgd still divides that step's gradient by the nominal batch size 10, so the step is a "
-        "tenth of a full one (step mode, ctrl+t, shows it). With --impl concise, nn.MSELoss averages over the "
+        "tenth of a full one. With --impl concise, nn.MSELoss averages over the "
         "example it has and takes a full-sized step from it: scratch at 2η and concise at η, equal step for step "
         "on 1,000 examples, part here.",
         {"num_examples": "1001"},
@@ -160,8 +160,9 @@ _PRESETS = (
         "The current English edition, 3.5's last exercise: how does the solution change with the amount of "
         "data? Plot the estimation error of w and b against n, with n growing logarithmically (5, 10, 20, 50, "
         "…, 10,000). (The seed's edition does not ask it.)",
-        "The error falls as σ/√n: a straight line of slope −1/2 on log-log axes (the fitted slope is printed; "
-        "one seed wanders by ±0.2, --repeats 3 steadies it). Each run is full-batch gradient descent (batch "
+        "The error falls as σ/√n: a straight line of slope −1/2 on log-log axes. The fitted slope is printed "
+        "(−0.57 for seed 0; it varies by about ±0.2 with the seed, a little steeper than −0.5 because with n "
+        "close to the 3 unknowns the estimate is noisier than σ/√n). Each run is full-batch gradient descent (batch "
         "10,000 ≥ n: the DataLoader hands the whole set as one minibatch) for 100 epochs, which reaches the "
         "least-squares fit, so what error is left is the data's own. With minibatches the law hides behind "
         "SGD's noise, about σ·√(lr / batch) whatever n is: try --batch-size 5 --epochs 3.",

@@ -1,0 +1,321 @@
+"""`linreg-tui sweep` (runs one after another, as a table, JSON or CSV) and `linreg-tui presets`.
+
+Dispatched by cli.py like `bench`. Everything is checked before anything trains: every point of the
+sweep is parsed and validated (exit 2, one line naming the field and the value), and the device and
+memory of each are checked. Ctrl+C (or SIGTERM) stops after the current run with the table so far
+(exit 130, 143); a second stops at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+import textwrap
+import threading
+from collections.abc import Callable, Sequence
+
+from linreg_tui.cli import (
+    EXIT_FAILED,
+    EXIT_FINISHED,
+    _SignalStop,
+    attach_flag_values,
+    config_texts,
+    refuse,
+)
+from linreg_tui.config import FIELDS, ConfigError, FieldError
+from linreg_tui.config_file import ConfigFileError, read_config_file
+from linreg_tui.output import EXIT_READER_GONE, LineOutput, reader_watch
+from linreg_tui.parsing import Refused, Whole
+from linreg_tui.presets import PRESETS, Preset, apply_preset, preset_named
+from linreg_tui.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, run_sweep
+
+#: The table's columns after the swept fields: (header, width).
+RESULT_COLUMNS = (
+    ("status", 9),
+    ("train loss", 10),
+    ("val loss", 10),
+    ("max|w err|", 10),
+    ("|b err|", 10),
+)
+CSV_COLUMNS = ("seed", "status", "final_loss", "final_val_loss", "max_w_error", "b_error", "steps", "seconds")
+
+
+class _SweepSignalStop(_SignalStop):
+    MESSAGE = b"linreg-tui: stopping after the current run to print the table so far (again to stop at once)\n"
+
+
+def build_sweep_parser() -> argparse.ArgumentParser:
+    sweepable = ", ".join(FIELDS[name].flag for name in SWEEPABLE)
+    parser = argparse.ArgumentParser(
+        prog="linreg-tui sweep",
+        description=f"Train every combination of comma-separated values of {sweepable} (the other fields "
+        "fixed), one run after another, and print a table: the swept values, status, final training and "
+        "validation loss, max |w error|, |b error|, steps and time.",
+        epilog="Example: linreg-tui sweep --lr 0.01,0.03,0.1 --batch-size 10,100 --repeats 3. "
+        "Ctrl+C stops after the current run with the table so far (exit 130); again to stop at once.",
+    )
+    parser.add_argument(
+        "--preset", metavar="NAME", help=f"start from a preset ({', '.join(PRESETS)}); flags override it"
+    )
+    parser.add_argument("--config", metavar="FILE.toml", help="read the fields from a TOML file; flags override it")
+    parser.add_argument(
+        "--repeats",
+        metavar="K",
+        default="1",
+        help=f"train each point K times, with seeds seed, seed+1, ... (1 to {MAX_REPEATS:,})",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument(
+        "--json",
+        action="store_true",
+        help='print {"runs": [...]}: each run the object --headless --json prints, with its swept values',
+    )
+    output.add_argument("--csv", action="store_true", help="print the table as CSV (one header, a row per run)")
+    fields = parser.add_argument_group("the runs (comma-separated values in the sweepable fields)")
+    for name, field in FIELDS.items():
+        fields.add_argument(
+            field.flag, dest=name, metavar=field.metavar, default=None, help=field.help_text().replace("%", "%%")
+        )
+    return parser
+
+
+def sweep_texts(args: argparse.Namespace) -> dict[str, str]:
+    """The preset under the config file under the flags."""
+    preset = apply_preset(args.preset) if args.preset else {}
+    from_file = read_config_file(args.config) if args.config else {}
+    return {**preset, **from_file, **config_texts(args)}
+
+
+def parse_repeats(text: str) -> int:
+    try:
+        return Whole(1, MAX_REPEATS)(text)
+    except Refused as refused:
+        raise ConfigError([FieldError("repeats", text, refused.reason)]) from None
+
+
+def sweep_main(argv: Sequence[str]) -> int:
+    args = build_sweep_parser().parse_args(attach_flag_values(list(argv)))
+    try:
+        points = expand(sweep_texts(args), repeats=parse_repeats(args.repeats))
+    except (ConfigError, ConfigFileError) as exc:
+        return refuse(exc)
+    cancel = threading.Event()  # the sweep: stop after the current run
+    run_cancel = threading.Event()  # the current run: stop now (the reader left, the output failed)
+    with _SweepSignalStop(cancel) as signals:
+        from linreg_tui.training import preflight  # torch: only once the input is known to be good
+
+        try:
+            for point in points:
+                preflight(point.config)
+        except ConfigError as exc:
+            return refuse(exc)
+
+        def stop() -> None:
+            cancel.set()
+            run_cancel.set()
+
+        out = LineOutput(sys.stdout, "the standard output", on_failure=stop)
+        writer = _writer(args, points, out)
+        rows: list[SweepRow] = []
+
+        def on_row(row: SweepRow) -> None:
+            rows.append(row)
+            writer.row(row)
+
+        try:
+            with reader_watch(sys.stdout, out.lost_reader):
+                run_sweep(points, cancel=cancel, on_row=on_row, run_cancel=run_cancel)
+        except KeyboardInterrupt:  # a second Ctrl+C: at once, with the rows that ended
+            pass
+        writer.end(rows)
+    if out.reader_gone:
+        return EXIT_READER_GONE
+    if (problem := out.error_line()) is not None:
+        print(f"linreg-tui: {problem}", file=sys.stderr)
+        return EXIT_FAILED
+    if signals.signum is not None:
+        print(f"linreg-tui: the sweep stopped after {len(rows):,} of {len(points):,} runs", file=sys.stderr)
+        return signals.exit_code
+    return EXIT_FINISHED
+
+
+def _writer(args: argparse.Namespace, points: list[SweepPoint], out: LineOutput) -> _Writer:
+    if args.json:
+        return _JsonWriter(points, out)
+    if args.csv:
+        return _CsvWriter(points, out)
+    return _TableWriter(points, out)
+
+
+class _Writer:
+    """Writes the sweep as its rows come (the table and CSV at once, JSON at the end)."""
+
+    def __init__(self, points: list[SweepPoint], out: LineOutput) -> None:
+        self.points = points
+        self.out = out
+        self.swept = list(points[0].swept) if points else []
+        self.repeats = max(point.repeat for point in points) + 1 if points else 1
+
+    def row(self, row: SweepRow) -> None:
+        pass
+
+    def end(self, rows: list[SweepRow]) -> None:
+        pass
+
+
+class _TableWriter(_Writer):
+    def __init__(self, points: list[SweepPoint], out: LineOutput) -> None:
+        super().__init__(points, out)
+        # Widths known before the first run, so each row is printed aligned as its run ends.
+        self.columns: list[tuple[str, int]] = [
+            (FIELDS[name].short, max(len(FIELDS[name].short), *(len(p.swept[name]) for p in points)))
+            for name in self.swept
+        ]
+        if self.repeats > 1:
+            self.columns.append(("seed", max(4, *(len(str(p.config.seed)) for p in points))))
+        self.columns += RESULT_COLUMNS
+        self.columns.append(("steps", max(5, *(len(f"{p.config.total_steps:,}") for p in points))))
+        self.columns.append(("time (s)", 8))
+        first = points[0].config
+        swept = " × ".join(FIELDS[name].short for name in self.swept) or "no field"
+        seeds = f"{self.repeats} seeds" if self.repeats > 1 else f"seed {first.seed}"
+        out.write(
+            [
+                f"sweep: {len(points):,} run{'s' if len(points) != 1 else ''} over {swept} · {seeds} · "
+                f"{first.impl} · {first.device}",
+                self._line([header for header, _ in self.columns]),
+            ]
+        )
+
+    def _line(self, cells: list[str]) -> str:
+        return "  ".join(
+            cell.ljust(width) if header == "status" else cell.rjust(width)
+            for cell, (header, width) in zip(cells, self.columns, strict=True)
+        ).rstrip()
+
+    def row(self, row: SweepRow) -> None:
+        point = row.point
+        cells = [point.swept[name] for name in self.swept]
+        if self.repeats > 1:
+            cells.append(str(point.config.seed))
+        cells += [row.status, *(_short(v) for v in (row.final_loss, row.final_val_loss, row.max_w_error, row.b_error))]
+        cells += [f"{row.steps:,}", f"{row.seconds:.2f}"]
+        self.out.write([self._line(cells)])
+
+    def end(self, rows: list[SweepRow]) -> None:
+        lines = [
+            f"  {row.status} ({_describe_point(row.point)}): {row.message}" for row in rows if row.status == "failed"
+        ]
+        if "num_examples" in self.swept and (slope := error_slope(rows)) is not None:
+            lines.append(slope_sentence(slope, rows))
+        self.out.write(lines)
+
+
+def slope_sentence(slope: float, rows: list[SweepRow]) -> str:
+    fitted = sum(1 for row in rows if row.status == "finished")
+    return (
+        f"error against n: log max|w error| falls with log n at a slope of {slope:.2f} (least squares over "
+        f"{fitted:,} finished runs); the least-squares estimate's error falls as σ/√n, a slope of −0.5"
+    )
+
+
+class _CsvWriter(_Writer):
+    def __init__(self, points: list[SweepPoint], out: LineOutput) -> None:
+        super().__init__(points, out)
+        self._write([*self.swept, *CSV_COLUMNS])
+
+    def _write(self, cells: Sequence[object]) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerow(cells)
+        self.out.write([buffer.getvalue().rstrip("\n")])
+
+    def row(self, row: SweepRow) -> None:
+        values = (row.final_loss, row.final_val_loss, row.max_w_error, row.b_error)
+        self._write(
+            [
+                *(row.point.swept[name] for name in self.swept),
+                row.point.config.seed,
+                row.status,
+                *("" if value is None else repr(value) for value in values),
+                row.steps,
+                repr(row.seconds),
+            ]
+        )
+
+
+class _JsonWriter(_Writer):
+    def end(self, rows: list[SweepRow]) -> None:
+        from linreg_tui.report import new_run_id, result_record
+
+        runs: list[dict[str, object]] = []
+        for row in rows:
+            where = {"swept": row.point.swept, "repeat": row.point.repeat}
+            if row.result is None:
+                record = {"status": row.status, "message": row.message, "config": row.point.config.as_dict()}
+                runs.append({**record, **where})
+            else:
+                runs.append({"run_id": new_run_id(), **result_record(row.result), **where})
+        document: dict[str, object] = {"runs": runs}
+        if "num_examples" in self.swept:
+            document["error_slope"] = error_slope(rows)
+        self.out.write([json.dumps(document, indent=2)])
+
+
+def _short(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _describe_point(point: SweepPoint) -> str:
+    return ", ".join([*(f"{FIELDS[n].short} {v}" for n, v in point.swept.items()), f"seed {point.config.seed}"])
+
+
+# --- linreg-tui presets ---------------------------------------------------------------------------------
+
+
+def presets_main(argv: Sequence[str], write: Callable[[str], object] = print) -> int:
+    parser = argparse.ArgumentParser(
+        prog="linreg-tui presets",
+        description="The book's experiments as presets: a line each, or one preset's question and what to look for.",
+        epilog="Run one with `linreg-tui --headless --preset NAME` (a sweep: `linreg-tui sweep --preset NAME`), "
+        "or pick it in the app; flags after the preset override its values.",
+    )
+    parser.add_argument("name", nargs="?", help="the preset to describe")
+    args = parser.parse_args(list(argv))
+    if args.name is None:
+        width = max(len(name) for name in PRESETS)
+        for preset in PRESETS.values():
+            write(f"{preset.name.ljust(width)}  {preset.summary}")
+        return EXIT_FINISHED
+    try:
+        preset = preset_named(args.name)
+    except ConfigError as exc:
+        return refuse(exc)
+    for line in describe_preset(preset):
+        write(line)
+    return EXIT_FINISHED
+
+
+def describe_preset(preset: Preset) -> list[str]:
+    """The preset's paragraph: its question, what to look for, its values and the command that runs it."""
+
+    def paragraph(label: str, text: str) -> list[str]:
+        return textwrap.wrap(f"{label}: {text}", width=100, subsequent_indent="  ")
+
+    values = " ".join(f"{FIELDS[name].flag} {_shown(text)}" for name, text in {**preset.values, **preset.sweep}.items())
+    return [
+        f"{preset.name}: {preset.summary}",
+        *paragraph("question", preset.question),
+        *paragraph("look for", preset.look_for),
+        *paragraph("values", values),
+        f"run: {preset.command}",
+    ]
+
+
+def _shown(text: str) -> str:
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) > 12:  # the weight-decay preset's 200 weights
+        return f"{','.join(parts[:3])},… ({len(parts)} values)"
+    return ",".join(parts)
