@@ -20,6 +20,7 @@ from linreg_tui import training
 from linreg_tui.config import ConfigError
 from linreg_tui.data import DataPreview
 from linreg_tui.devices import DeviceChoice
+from linreg_tui.sweep import SweepRow
 
 
 @dataclass
@@ -128,3 +129,15 @@ class DevicesFound(Message):
 
     devices: list[DeviceChoice]
     cuda_status: str
+
+
+@dataclass
+class SweepRowEnded(Message):
+    """A sweep's run ended (or its set-up failed): its row of the sweep's table."""
+
+    row: SweepRow
+
+
+@dataclass
+class SweepEnded(Message):
+    """A sweep's last run ended, or esc stopped it."""

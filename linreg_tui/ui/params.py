@@ -6,6 +6,8 @@ device, whose choices are the devices found) is a select, every other one a text
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
@@ -17,6 +19,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from linreg_tui.config import FIELDS, ConfigError, Field, FieldError, RunConfig, parse_config
 from linreg_tui.parsing import Numbers
+from linreg_tui.sweep import SweepPoint, expand, split_sweep
+from linreg_tui.ui.presets_picker import PresetPicker
 
 #: The select's options before the devices are known (CUDA is probed off the UI thread).
 CPU_ONLY: list[tuple[str, str]] = [("cpu", "cpu"), ("auto", "auto")]
@@ -36,7 +40,10 @@ class FieldValidator(Validator):
 
     def validate(self, value: str) -> ValidationResult:
         try:
-            self.field.read(value)
+            # A sweepable field may hold a comma-separated list (a sweep): each of its values is checked.
+            _, swept = split_sweep({self.field.name: value})
+            for text in swept.get(self.field.name, [value]):
+                self.field.read(text)
         except ConfigError as error:
             return self.failure(str(error.errors[0]), value)
         return self.success()
@@ -135,6 +142,8 @@ class ParamsPanel(Vertical):
     def compose(self) -> ComposeResult:
         texts = self.initial.as_texts()
         with Grid(id="param-grid"):
+            yield Label("preset", classes="param-label")
+            yield PresetPicker()
             for name, field in FIELDS.items():
                 yield Label(field.short, classes="param-label")
                 if field.choices is not None:
@@ -187,6 +196,24 @@ class ParamsPanel(Vertical):
         self.show_errors([])
         return config
 
+    def read_points(self) -> list[SweepPoint]:
+        """The form as the runs it asks for: one, or a sweep's when a sweepable field holds a
+        comma-separated list. Raises ConfigError (and shows it) when a field or a point is wrong."""
+        try:
+            points = expand(self.texts())
+        except ConfigError as error:
+            self.show_errors(error.errors)
+            raise
+        self.show_errors([])
+        return points
+
+    def set_texts(self, texts: Mapping[str, str]) -> None:
+        """Fill the form (a preset): each named field takes its text; the others keep theirs."""
+        for name, text in texts.items():
+            widget = self.query_one(f"#{name}")
+            if isinstance(widget, Input | Select):
+                widget.value = text
+
     def show_errors(self, errors: list[FieldError], focus: bool = True) -> None:
         """Mark each refused field and say, under the form, what is wrong with the first."""
         bad = {error.field for error in errors}
@@ -215,6 +242,7 @@ class ParamsPanel(Vertical):
         for name in FIELDS:
             if name != LIVE_FIELD:
                 self.query_one(f"#{name}").disabled = running
+        self.query_one(PresetPicker).disabled = running
         self.query_one("#run", Button).disabled = running
         self.query_one("#stop", Button).disabled = not running
         self.set_class(running, "-running")
@@ -276,11 +304,15 @@ class ParamsPanel(Vertical):
         """The whole form is checked again (a field can be wrong because of another, as a batch larger
         than the examples): marks that no longer apply go, new ones show."""
         try:
-            config = parse_config(self.texts())
+            points = expand(self.texts())
         except ConfigError as error:
             self.show_errors(error.errors, focus=False)
+            self.border_subtitle = ""
             return
         self.show_errors([], focus=False)
+        # A sweep is said on the form's border: the line under the form is for refusals and warnings.
+        self.border_subtitle = f"sweep: {len(points)} runs" if len(points) > 1 else ""
+        config = points[0].config
         if config != self._announced:
             self._announced = config
             self.post_message(self.Changed(config))

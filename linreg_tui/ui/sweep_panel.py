@@ -1,0 +1,125 @@
+"""A sweep from the form: its rows as runs end (a table), and after a sweep over the number of examples
+the data-size plot. The main screen keeps the sweep (`Sweep`); f9 opens `SweepScreen` on it, which
+fills in as the remaining runs end."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+from linreg_tui.config import FIELDS
+from linreg_tui.sweep import SweepPoint, SweepRow
+from linreg_tui.ui.error_plot import ErrorPlot
+from linreg_tui.ui.results import format_number
+
+#: The columns after the swept fields'.
+RESULT_COLUMNS = ("status", "loss", "val loss", "max |w err|", "|b err|", "steps", "time")
+
+
+@dataclass
+class Sweep:
+    """A sweep started from the form: its points, and a row per run that ended."""
+
+    points: list[SweepPoint]
+    rows: list[SweepRow] = field(default_factory=list)
+    #: running, finished (every point ran) or stopped (esc, or an error ended it early).
+    state: str = "running"
+
+    @property
+    def fields(self) -> list[str]:
+        """The swept fields, in the form's order."""
+        swept = set().union(*(point.swept for point in self.points))
+        return [name for name in FIELDS if name in swept]
+
+    @property
+    def shows_data_size(self) -> bool:
+        """A sweep over n gets the log-log plot of the error against n."""
+        return "num_examples" in self.fields
+
+    def describe(self) -> str:
+        """ "sweep over lr × batch: 2 of 4 runs, running" """
+        names = " × ".join(FIELDS[name].short for name in self.fields)
+        return f"sweep over {names}: {len(self.rows)} of {len(self.points)} runs, {self.state}"
+
+
+def row_cells(row: SweepRow, fields: list[str]) -> list[str]:
+    """A table row: the swept values as typed, then the result."""
+
+    def number(value: float | None) -> str:
+        return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format_number(value)
+
+    return [
+        *(row.point.swept.get(name, "") for name in fields),
+        row.status,
+        number(row.final_loss),
+        number(row.final_val_loss),
+        number(row.max_w_error),
+        number(row.b_error),
+        f"{row.steps:,}",
+        f"{row.seconds:.2f} s",
+    ]
+
+
+class SweepScreen(ModalScreen[None]):
+    """The sweep's table (a row per run, as runs end) and, for a sweep over n, the data-size plot."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f9,q", "dismiss", "Close", tooltip="close the sweep's table"),
+    ]
+    DEFAULT_CSS = """
+    SweepScreen {
+        align: center middle;
+    }
+    SweepScreen #sweep-box {
+        width: 95%;
+        height: 95%;
+        border: round $accent;
+        border-title-color: $accent;
+        background: $surface;
+    }
+    SweepScreen #sweep-table {
+        height: auto;
+        max-height: 1fr;
+    }
+    SweepScreen #sweep-empty {
+        color: $text-muted;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, sweep: Sweep) -> None:
+        super().__init__()
+        self.sweep = sweep
+        self.table: DataTable[str] = DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="sweep-box"):
+            yield self.table
+            yield Static("no run has ended yet", id="sweep-empty")
+            if self.sweep.shows_data_size:
+                yield ErrorPlot()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.table.add_columns(*(FIELDS[name].short for name in self.sweep.fields), *RESULT_COLUMNS)
+        for row in self.sweep.rows:
+            self.table.add_row(*row_cells(row, self.sweep.fields))
+        self.refresh_sweep()
+
+    def add_row(self, row: SweepRow) -> None:
+        """A run ended (the sweep's rows already hold it)."""
+        self.table.add_row(*row_cells(row, self.sweep.fields))
+        self.refresh_sweep()
+
+    def refresh_sweep(self) -> None:
+        self.query_one("#sweep-box").border_title = self.sweep.describe()
+        self.query_one("#sweep-empty").display = not self.sweep.rows
+        if self.sweep.shows_data_size:
+            self.query_one(ErrorPlot).show(self.sweep.rows)
