@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="linreg-tui",
         description="Train d2l's linear regression (chapters 3.2 and 3.3) and watch it happen.",
         epilog="`linreg-tui presets` lists the book's experiments, `linreg-tui sweep --help` runs many at once. "
-        "Run `linreg-tui bench --help` for the speed benchmark. Without --headless the flags prefill the form.",
+        "Run `linreg-tui bench --help` for the speed benchmark, `linreg-tui serve --help` for the app in a "
+        "web browser. Without --headless the flags prefill the form.",
     )
     parser.add_argument("--headless", action="store_true", help="train without the UI and print the book's lines")
     parser.add_argument(
@@ -118,6 +119,10 @@ def _main(argv: list[str]) -> int:
         from linreg_tui.sweep_cli import presets_main, sweep_main
 
         return sweep_main(argv[1:]) if argv[0] == "sweep" else presets_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from linreg_tui.serve import main as serve_main
+
+        return serve_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
