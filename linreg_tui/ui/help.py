@@ -11,6 +11,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
+from linreg_tui.ui.presets_picker import experiments_help
+
 INTRODUCTION = """\
 # linreg-tui
 
@@ -100,5 +102,5 @@ class HelpScreen(ModalScreen[None]):
             ]
         )
         with VerticalScroll(id="help"):
-            yield Markdown("\n".join([INTRODUCTION, table, "", EXPLANATION]))
+            yield Markdown("\n".join([INTRODUCTION, table, "", EXPLANATION, experiments_help()]))
         yield Footer()  # so the keys shown are this screen's: esc closes the help here

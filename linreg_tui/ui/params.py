@@ -85,7 +85,7 @@ class ParamsPanel(Vertical):
     DEFAULT_CSS = """
     ParamsPanel #param-grid {
         grid-size: 2;
-        grid-columns: 9 1fr;
+        grid-columns: 10 1fr;  /* "reduction" and a space */
         grid-rows: 1;
         grid-gutter: 0;
         height: auto;

@@ -39,3 +39,26 @@ class PresetPicker(Select[str]):
         if isinstance(event.value, str):
             preset = PRESETS[event.value]
             self.post_message(self.Chosen(preset, apply_preset(preset.name)))
+
+
+EXPERIMENTS_HELP = """\
+## Experiments from the book: presets, validation, sweeps
+
+* **Presets** (the form's first line, or `f8`): the book's exercises. Choosing one fills the form (every
+  other field back to its default; the device stays) and the log prints its question and what to look
+  for. `linreg-tui --headless --preset NAME` runs one without the app.
+* **Validation** (`val`): that many more examples, held out. The loss chart draws their loss after each
+  epoch (`v`) beside the training loss: the book's `evaluate_loss`.
+* **Sweeps**: comma-separated values in lr, batch, examples, wd or init std (e.g. lr `0.01, 0.03, 0.1`)
+  make a sweep; the form's border says how many runs. `ctrl+r` trains them one after another, each
+  curve stays on the loss chart, and `f9` shows the table (swept values, status, final loss, validation
+  loss, max |w error|, |b error|, steps, time) filling as runs end. `esc` stops the run in progress and
+  the sweep with it. After a sweep over examples, `f9` also plots max |w error| against n on log-log
+  axes with the fitted slope: the error falls like 1/√n, a slope of about −0.5.
+"""
+
+
+def experiments_help() -> str:
+    """The help's section on presets and sweeps, with each preset's question and what to look for."""
+    presets = [f"* **{p.name}**: {p.question}\n  *Look for:* {p.look_for}" for p in PRESETS.values()]
+    return "\n".join([EXPERIMENTS_HELP, "### The presets", "", *presets, ""])
