@@ -16,6 +16,13 @@ from linreg_tui.presets import PRESETS, Preset, apply_preset
 class PresetPicker(Select[str]):
     """A select of the presets' names; "(none)" until one is chosen."""
 
+    # The list may be wider than the form's field (it overlays the panels): names are not wrapped.
+    DEFAULT_CSS = """
+    PresetPicker > SelectOverlay {
+        width: 20;
+    }
+    """
+
     class Chosen(Message):
         """A preset was chosen: the form's texts to fill in, and the preset (its question to log)."""
 
