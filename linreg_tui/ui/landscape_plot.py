@@ -10,6 +10,7 @@ the run, the size, the pair or the view changes; the path on top at most at the 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,9 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from linreg_tui.landscape import LossSurface
+from linreg_tui.ui.loss_plot import MAX_OVERLAID  # the same earlier runs as the loss chart
 from linreg_tui.ui.tracked import Point, SampledPath
 
-#: Earlier runs' paths stay on the map, dimmer (as on the loss chart).
-KEEP_RUNS = 3
 #: The shading's bands: few enough that their edges read as contour lines.
 LEVELS = 10
 #: Colours from the valley (dark) up the walls (bright); an RGB ramp in the spirit of viridis.
@@ -236,8 +236,7 @@ class LandscapePanel(Vertical):
     # What the screen tells it ----------------------------------------------------------------------
 
     def start_run(self, surface: LossSurface, initial: Point) -> None:
-        if self.current is not None and len(self.current.path.points) > 1:
-            self.previous = [self.current, *self.previous][:KEEP_RUNS]
+        """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's)."""
         self.runs_started += 1
         if self.surface is None or surface.names != self.surface.names:
             self.pair_index = 0
@@ -268,6 +267,11 @@ class LandscapePanel(Vertical):
             if where is not None and where == self._last_cell:
                 return
             self._last_cell = where
+        self._redraw()
+
+    def show_earlier(self, runs: list[RunPath]) -> None:
+        """Draw these earlier runs' paths (newest first; a run that took no step is left out)."""
+        self.previous = [run for run in runs if len(run.path.points) > 1][:MAX_OVERLAID]
         self._redraw()
 
     def next_pair(self) -> None:
@@ -414,7 +418,7 @@ class LandscapePanel(Vertical):
             return [((p[i] - x0) * x_scale, (y1 - p[j]) * y_scale) for p in points]
 
         earlier = [run for run in self.previous if run.names == self.surface.names]
-        for run, style in zip(reversed(earlier), EARLIER_STYLES, strict=False):
+        for run, style in zip(reversed(earlier), itertools.cycle(EARLIER_STYLES)):
             for col, row in place(run.path.series()[1]):
                 put(col, row, (EARLIER, style))
         _, points = self.current.path.series()

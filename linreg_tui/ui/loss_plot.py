@@ -3,6 +3,7 @@ earlier runs for comparison."""
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -16,8 +17,11 @@ from linreg_tui.config import FIELDS, RunConfig
 from linreg_tui.ui.plotting import CachedPlot
 from linreg_tui.ui.series import DecimatedSeries
 
-#: How many earlier runs stay on the chart.
+#: How many earlier runs the chart draws unless the run history (f8) chooses others: the newest ones.
 KEEP_RUNS = 3
+#: The most earlier runs drawn at once (picked in the run history, or a sweep's runs): beyond it the
+#: chart is unreadable, and each drawn run costs the redraw its points.
+MAX_OVERLAID = 12
 #: The app redraws live charts at most this often, however fast the losses arrive: every frame's
 #: Python work holds the GIL that the training thread needs too.
 REDRAW_HZ = 3
@@ -51,10 +55,15 @@ class LossHistory:
     #: (step, lr): the learning rate set while the run trained, from that step on.
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
 
+    def keep_only_what_earlier_runs_draw(self) -> None:
+        """No longer the live run: an earlier run is drawn by its (decimated) step losses alone, so its
+        per-epoch lists go (100,000 epochs would otherwise stay in memory for every run of the session)."""
+        self.epoch_steps, self.epoch_losses = [], []
+
     @property
     def label(self) -> str:
         """What the legend always says of a run: "scratch lr=0.03"."""
-        return f"{self.config.impl} {_field_text(self.config, 'lr')}"
+        return f"{self.config.impl} {field_text(self.config, 'lr')}"
 
     def legend_label(self, live: RunConfig) -> str:
         """The legend's words for this run, e.g. "#2 scratch lr=0.03 batch=5 seed=1": the number, the
@@ -62,10 +71,10 @@ class LossHistory:
         differing = [
             name for name in FIELDS if name not in ALWAYS_NAMED and getattr(self.config, name) != getattr(live, name)
         ]
-        return " ".join([f"#{self.number}", self.label, *(_field_text(self.config, name) for name in differing)])
+        return " ".join([f"#{self.number}", self.label, *(field_text(self.config, name) for name in differing)])
 
 
-def _field_text(config: RunConfig, name: str) -> str:
+def field_text(config: RunConfig, name: str) -> str:
     """A field as "batch=5", in the form's short words and values; a long value as "other w"."""
     description = FIELDS[name]
     text = description.show(getattr(config, name))
@@ -110,9 +119,8 @@ class LossPanel(Vertical):
         self.replot()
 
     def start_run(self, config: RunConfig) -> None:
-        """A new live run, numbered; the last one joins the earlier runs if it drew anything."""
-        if self.current is not None and len(self.current.steps):
-            self.previous = [self.current, *self.previous][:KEEP_RUNS]
+        """A new live run, numbered. Which earlier runs are drawn beside it is `show_earlier`'s (the run
+        history chooses them)."""
         self.runs_started += 1
         self.current = LossHistory(config, self.runs_started)
         self._dirty = True
@@ -134,8 +142,9 @@ class LossPanel(Vertical):
             self.current.lr_changes.append((step, lr))
             self._dirty = True
 
-    def clear_previous(self) -> None:
-        self.previous = []
+    def show_earlier(self, runs: list[LossHistory]) -> None:
+        """Draw these earlier runs (newest first; those that drew no step are left out) beside the live one."""
+        self.previous = [run for run in runs if len(run.steps)][:MAX_OVERLAID]
         self.replot()
 
     def watch_log_y(self) -> None:
@@ -167,7 +176,7 @@ class LossPanel(Vertical):
         live = self.current.config if self.current is not None else None
         markers = PREVIOUS_MARKERS if self.colours_run_out else ("braille",) * KEEP_RUNS
         earlier = list(reversed(self.previous))  # the oldest first: the live run is drawn over them
-        for history, color, marker in zip(earlier, PREVIOUS_COLORS, markers, strict=False):
+        for history, color, marker in zip(earlier, itertools.cycle(PREVIOUS_COLORS), itertools.cycle(markers)):
             if self._draw_series(*history.steps.points(), color, marker):
                 label = history.legend_label(live or history.config)
                 legend.append(_key(color, label, mark="━" if marker == "braille" else marker))

@@ -19,17 +19,20 @@ from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory, parse_config
+from linreg_tui.config_file import ConfigFileError, config_toml, read_config_file
 from linreg_tui.control import RunControl
 from linreg_tui.data import preview_for
 from linreg_tui.devices import DeviceChoice, available_devices, cuda_status, host_free_bytes
 from linreg_tui.landscape import loss_scale
-from linreg_tui.report import end_lines, epoch_line, lr_above_bound, start_lines
+from linreg_tui.report import end_lines, epoch_line, lr_above_bound, run_command, start_lines
 from linreg_tui.results import RunResult
 from linreg_tui.training import EpochEnded as EpochEndedEvent
 from linreg_tui.training import RunStarted as RunStartedEvent
 from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
+from linreg_tui.ui.history import HistoryScreen, RunHistory, RunTrace, run_json
 from linreg_tui.ui.landscape_plot import LandscapePanel
 from linreg_tui.ui.log import LogPane, explained_lines, lr_change_line
 from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
@@ -125,6 +128,59 @@ class MainScreen(Screen[None]):
             id="landscape-pair",
             tooltip="landscape: the next pair of parameters (w1×w2, w1×b, …)",
         ),
+        Binding(
+            "f10",
+            "show_history",
+            "History",
+            show=False,
+            id="show-history",
+            tooltip="the run history: every run of the session; enter, space or a click draws a run on the charts "
+            "or hides it",
+        ),
+        Binding(
+            "ctrl+y",
+            "copy_command",
+            "Copy cmd",
+            show=False,
+            priority=True,
+            id="copy-command",
+            tooltip="copy the last run's command line (linreg-tui --headless ..., bit for bit) to the clipboard",
+        ),
+        Binding(
+            "ctrl+s",
+            "save_config",
+            "Save",
+            show=False,
+            priority=True,
+            id="save-config",
+            tooltip="save the form as a TOML config file (linreg-tui --config FILE reads it)",
+        ),
+        Binding(
+            "ctrl+f",
+            "open_config",
+            "Open",
+            show=False,
+            priority=True,
+            id="open-config",
+            tooltip="open a TOML config file into the form",
+        ),
+        Binding(
+            "ctrl+e",
+            "save_run",
+            "Export",
+            show=False,
+            priority=True,
+            id="save-run",
+            tooltip="save the last run as JSON: the config, the command, every loss, the parameters per epoch",
+        ),
+        Binding(
+            "f12",
+            "save_screenshot",
+            "Screenshot",
+            show=False,
+            id="save-screenshot",
+            tooltip="save a screenshot of the app as SVG",
+        ),
     ]
 
     running: reactive[bool] = reactive(False, init=False)
@@ -150,6 +206,10 @@ class MainScreen(Screen[None]):
         self._epochs_shown_at = 0.0
         self._preview_timer: Timer | None = None
         self._previewed: tuple[object, ...] | None = None
+        #: Every run of the session, and which earlier ones the charts draw (f10).
+        self.history = RunHistory()
+        #: The live run's step losses and per-epoch parameters, for saving it as JSON (ctrl+e).
+        self.trace: RunTrace | None = None
 
     # The panels ----------------------------------------------------------------------------------
 
@@ -289,8 +349,9 @@ class MainScreen(Screen[None]):
         self.data_plot.next_column()
 
     def action_clear_runs(self) -> None:
-        self.loss_panel.clear_previous()
-        self.log_pane.say("earlier runs cleared from the loss chart", "note")
+        self.history.hide_all()
+        self._show_chosen_runs()
+        self.log_pane.say("earlier runs cleared from the loss chart (f10: the run history draws them again)", "note")
 
     def action_next_pair(self) -> None:
         self.landscape_panel.next_pair()
@@ -373,6 +434,10 @@ class MainScreen(Screen[None]):
         self.data_plot.show(event.preview)
         self.data_plot.start_fit(config.true_w, config.true_b, event.initial)
         self.landscape_panel.start_run(event.surface, event.initial)
+        if self.loss_panel.current is not None:
+            self.history.start(config, self.loss_panel.current, self.landscape_panel.current)
+            self.trace = RunTrace(config.num_features)
+            self._show_chosen_runs()
         self.weights_panel.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
         self.results_panel.start(config.true_w, config.true_b, event.optimum)
         self._show_conditioning(event)
@@ -384,6 +449,8 @@ class MainScreen(Screen[None]):
     def steps_trained(self, message: messages.StepLosses) -> None:
         event = message.event
         self.loss_panel.add_steps(event.first_step, event.losses)
+        if self.trace is not None:
+            self.trace.losses.extend(event.losses)
         if event.tracked:
             self.landscape_panel.add_steps(event.first_step, event.tracked)
             self.weights_panel.add_steps(event.first_step, event.tracked)
@@ -452,6 +519,8 @@ class MainScreen(Screen[None]):
     def epoch_ended(self, message: messages.EpochEnded) -> None:
         # The log line is written on the next redraw tick: short epochs would otherwise cost a layout pass each.
         self._pending_epochs.append(message.event)
+        if self.trace is not None:
+            self.trace.add_epoch(message.event)
         self.loss_panel.add_epoch(message.event.steps, message.event.loss)
         self.data_plot.set_model(message.event.w, message.event.b)
 
@@ -484,6 +553,9 @@ class MainScreen(Screen[None]):
             summary = "failed: see the log"
         self.status_bar.ended(summary)
         self.last_result = result
+        if self.history.live is not None:
+            self.history.live.finish(result)
+            self._sync_history_screen()
         self.running = False
 
     @on(messages.RunRefused)
@@ -502,6 +574,108 @@ class MainScreen(Screen[None]):
         else:
             self.log_pane.say(f"failed: {message.reason}", "error")
             self.status_bar.ended("failed: see the log")
+
+    # Share and keep runs -------------------------------------------------------------------------
+
+    def _show_chosen_runs(self) -> None:
+        """The earlier runs chosen in the history (the newest few by default) onto the charts."""
+        earlier = self.history.overlaid()
+        self.loss_panel.show_earlier([record.loss for record in earlier])
+        self.landscape_panel.show_earlier([record.path for record in earlier if record.path is not None])
+        self._sync_history_screen()
+
+    def _sync_history_screen(self) -> None:
+        if isinstance(self.app.screen, HistoryScreen):
+            self.app.screen.sync()
+
+    def action_show_history(self) -> None:
+        if not self.history.records:
+            self.log_pane.say("no runs yet: ctrl+r trains; f10 then lists every run of the session", "note")
+        elif not isinstance(self.app.screen, HistoryScreen):
+            self.app.push_screen(HistoryScreen(self.history, self._history_toggled))
+
+    def _history_toggled(self, said: str) -> None:
+        self._show_chosen_runs()
+        self.log_pane.say(said, "note")
+
+    def action_copy_command(self) -> None:
+        """The last run's command line, to the clipboard (OSC 52: over SSH too, where the terminal allows it)."""
+        if self.last_result is None:
+            self.log_pane.say("no run yet: ctrl+r trains; ctrl+y then copies the command that repeats it", "note")
+            return
+        command = run_command(self.last_result)
+        self.app.copy_to_clipboard(command)
+        self.log_pane.say(f"copied to the clipboard: {command}", "book")
+        self.status_bar.say("copied the last run's command")
+
+    def action_save_config(self) -> None:
+        try:
+            config = self.params_panel.read_config()
+        except ConfigError as error:
+            self.log_pane.say(f"config not saved: {error}", "warning")
+            return
+        self._save_with_prompt("Save the form as a TOML config", "linreg-run.toml", config_toml(config), "the form")
+
+    def action_save_run(self) -> None:
+        live = self.history.live
+        if self.running:
+            self.log_pane.say("the run is still training: ctrl+e saves it once it ends (esc stops it)", "note")
+        elif self.last_result is None or live is None:
+            self.log_pane.say("no run to save yet: ctrl+r trains", "note")
+        else:
+            text = run_json(self.last_result, self.trace, live.run_id)
+            default = free_name("linreg-run", ".json")
+            self._save_with_prompt(f"Save run #{live.number} as JSON", default, text, "the run")
+
+    def action_save_screenshot(self) -> None:
+        svg = self.app.export_screenshot()  # now, before the prompt covers the screen
+        self._save_with_prompt("Save a screenshot (SVG)", free_name("linreg-tui", ".svg"), svg, "the screenshot")
+
+    def _save_with_prompt(self, title: str, default: str, text: str, what: str) -> None:
+        def save(choice: FileChoice | None) -> None:
+            if choice is None:
+                return
+            try:
+                replaced = write_file(choice.path, text, overwrite=choice.overwrite)
+            except FileExists as refused:
+                self.log_pane.say(f"{what} not saved: {refused}", "warning")
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
+                self.log_pane.say(f"{what} not saved: {choice.path} cannot be written ({reason})", "error")
+            else:
+                said = f"saved {what} to {choice.path}" + (" (overwrote it)" if replaced else "")
+                self.log_pane.say(said, "note")
+                self.status_bar.say(said)
+
+        self.app.push_screen(FilePrompt(title, default, saving=True), save)
+
+    def action_open_config(self) -> None:
+        if self.running:
+            self.log_pane.say("not while a run trains (the form is locked); esc stops it", "note")
+            return
+        prompt = FilePrompt("Open a TOML config into the form", "linreg-run.toml", saving=False)
+        self.app.push_screen(prompt, self._open)
+
+    def _open(self, choice: FileChoice | None) -> None:
+        """The file's fields into the form (missing keys: the defaults); a bad file changes nothing."""
+        if choice is None:
+            return
+        try:
+            config = parse_config(read_config_file(choice.path))
+        except ConfigFileError as error:
+            self.log_pane.say(f"not opened: {error}", "error")
+            return
+        except ConfigError as error:
+            self.log_pane.say(f"not opened: {choice.path}: {error}", "error")
+            return
+        texts = config.as_texts()
+        known = {choice.value for choice in self.devices or []} | {"auto", self.params_panel.initial.device}
+        if config.device not in known:
+            said = f"{choice.path}: device {config.device} is not on this machine; the form keeps its own"
+            self.log_pane.say(said, "warning")
+            del texts["device"]
+        self.params_panel.set_texts(texts)
+        self.log_pane.say(f"opened {choice.path}: the form holds its values (keys it lacks: the defaults)", "note")
 
     # The devices ---------------------------------------------------------------------------------
 
