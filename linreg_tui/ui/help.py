@@ -33,6 +33,13 @@ EXPLANATION = """\
   Try it: run scratch at lr 0.06, then concise at 0.03, and compare them on the loss chart.
 * **fast**: scratch's steps, computed together: every SGD step on a squared loss is an affine map of
   the parameters, and a whole epoch is their composition, which a parallel scan computes.
+* **Weight decay** (`wd` λ): scratch and fast add the book's `lambd * l2_penalty(w)` (λ‖w‖²/2, b not
+  penalised) to each example's loss; concise passes `weight_decay=λ` to `torch.optim.SGD` for the
+  weight only. On MSELoss's doubled scale that is half the penalty: concise (η, λ) takes scratch's
+  steps at (2η, λ/2). Fast keeps it in its affine maps. The losses shown leave the penalty out.
+* **Other losses** (`loss`): huber (torch's `huber_loss` / `nn.HuberLoss`, ½(ŷ−y)² within δ) and
+  absolute (|ŷ−y|, `nn.L1Loss`) on scratch and concise; the same numbers in both. Concise's
+  `reduction` sum makes each step batch-size times the mean's. The landscape stays the squared loss's.
 
 ## Step mode and a live learning rate
 
@@ -45,6 +52,19 @@ EXPLANATION = """\
   pause in typing, hands the run the new rate at its next chunk of steps. The log says
   `lr 0.03 → 0.1 from step 412`, the loss chart marks the step with a line, and the result (and
   `--json`) records every change.
+
+## Share and keep runs
+
+* `ctrl+y` copies the last run's command line (`linreg-tui --headless ...`, which trains it again bit
+  for bit) to the clipboard and shows it in the log; over SSH the terminal must allow OSC 52.
+* `ctrl+s` saves the form as a TOML file (`linreg-tui --config FILE` reads it), `ctrl+f` opens one into
+  the form (a bad key or value is refused in the log and the form stays as it was), `ctrl+e` saves the
+  last run as JSON (the config, the command, every epoch's loss and parameters, every step's loss) and
+  `f12` saves a screenshot as SVG. Each asks for a file name in the current directory; an existing
+  file is replaced only after a second Enter (or Overwrite).
+* `f10`, the run history: every run of the session with what changed from the run before, its status,
+  final loss, largest |w error| and time. Enter, space or a click draws a run on the loss chart and
+  the landscape, or hides it: the newest three are drawn until you choose, at most twelve.
 
 ## Conditioning: the theory beside the experiment
 
