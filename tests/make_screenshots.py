@@ -18,6 +18,7 @@ SHOTS = {
     "landscape": (scenes.landscape, (120, 36)),
     "step-mode": (scenes.stepping, (120, 36)),
     "narrow-80x24": (scenes.narrow_loss, (80, 24)),
+    "sweep": (scenes.preset_sweep, (120, 36)),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Input
 
+from linreg_tui.presets import PRESETS
 from tests.apptools import run_to_end, set_field, wait_ready, wait_until
 
 #: Fixed wording where the machine would show through (the torch build, the CUDA devices).
@@ -90,4 +91,17 @@ async def stepping(pilot: Pilot) -> None:
 async def narrow_loss(pilot: Pilot) -> None:
     await trained(pilot)
     await pilot.press("f3")
+    await pilot.pause(0.3)
+
+
+async def preset_sweep(pilot: Pilot) -> None:
+    """The data-size preset from the picker (f8): a sweep over n = 5 … 10,000; f9 shows its table and the
+    error against n on log-log axes."""
+    await ready(pilot)
+    await pilot.press("f8")
+    await pilot.press(*["down"] * (list(PRESETS).index("data-size") + 1), "enter")
+    await pilot.press("ctrl+r")
+    await pilot.app.workers.wait_for_complete()
+    await wait_until(pilot, lambda: not pilot.app.running)  # type: ignore[attr-defined]
+    await pilot.press("f9")
     await pilot.pause(0.3)

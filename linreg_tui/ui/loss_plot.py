@@ -30,6 +30,9 @@ UI_SHARE = 0.1
 Color = tuple[int, int, int]
 STEP_COLOR: Color = (40, 200, 220)
 EPOCH_COLOR: Color = (255, 165, 0)
+#: The validation loss per epoch (--val): its own colour and an ASCII marker, so it reads without colour.
+VAL_COLOR: Color = (120, 220, 90)
+VAL_MARKER = "v"
 #: Where the live run's learning rate changed: a vertical line (drawn as │, so it reads without colour).
 LR_CHANGE_COLOR: Color = (230, 90, 200)
 #: Earlier runs are dimmer, so the live run stands out.
@@ -52,6 +55,8 @@ class LossHistory:
     steps: DecimatedSeries = field(default_factory=DecimatedSeries)
     epoch_steps: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
+    #: The validation loss after each epoch (empty without a validation set).
+    val_losses: list[float] = field(default_factory=list)
     #: (step, lr): the learning rate set while the run trained, from that step on.
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
 
@@ -130,10 +135,13 @@ class LossPanel(Vertical):
             self.current.steps.extend(first_step, losses)
             self._dirty = True
 
-    def add_epoch(self, step: int, loss: float) -> None:
+    def add_epoch(self, step: int, loss: float, val_loss: float | None = None) -> None:
+        """An epoch's full-data loss, and its validation loss when the run holds examples out."""
         if self.current is not None:
             self.current.epoch_steps.append(step)
             self.current.epoch_losses.append(loss)
+            if val_loss is not None:
+                self.current.val_losses.append(val_loss)
             self._dirty = True
 
     def mark_lr_change(self, step: int, lr: float) -> None:
@@ -185,6 +193,9 @@ class LossPanel(Vertical):
                 legend.append(_key(STEP_COLOR, f"{self.current.legend_label(self.current.config)}: steps"))
             if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, "dot"):
                 legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
+            val_steps = self.current.epoch_steps[: len(self.current.val_losses)]
+            if self._draw_series(val_steps, self.current.val_losses, VAL_COLOR, VAL_MARKER):
+                legend.append(_key(VAL_COLOR, "validation (held out)", mark=VAL_MARKER))
             if self.current.lr_changes and legend:
                 self._mark_lr_changes(self.current.lr_changes)
                 legend.append(_key(LR_CHANGE_COLOR, "lr changed", mark="│"))

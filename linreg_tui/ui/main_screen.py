@@ -26,6 +26,7 @@ from linreg_tui.devices import DeviceChoice, available_devices, cuda_status, hos
 from linreg_tui.landscape import loss_scale
 from linreg_tui.report import end_lines, epoch_line, lr_above_bound, run_command, start_lines
 from linreg_tui.results import RunResult
+from linreg_tui.sweep import SweepPoint, run_sweep
 from linreg_tui.training import EpochEnded as EpochEndedEvent
 from linreg_tui.training import RunStarted as RunStartedEvent
 from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
@@ -35,11 +36,13 @@ from linreg_tui.ui.file_prompt import FileChoice, FileExists, FilePrompt, free_n
 from linreg_tui.ui.history import HistoryScreen, RunHistory, RunTrace, run_json
 from linreg_tui.ui.landscape_plot import LandscapePanel
 from linreg_tui.ui.log import LogPane, explained_lines, lr_change_line
-from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
+from linreg_tui.ui.loss_plot import KEEP_RUNS, REDRAW_HZ, LossPanel
 from linreg_tui.ui.params import ParamsPanel
 from linreg_tui.ui.params_plot import ParamsOverTime
+from linreg_tui.ui.presets_picker import PresetPicker
 from linreg_tui.ui.results import ResultsPanel
 from linreg_tui.ui.status_bar import StatusBar
+from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
 
 PANELS = ("data", "loss", "weights", "landscape", "log", "results")
 #: Between 110 and 150 columns the grid has four cells: these panels share one, the first shown until
@@ -129,6 +132,23 @@ class MainScreen(Screen[None]):
             tooltip="landscape: the next pair of parameters (w1×w2, w1×b, …)",
         ),
         Binding(
+            "f8",
+            "pick_preset",
+            "Presets",
+            show=False,
+            id="pick-preset",
+            tooltip="choose a preset (the book's exercises): it fills the form, the log says what to look for",
+        ),
+        Binding(
+            "f9",
+            "show_sweep",
+            "Sweep",
+            show=False,
+            id="show-sweep",
+            tooltip="the sweep's table (comma-separated values in lr, batch, examples, wd or init std make a "
+            "sweep), and after a sweep over examples the error against n, log-log",
+        ),
+        Binding(
             "f10",
             "show_history",
             "History",
@@ -210,6 +230,8 @@ class MainScreen(Screen[None]):
         self.history = RunHistory()
         #: The live run's step losses and per-epoch parameters, for saving it as JSON (ctrl+e).
         self.trace: RunTrace | None = None
+        #: The sweep running now, or the last one (f9 shows it).
+        self.sweep: Sweep | None = None
 
     # The panels ----------------------------------------------------------------------------------
 
@@ -289,13 +311,18 @@ class MainScreen(Screen[None]):
         if self.running:
             return
         try:
-            config = self.params_panel.read_config()
+            points = self.params_panel.read_points()
         except ConfigError as error:
             self.log_pane.say(f"not started: {error}", "warning")
             self.status_bar.say("not started: see the form")
             return
         if self._preview_timer is not None:
             self._preview_timer.stop()  # the run draws its own data; a pending preview would make it twice
+        if len(points) > 1:
+            self._start_sweep(points, paused)
+            return
+        config = points[0].config
+        self.history.default_overlaid = KEEP_RUNS
         self.run_config = config
         self._pending_epochs = []
         self.running = True
@@ -303,6 +330,24 @@ class MainScreen(Screen[None]):
         self.control = RunControl(paused=paused)
         self.live_lr, self.max_stable_lr = config.lr, None
         self._training = self.train_in_thread(config, self.control)
+
+    def _start_sweep(self, points: list[SweepPoint], paused: bool) -> None:
+        """The form holds a sweep: its runs one after another, overlaid on the loss chart."""
+        if paused:
+            self.log_pane.say("step mode takes one run: the form holds a sweep (comma-separated values)", "warning")
+        self.sweep = Sweep(points)
+        self.run_config = points[0].config
+        self._pending_epochs = []
+        self.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
+        self.running = True
+        self.control = None  # no pause, steps or live lr in a sweep: each point is its own run
+        self.status_bar.starting(points[0].config)
+        self.log_pane.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
+        self._training = self.sweep_in_thread(points)
+
+    @property
+    def sweeping(self) -> bool:
+        return self.sweep is not None and self.sweep.state == "running"
 
     def action_stop(self) -> None:
         if self.running and self._training is not None and not self._training.is_cancelled:
@@ -355,6 +400,30 @@ class MainScreen(Screen[None]):
 
     def action_next_pair(self) -> None:
         self.landscape_panel.next_pair()
+
+    def action_pick_preset(self) -> None:
+        picker = self.params_panel.query_one(PresetPicker)
+        if not picker.disabled:
+            picker.focus()
+            picker.action_show_overlay()
+
+    def action_show_sweep(self) -> None:
+        if self.sweep is None:
+            self.log_pane.say(
+                "no sweep yet: comma-separated values in lr, batch, examples, wd or init std make one", "note"
+            )
+        elif not isinstance(self.app.screen, SweepScreen):
+            self.app.push_screen(SweepScreen(self.sweep))
+
+    @on(PresetPicker.Chosen)
+    def preset_chosen(self, message: PresetPicker.Chosen) -> None:
+        preset = message.preset
+        self.params_panel.set_texts(message.texts)
+        self.log_pane.say(f"preset {preset.name}: {preset.summary}", "book")
+        self.log_pane.say(preset.question, "info")
+        self.log_pane.say(f"look for: {preset.look_for}", "note")
+        if preset.sweep:
+            self.log_pane.say("the form holds a sweep: ctrl+r runs each of its points, f9 shows the table", "note")
 
     def action_show_panel(self, name: str) -> None:
         """Narrow: switch to the panel's tab. Wide: the panel takes its cell; focus marks it (and scrolls
@@ -411,6 +480,41 @@ class MainScreen(Screen[None]):
         except SetupCancelled as error:
             self.post_message(messages.RunSetupFailed(str(error), cancelled=True))
 
+    @work(thread=True, exclusive=True, group="training", exit_on_error=False)
+    def sweep_in_thread(self, points: list[SweepPoint]) -> None:
+        """A sweep: each point's run posts its events as a single run does. esc sets this worker's
+        cancelled_event, which stops the current run at its next chunk and the sweep with it."""
+        cancelled = get_current_worker().cancelled_event
+        run_sweep(
+            points,
+            on_event=lambda _point, event: self.post_message(messages.for_event(event)),
+            on_row=lambda row: self.post_message(messages.SweepRowEnded(row)),
+            run_cancel=cancelled,
+        )
+        self.post_message(messages.SweepEnded())
+
+    @on(messages.SweepRowEnded)
+    def sweep_row_ended(self, message: messages.SweepRowEnded) -> None:
+        if self.sweep is None:
+            return
+        self.sweep.rows.append(message.row)
+        if message.row.result is None:  # its set-up failed: no RunEnded said so
+            self.log_pane.say(f"{message.row.status}: {message.row.message}", "error")
+        if isinstance(self.app.screen, SweepScreen):
+            self.app.screen.add_row(message.row)
+
+    @on(messages.SweepEnded)
+    def sweep_ended(self) -> None:
+        sweep = self.sweep
+        if sweep is None:
+            return
+        sweep.state = "finished" if len(sweep.rows) == len(sweep.points) else "stopped"
+        self.running = False
+        self.log_pane.say(f"{sweep.describe()} (f9 shows the table)", "book")
+        self.status_bar.ended(f"{sweep.describe()} · f9 shows the table")
+        if isinstance(self.app.screen, SweepScreen):
+            self.app.screen.refresh_sweep()
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place unexpected worker errors land: say so, and leave the app usable."""
         if event.state != WorkerState.ERROR:
@@ -421,6 +525,8 @@ class MainScreen(Screen[None]):
         )
         self.log_pane.say(f"error while {where}: {type(error).__name__}: {error}", "error")
         if event.worker.group == "training":
+            if self.sweep is not None and self.sweep.state == "running":
+                self.sweep.state = "stopped"
             self.running = False
             self.status_bar.ended("failed: see the log")
 
@@ -487,6 +593,9 @@ class MainScreen(Screen[None]):
     @on(ParamsPanel.LearningRateChosen)
     def lr_chosen(self, message: ParamsPanel.LearningRateChosen) -> None:
         """A rate typed into the form while the run trains: the run takes it at its next chunk."""
+        if self.sweeping:
+            self.log_pane.say("a sweep's runs keep their own learning rates: the rate typed is not used", "note")
+            return
         if not self.running or self.control is None or message.lr == self.live_lr:
             return
         self.control.set_lr(message.lr)
@@ -521,7 +630,7 @@ class MainScreen(Screen[None]):
         self._pending_epochs.append(message.event)
         if self.trace is not None:
             self.trace.add_epoch(message.event)
-        self.loss_panel.add_epoch(message.event.steps, message.event.loss)
+        self.loss_panel.add_epoch(message.event.steps, message.event.loss, message.event.val_loss)
         self.data_plot.set_model(message.event.w, message.event.b)
 
     @on(messages.RunEnded)
@@ -556,7 +665,7 @@ class MainScreen(Screen[None]):
         if self.history.live is not None:
             self.history.live.finish(result)
             self._sync_history_screen()
-        self.running = False
+        self.running = self.sweeping  # a sweep's next run follows
 
     @on(messages.RunRefused)
     def run_refused(self, message: messages.RunRefused) -> None:
