@@ -1,0 +1,137 @@
+"""Sweeps: expansion and validation, the table, JSON and CSV against single headless runs, Ctrl+C."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from linreg_tui.cli import main
+from linreg_tui.config import ConfigError
+from linreg_tui.sweep import expand, split_sweep
+
+#: A small run: 5 steps an epoch, 2 epochs.
+SMALL = ["--num-examples", "50", "--batch-size", "10", "--epochs", "2"]
+
+
+def test_expand_is_the_product_of_the_swept_values_times_the_repeats() -> None:
+    points = expand({"lr": "0.01, 0.03", "batch_size": "5,10", "num_examples": "20", "seed": "7"}, repeats=2)
+    combos = [(p.swept["batch_size"], p.swept["lr"], p.config.seed) for p in points]
+    assert combos == [
+        (b, lr, seed) for b in ("5", "10") for lr in ("0.01", "0.03") for seed in (7, 8)
+    ]  # the form's order (batch before lr), the first varying slowest; seeds seed, seed + 1
+    assert {p.config.num_examples for p in points} == {20}
+    assert points[-1].config.lr == 0.03 and points[-1].config.batch_size == 10 and points[-1].repeat == 1
+
+
+def test_commas_sweep_only_the_sweepable_fields() -> None:
+    fixed, swept = split_sweep({"true_w": "1, 2", "scales": "1,2", "wd": "0,3"})
+    assert fixed == {"true_w": "1, 2", "scales": "1,2"} and swept == {"wd": ["0", "3"]}  # lists keep their commas
+    with pytest.raises(ConfigError, match=r"seed: '1,2' takes one value; .* --lr, .* \(use --repeats"):
+        split_sweep({"seed": "1,2"})
+    with pytest.raises(ConfigError, match=r"learning rate: '0\.1,,0\.2' has an empty value"):
+        split_sweep({"lr": "0.1,,0.2"})
+
+
+def test_every_point_is_checked_before_any_run(capsys: pytest.CaptureFixture[str]) -> None:
+    # The bad points come last: nothing may train (or print) before they are refused.
+    assert main(["sweep", "--num-examples", "100,5", "--lr", "0.03,-1", "--batch-size", "10"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("linreg-tui: invalid input: ")
+    assert "learning rate: '-1' is out of range" in err
+    assert "batch size: '10' is larger than the number of examples" in err and "(in the sweep's point examples 5" in err
+
+
+def test_json_csv_and_table_hold_the_single_runs_results(capsys: pytest.CaptureFixture[str]) -> None:
+    # lr 100 diverges; the sweep goes on to lr 0.03.
+    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)["runs"]
+    assert main(["--headless", "--json", "--lr", "0.03", *SMALL]) == 0
+    single = json.loads(capsys.readouterr().out)
+    assert [run["status"] for run in runs] == ["diverged", "finished"]
+    assert [run["swept"] for run in runs] == [{"lr": "100"}, {"lr": "0.03"}]
+    assert set(runs[1]) == set(single) | {"swept", "repeat"}  # the object --headless --json prints
+    assert runs[1]["epoch_losses"] == single["epoch_losses"] and runs[1]["w"] == single["w"]  # bit for bit
+
+    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [row["lr"] for row in rows] == ["100", "0.03"] and rows[0]["status"] == "diverged"
+    assert float(rows[1]["final_loss"]) == single["epoch_losses"][-1]
+    assert float(rows[1]["max_w_error"]) == max(abs(e) for e in single["w_error"])
+    assert float(rows[1]["b_error"]) == abs(single["b_error"]) and rows[1]["steps"] == "10"
+    assert rows[1]["final_val_loss"] == ""  # no validation set
+
+    assert main(["sweep", "--lr", "100,0.03", *SMALL]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("sweep: 2 runs over lr · seed 0 · scratch · cpu")
+    header, diverged, finished = lines[1:4]
+    assert header.split() == [
+        "lr",
+        "status",
+        "train",
+        "loss",
+        "val",
+        "loss",
+        "max|w",
+        "err|",
+        "|b",
+        "err|",
+        "steps",
+        "time",
+        "(s)",
+    ]
+    assert diverged.split()[:2] == ["100", "diverged"]
+    cells = finished.split()
+    assert cells[:2] == ["0.03", "finished"] and cells[2] == f"{single['epoch_losses'][-1]:.3g}" and cells[6] == "10"
+    assert len({len(line) for line in (header, finished)}) == 1  # aligned: the time column ends at the header's end
+
+
+def start_sweep(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-u", "-m", "linreg_tui", "sweep", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+
+
+def read_rows(stream: object, count: int) -> list[str]:
+    """The header lines and then `count` rows (the test's sync point: a run has ended)."""
+    lines = [stream.readline() for _ in range(2 + count)]  # type: ignore[attr-defined]
+    assert all(lines), lines
+    return lines
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
+def test_ctrl_c_stops_after_the_current_run_with_the_table_so_far() -> None:
+    lrs = ",".join(f"0.0{i}" for i in range(1, 10))  # nine short runs
+    process = start_sweep("--lr", lrs, *SMALL)
+    first = read_rows(process.stdout, 1)
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    rows = [first[2], *rest.splitlines()]
+    assert first[2].split()[:2] == ["0.01", "finished"]
+    assert 1 <= len(rows) < 9 and all(row.split()[1] == "finished" for row in rows)  # the current run ended
+    assert f"the sweep stopped after {len(rows)} of 9 runs" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
+def test_a_second_ctrl_c_stops_the_current_run_at_once() -> None:
+    # The second run (10⁵ examples × 1,000 epochs) would take many minutes: only the second Ctrl+C ends it.
+    process = start_sweep("--num-examples", "10,100000", "--epochs", "1000", "--batch-size", "10")
+    read_rows(process.stdout, 1)
+    process.send_signal(signal.SIGINT)
+    assert "stopping after the current run" in process.stderr.readline()  # type: ignore[union-attr]
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert rest == "" and "the sweep stopped after 1 of 2 runs" in err and "Traceback" not in err
