@@ -129,9 +129,11 @@ async def test_history_lists_the_runs_and_a_row_chooses_what_the_loss_chart_draw
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2
         assert table.get_row_at(1)[3] == "lr=0.1"  # what changed from run #1
+        assert [table.get_row_at(row)[0] for row in (0, 1)] == ["yes", "live"]
         table.move_cursor(row=0)
         await pilot.press("enter")
         assert loss.previous == [] and "#1" not in str(loss.legend.render())
+        assert table.get_row_at(0)[0] == "no"
         assert app.main_screen.landscape_panel.previous == []
         await pilot.press("space")
         assert [history.number for history in loss.previous] == [1]

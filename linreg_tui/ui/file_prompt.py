@@ -64,6 +64,29 @@ class FilePrompt(ModalScreen[FileChoice | None]):
     """Asks for a file name (dismissed with it, None when cancelled). Saving: an existing file is
     named and needs a second Enter (or Overwrite). Opening: the file must exist."""
 
+    DEFAULT_CSS = """
+    FilePrompt {
+        align: center middle;
+    }
+    FilePrompt #file-prompt {
+        width: 70;
+        max-width: 100%;
+        height: auto;
+        border: round $accent;
+        background: $surface;
+        padding: 0 1;
+    }
+    FilePrompt #file-message {
+        height: auto;
+        margin-bottom: 1;
+    }
+    FilePrompt #file-buttons {
+        height: 1;
+    }
+    FilePrompt #file-buttons Button {
+        margin-right: 1;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss(None)", "Cancel", tooltip="close; nothing is saved or opened")
     ]

@@ -195,8 +195,23 @@ def _number(value: float | None, spec: str) -> str:
 class HistoryScreen(ModalScreen[None]):
     """The table of runs; enter, space or a click on a row draws that run on the charts or hides it."""
 
+    DEFAULT_CSS = """
+    HistoryScreen {
+        align: center middle;
+    }
+    HistoryScreen #history {
+        width: 95%;
+        height: 90%;
+        border: round $accent;
+        background: $surface;
+    }
+    HistoryScreen #history-note {
+        height: auto;
+        padding: 0 1;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,f8", "dismiss", "Close", tooltip="close the run history"),
+        Binding("escape,f10", "dismiss", "Close", tooltip="close the run history"),
         Binding("space", "toggle", "Draw/hide", tooltip="draw the run on the charts, or hide it"),
     ]
     COLUMNS = ("drawn", "run", "impl", "changed", "status", "final loss", "max |w err|", "time")
@@ -229,7 +244,7 @@ class HistoryScreen(ModalScreen[None]):
         live = self.history.live
         rows = [
             (
-                "live" if record is live else "[x]" if id(record) in drawn else "[ ]",
+                "live" if record is live else "yes" if id(record) in drawn else "no",
                 f"#{record.number}",
                 record.config.impl,
                 record.changed or ("—" if record.number == self.history.records[0].number else "same"),
