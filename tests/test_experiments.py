@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from linreg_tui.cli import main
-from linreg_tui.config import RunConfig
+from linreg_tui.config import RunConfig, estimate_memory
 from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.engines import make_engine
 from linreg_tui.results import RunResult
@@ -151,6 +151,13 @@ def test_validation_loss_and_w_norm_reach_the_json_the_lines_and_the_csv(
     assert any(line.startswith("L2 norm of w: ") for line in lines)
     epoch_rows = [row for row in csv.DictReader(metrics.open()) if row["kind"] == "epoch"]
     assert [float(row["val_loss"]) for row in epoch_rows] == pytest.approx(record["val_losses"])
+
+
+def test_the_memory_estimate_counts_the_validation_set() -> None:
+    training_only = estimate_memory(RunConfig(num_examples=10**6), on_cuda=True)
+    with_validation = estimate_memory(RunConfig(num_examples=10**6, val=10**6), on_cuda=True)
+    assert with_validation.host_bytes - training_only.host_bytes >= 4 * 10**6 * 3  # X and y of 10⁶ more
+    assert with_validation.device_bytes - training_only.device_bytes >= 4 * 10**6 * 3
 
 
 @pytest.mark.parametrize(

@@ -137,6 +137,7 @@ class FastEngine(Engine):
         y = self.data.labels.index_select(0, rows)[:, 0].double()
         grad = Z.T @ (Z @ self.theta - y)
         grad[:d] += len(rows) * self.config.wd * self.theta[:d]  # the penalty, once per example
+        penalty = " + m · lambd · w for w, m the minibatch's size" if self.config.wd else ""
         scale = -self.lr / size
         loss = self.run_steps([batch])
         return StepExplanation(
@@ -144,7 +145,7 @@ class FastEngine(Engine):
             indices=rows,
             grad=Params(grad[:d], grad[d:]),
             update=Params(scale * grad[:d], scale * grad[d:]),
-            rule=scratch_rule(self.config) + " (computed from Z = [X, 1]: param.grad = Zᵀ(Zθ − y) + m·lambd·w)",
+            rule=scratch_rule(self.config) + f" (computed from Z = [X, 1]: param.grad = Zᵀ(Zθ − y){penalty})",
         )
 
     def _pass(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
