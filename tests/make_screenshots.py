@@ -19,6 +19,7 @@ SHOTS = {
     "step-mode": (scenes.stepping, (120, 36)),
     "narrow-80x24": (scenes.narrow_loss, (80, 24)),
     "sweep": (scenes.preset_sweep, (120, 36)),
+    "weight-decay": (scenes.weight_decay, (120, 36)),
 }
 
 

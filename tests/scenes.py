@@ -105,3 +105,17 @@ async def preset_sweep(pilot: Pilot) -> None:
     await wait_until(pilot, lambda: not pilot.app.running)  # type: ignore[attr-defined]
     await pilot.press("f9")
     await pilot.pause(0.3)
+
+
+async def weight_decay(pilot: Pilot) -> None:
+    """The weight-decay preset with λ = 0: the training loss falls towards 1e-5 while the validation loss
+    stays near 1e2 (log y): 200 weights memorise 20 examples."""
+    await ready(pilot)
+    await pilot.press("f8")
+    await pilot.press(*["down"] * (list(PRESETS).index("weight-decay") + 1), "enter")
+    await set_field(pilot, "wd", "0")
+    await run_to_end(pilot)
+    if not pilot.app.main_screen.loss_panel.log_y:  # type: ignore[attr-defined]
+        await pilot.press("ctrl+l")
+    await pilot.press("f3")
+    await pilot.pause(0.3)
