@@ -15,7 +15,7 @@ from linreg_tui.config_file import read_config_file
 from linreg_tui.report import run_command
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.file_prompt import FilePrompt
-from linreg_tui.ui.history import HistoryScreen, LossTrace, bucket_means
+from linreg_tui.ui.history import HistoryScreen
 from linreg_tui.ui.loss_plot import KEEP_RUNS, MAX_OVERLAID, LossHistory
 from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
 
@@ -167,18 +167,3 @@ async def test_sixty_runs_keep_bounded_curves_and_the_charts_only_what_they_draw
             await pilot.press("space")
         assert len(screen.loss_panel.previous) == MAX_OVERLAID
         assert f"at most {MAX_OVERLAID} earlier runs" in log_text(app)
-
-
-def test_the_json_step_losses_are_every_step_then_means_of_whole_buckets() -> None:
-    losses = [float(step * step % 17) for step in range(1, 200)]
-    for most in range(3, 10):
-        for chunk in range(1, 8):  # chunks that do not line up with the buckets
-            trace = LossTrace(most=most)
-            for start in range(0, len(losses), chunk):
-                trace.extend(losses[start : start + chunk])
-            kept = len(trace.values) * trace.every
-            assert len(trace.values) <= most and len(losses) - kept < trace.every
-            assert list(trace.values) == pytest.approx(bucket_means(losses[:kept], trace.every))
-    kept_all = LossTrace(most=len(losses))
-    kept_all.extend(losses)
-    assert kept_all.every == 1 and list(kept_all.values) == losses

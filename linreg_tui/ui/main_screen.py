@@ -556,7 +556,7 @@ class MainScreen(Screen[None]):
         event = message.event
         self.loss_panel.add_steps(event.first_step, event.losses)
         if self.trace is not None:
-            self.trace.losses.extend(event.losses)
+            self.trace.losses.extend(event.first_step, event.losses)
         if event.tracked:
             self.landscape_panel.add_steps(event.first_step, event.tracked)
             self.weights_panel.add_steps(event.first_step, event.tracked)
