@@ -37,7 +37,7 @@ ASCII_SPELLINGS: dict[str, str] = {
     "ρ": "rho",
     "λ": "lambda",
     "σ": "sigma",
-    "√": "sqrt",
+    "√": "sqrt ",
     "‖": "||",
     "δ": "delta",
     "±": "+/-",
