@@ -11,13 +11,13 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
-import os
 import shlex
+import signal
 import socket
 import sys
 from urllib.parse import urlsplit
 
-from linreg_tui.config import FIELDS, ConfigError, parse_config
+from linreg_tui.config import ConfigError, parse_config
 from linreg_tui.config_file import ConfigFileError, read_config_file
 
 EXIT_SERVED = 0
@@ -45,8 +45,10 @@ class ServeError(ValueError):
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="linreg-tui serve",
+        allow_abbrev=False,  # `--p` must not be taken for --port: the flags it does not know are the app's
         description="Serve the app to a web browser (textual-serve): each browser tab runs its own app. "
-        "The run flags prefill the form, as they do for `linreg-tui`. Ctrl+C stops the server and its apps.",
+        "Ctrl+C stops the server and its apps. Any other flags are the app's (see `linreg-tui --help`: "
+        "--preset, --config, --w, --lr, ...): they prefill every tab's form, as they do for `linreg-tui`.",
         epilog="Over SSH: `ssh -L 8000:localhost:8000 server`, then `linreg-tui serve` on the server, "
         "and open http://localhost:8000 on your computer.",
     )
@@ -65,12 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="serve on an address other machines can reach; there is no authentication (a classroom network)",
     )
-    parser.add_argument("--config", metavar="FILE.toml", help="prefill the form from a TOML file")
-    fields = parser.add_argument_group("the run (prefills the form of every tab, as for `linreg-tui`)")
-    for name, field in FIELDS.items():
-        fields.add_argument(
-            field.flag, dest=name, metavar=field.metavar, default=None, help=field.help_text().replace("%", "%%")
-        )
     return parser
 
 
@@ -100,17 +96,43 @@ def check_public_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def app_command(args: argparse.Namespace) -> str:
-    """The shell command each tab runs: this Python and this package, so no `linreg-tui` on PATH is needed.
+def app_command(app_argv: list[str]) -> str:
+    """The shell command each tab runs: this Python and this package (no `linreg-tui` on PATH needed)
+    with the app's flags as given. textual-serve runs it with a shell, in the server's working directory
+    (so a relative --config path still names the same file), hence the quoting."""
+    return shlex.join([sys.executable, "-m", "linreg_tui", *app_argv])
 
-    Values are passed as `--flag=value` (a value starting with '-' stays a value) and the config file
-    as an absolute path; textual-serve runs the command with a shell, hence the quoting.
-    """
-    argv = [sys.executable, "-m", "linreg_tui"]
-    if args.config:
-        argv.append(f"--config={os.path.abspath(args.config)}")
-    argv += [f"{field.flag}={value}" for name, field in FIELDS.items() if (value := getattr(args, name)) is not None]
-    return shlex.join(argv)
+
+def check_app_flags(app_argv: list[str]) -> None:
+    """Refuse, once and before serving, what every tab's app would refuse (the same reading as
+    cli._main's: the preset, the config file over it, the flags over both)."""
+    from linreg_tui.cli import build_parser as app_parser
+    from linreg_tui.cli import config_texts, refuse_a_sweep
+    from linreg_tui.presets import apply_preset
+
+    args, unknown = app_parser().parse_known_args(app_argv)
+    if unknown:
+        raise ServeError(
+            f"{unknown[0]}: not a flag of serve or of the app "
+            "(allowed: those of `linreg-tui serve --help` and `linreg-tui --help`)"
+        )
+    headless_only = {
+        "--headless": args.headless,
+        "--json": args.json,
+        "--metrics": args.metrics,
+        "--save-config": args.save_config,
+        "--force": args.force,
+        "--lr-changes": args.lr_changes is not None,
+    }
+    if given := [flag for flag, value in headless_only.items() if value]:
+        raise ServeError(f"{given[0]}: a headless flag, not for the browser (allowed: the flags that fill the form)")
+    texts = {
+        **(apply_preset(args.preset) if args.preset else {}),
+        **(read_config_file(args.config) if args.config else {}),
+        **config_texts(args),
+    }
+    refuse_a_sweep(texts, args.preset)
+    parse_config(texts)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -135,12 +157,12 @@ def port_error(host: str, port: int, error: OSError) -> str:
 def main(argv: list[str]) -> int:
     from linreg_tui.cli import attach_flag_values, refuse
 
-    args = build_parser().parse_args(attach_flag_values(argv))
+    # `--w -3.4,2` as `--w=-3.4,2` first, so that the value travels with its flag to the app.
+    args, app_argv = build_parser().parse_known_args(attach_flag_values(argv))
     try:
         port = parse_port(args.port)
         public_url = check_public_url(args.public_url) if args.public_url else None
-        texts = {name: value for name in FIELDS if (value := getattr(args, name)) is not None}
-        parse_config({**(read_config_file(args.config) if args.config else {}), **texts})
+        check_app_flags(app_argv)
         remote = not is_loopback(args.host)
     except (ServeError, ConfigError, ConfigFileError) as exc:
         return refuse(exc)
@@ -159,19 +181,37 @@ def main(argv: list[str]) -> int:
     except ServeError as exc:
         print(f"linreg-tui: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    return serve(app_command(args), args.host, port, public_url)
+    return serve(app_command(app_argv), args.host, port, public_url)
 
 
 def serve(command: str, host: str, port: int, public_url: str | None) -> int:
     """Serve until Ctrl+C or SIGTERM, which close every tab's app and end with exit 0: stopping is the
     only way a server ends, so it is not a failure (unlike a headless run cut short, which exits 130)."""
+    import asyncio
+
+    from aiohttp import web
     from textual_serve.server import Server
 
     class LinregServer(Server):
-        async def on_startup(self, app: object) -> None:  # one line instead of textual-serve's banner
-            print(
-                f"linreg-tui: serving the app on {self.public_url} (a new app per browser tab); Ctrl+C stops",
-                flush=True,
+        """textual-serve's Server, which says it serves only once the port listens (its banner comes
+        from on_startup, before the bind: a client that trusted it could find the port closed)."""
+
+        async def on_startup(self, app: web.Application) -> None:
+            pass
+
+        def listening(self, *aiohttp_banner: object) -> None:
+            print(f"linreg-tui: serving the app on {self.public_url} (a new app per browser tab); Ctrl+C stops")
+            sys.stdout.flush()
+
+        def serve(self, debug: bool = False) -> None:
+            # textual-serve's serve(), with run_app's `print`, which aiohttp calls once the site listens.
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.new_event_loop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signum, self.request_exit)
+            web.run_app(
+                self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop, print=self.listening
             )
 
     server = LinregServer(command, host=host, port=port, title="linreg-tui", public_url=public_url)

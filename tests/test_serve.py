@@ -63,6 +63,8 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, str | N
         (["--port", "http"], "--port: 'http'"),
         (["--public-url", "localhost:8000"], "--public-url: 'localhost:8000'"),
         (["--lr", "-1"], "learning rate: '-1'"),
+        (["--headless"], "--headless: a headless flag"),
+        (["--bogus"], "--bogus: not a flag"),
         (["--host", "a..b"], "--host: 'a..b'"),  # refused before any look-up: an empty label
     ],
 )
@@ -107,23 +109,16 @@ def test_a_port_in_use_is_one_line_and_exit_1(served: list[object], capsys: pyte
     assert not served
 
 
-def test_each_tab_runs_this_python_with_the_run_flags(
+def test_each_tab_runs_this_python_with_the_apps_flags(
     served: list[tuple[str, str, int, str | None]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = tmp_path / "run.toml"
-    config.write_text("lr = 0.1\n")
-    monkeypatch.chdir(tmp_path)  # a relative config path is made absolute for the tabs
-    args = ["--w", "-3.4,2", "--epochs", "5", "--config", "run.toml", "--public-url", "https://x.org/lr/"]
-    assert serve.main(["--port", str(free_port()), *args]) == 0
+    (tmp_path / "run.toml").write_text("lr = 0.1\n")
+    monkeypatch.chdir(tmp_path)  # the tabs run in the server's directory: the relative path still holds
+    app_flags = ["--preset", "book-3.2", "--config", "run.toml", "--w", "-3.4,2", "--epochs=5"]
+    assert serve.main(["--port", str(free_port()), *app_flags, "--public-url", "https://x.org/lr/"]) == 0
     command, _host, _port, public_url = served[0]
-    assert shlex.split(command) == [
-        sys.executable,
-        "-m",
-        "linreg_tui",
-        f"--config={config}",
-        "--w=-3.4,2",
-        "--epochs=5",
-    ]
+    forwarded = ["--preset", "book-3.2", "--config", "run.toml", "--w=-3.4,2", "--epochs=5"]
+    assert shlex.split(command) == [sys.executable, "-m", "linreg_tui", *forwarded]
     assert public_url == "https://x.org/lr"
 
 
