@@ -167,7 +167,8 @@ class LossPanel(Vertical):
         """Called by the app's redraw tick: redraw when new losses came, and rarely enough that building
         the chart takes at most UI_SHARE of the time."""
         spacing = max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
-        if self._dirty and time.monotonic() - self._replotted_at >= spacing:
+        # Hidden (a tab not shown, or Parameters over time in its cell): drawn when shown again.
+        if self._dirty and self.region.area and time.monotonic() - self._replotted_at >= spacing:
             self.replot()
 
     def replot(self) -> None:

@@ -15,16 +15,17 @@ from textual.containers import Container, Horizontal, Vertical
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, Static, Tab, Tabs
+from textual.widgets import Button, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from linreg_tui.conditioning import conditioning_for
 from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory, parse_config
 from linreg_tui.config_file import ConfigFileError, config_toml, read_config_file
 from linreg_tui.control import RunControl
 from linreg_tui.data import preview_for
 from linreg_tui.devices import DeviceChoice, available_devices, cuda_status, host_free_bytes
-from linreg_tui.landscape import loss_scale
-from linreg_tui.report import end_lines, epoch_line, lr_above_bound, run_command, start_lines
+from linreg_tui.landscape import Conditioning, loss_scale
+from linreg_tui.report import conditioning_lines, end_lines, epoch_line, lr_above_bound, run_command, start_lines
 from linreg_tui.results import RunResult
 from linreg_tui.sweep import SweepPoint, run_sweep
 from linreg_tui.training import EpochEnded as EpochEndedEvent
@@ -33,10 +34,12 @@ from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
+from linreg_tui.ui.footer import QuietFooter
 from linreg_tui.ui.history import HistoryScreen, RunHistory, RunTrace, run_json
 from linreg_tui.ui.landscape_plot import LandscapePanel
 from linreg_tui.ui.log import LogPane, explained_lines, lr_change_line
 from linreg_tui.ui.loss_plot import KEEP_RUNS, REDRAW_HZ, LossPanel
+from linreg_tui.ui.pacing import FramePacer
 from linreg_tui.ui.params import ParamsPanel
 from linreg_tui.ui.params_plot import ParamsOverTime
 from linreg_tui.ui.presets_picker import PresetPicker
@@ -213,6 +216,7 @@ class MainScreen(Screen[None]):
         #: The devices, once the probe has answered (None until then).
         self.devices: list[DeviceChoice] | None = None
         self.redraw_timer: Timer | None = None
+        self.pacer = FramePacer(shortest=1 / REDRAW_HZ, tick=1 / (2 * REDRAW_HZ))
         self._training: Worker[None] | None = None
         #: The run's pause, single steps and live learning rate (a new one per run).
         self.control: RunControl | None = None
@@ -226,6 +230,7 @@ class MainScreen(Screen[None]):
         self._epochs_shown_at = 0.0
         self._preview_timer: Timer | None = None
         self._previewed: tuple[object, ...] | None = None
+        self._estimated: tuple[object, ...] | None = None  # the form values of the last conditioning estimate
         #: Every run of the session, and which earlier ones the charts draw (f10).
         self.history = RunHistory()
         #: The live run's step losses and per-epoch parameters, for saving it as JSON (ctrl+e).
@@ -291,7 +296,7 @@ class MainScreen(Screen[None]):
             "Enlarge it; a run goes on meanwhile, and ctrl+q quits.",
             id="too-small",
         )
-        yield Footer(compact=True)
+        yield QuietFooter(compact=True)
 
     def on_mount(self) -> None:
         self.sub_title = "d2l 3.2 / 3.3"
@@ -302,7 +307,7 @@ class MainScreen(Screen[None]):
         self.params_panel.query_one("#true_w").focus()
         self.probe_devices()
         self._schedule_preview(self.initial_config, delay=None)
-        self.redraw_timer = self.set_interval(1 / REDRAW_HZ, self.redraw_tick)
+        self.redraw_timer = self.set_interval(self.pacer.tick, self._redraw_if_due)
 
     # Keys and buttons ----------------------------------------------------------------------------
 
@@ -430,7 +435,7 @@ class MainScreen(Screen[None]):
         the log)."""
         self.view_tabs.active = f"tab-{name}"
         self._show_in_cell(name)
-        panel = self.query_one(f"#{name}")
+        panel = self.query_one(f"#panels > #{name}")  # not the form's field of that name ("loss")
         focusable = [panel] if panel.can_focus else [w for w in panel.query("*") if w.can_focus]
         if focusable:
             focusable[0].focus()
@@ -440,7 +445,7 @@ class MainScreen(Screen[None]):
         for cell in SHARED_CELLS:
             if name in cell:
                 for panel in cell:
-                    self.query_one(f"#{panel}").set_class(panel != name, "-alternate")
+                    self.query_one(f"#panels > #{panel}").set_class(panel != name, "-alternate")
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= WIDER, "-wider")
@@ -809,6 +814,22 @@ class MainScreen(Screen[None]):
     def form_changed(self, message: ParamsPanel.Changed) -> None:
         self._schedule_preview(message.config, delay=0.3)
         self._warn_of_lr_above_bound(message.config)
+        if estimate_key(message.config) != self._estimated:
+            self._estimated = estimate_key(message.config)
+            self.estimate_in_thread(message.config)
+
+    @work(thread=True, exclusive=True, group="estimate", exit_on_error=False)
+    def estimate_in_thread(self, config: RunConfig) -> None:
+        """The conditioning the form's values will have (an eigendecomposition of up to 1,001×1,001:
+        off the UI thread), said in the log before any run: "largest stable lr ≈ 0.125"."""
+        estimate = conditioning_for(config)
+        self.app.call_from_thread(self._show_estimate, estimate_key(config), config, estimate)
+
+    def _show_estimate(self, key: tuple[object, ...], config: RunConfig, estimate: Conditioning) -> None:
+        if key != self._estimated or self.running:  # typed on since, or a run says the data's own values
+            return
+        for line in conditioning_lines(estimate.condition_number, estimate.max_stable_lr, config.lr):
+            self.log_pane.say(f"estimate before the run (from scales and corr): {line}", "note")
 
     def _schedule_preview(self, config: RunConfig, delay: float | None) -> None:
         """Redraw the data once typing pauses, and only when the data itself would change."""
@@ -862,16 +883,28 @@ class MainScreen(Screen[None]):
     def tab_activated(self, event: Tabs.TabActivated) -> None:
         name = (event.tab.id or "tab-data").removeprefix("tab-")
         for panel in PANELS:
-            self.query_one(f"#{panel}").set_class(panel == name, "-current")
+            self.query_one(f"#panels > #{panel}").set_class(panel == name, "-current")
+
+    def _redraw_if_due(self) -> None:
+        if self.pacer.due(time.monotonic()):
+            self.redraw_tick()
 
     def redraw_tick(self) -> None:
-        """The live parts of the screen, updated together (one frame) at most REDRAW_HZ times a second."""
+        """The live parts of the screen, at most REDRAW_HZ times a second (less often when frames cost
+        more: see FramePacer). The status line goes in a frame of its own, the views in the next: the
+        compositor redraws the box around everything changed in a frame, and the status line (the
+        bottom row) with a chart makes that box the whole screen, form included."""
+        started = time.thread_time()
+        self.status_bar.show_progress()
+        self._show_epochs()
+        self.call_after_refresh(self._redraw_views, started)
+
+    def _redraw_views(self, started: float) -> None:
         self.loss_panel.redraw_if_dirty()
         self.data_plot.redraw_if_dirty()
         self.landscape_panel.redraw_if_dirty()
         self.weights_panel.redraw_if_dirty()
-        self.status_bar.show_progress()
-        self._show_epochs()
+        self.call_after_refresh(lambda: self.pacer.frame_cost(time.thread_time() - started))
 
     def _show_epochs(self, now: bool = False) -> None:
         """The book's `epoch N, loss X` lines and the parameters after the latest epoch, at most once a
@@ -884,6 +917,12 @@ class MainScreen(Screen[None]):
         latest = self._pending_epochs[-1]
         self.results_panel.show_parameters(latest.w, latest.b)
         self._pending_epochs = []
+
+
+def estimate_key(config: RunConfig) -> tuple[object, ...]:
+    """What decides the estimated conditioning and bound (conditioning_for): not the data's draw."""
+    scales, impl = config.feature_scales, config.impl
+    return (scales, config.corr, impl, config.loss, config.wd, config.reduction, config.batch_size)
 
 
 def data_key(config: RunConfig) -> tuple[object, ...]:

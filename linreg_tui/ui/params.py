@@ -235,21 +235,25 @@ class ParamsPanel(Vertical):
 
         Focus moves to Stop (escape works anywhere anyway) and back to the field it left: a disabled
         field that keeps the focus goes on blinking its cursor, a repaint twice a second."""
-        if running:
-            self._focus_before = self.app.focused
+        stop = self.query_one("#stop", Button)
         self.running = running
         self._stop_lr_timer()
+        # The focus moves first, at once (Widget.focus waits a turn): a disabled field that holds the
+        # focus hands it to the next one, which is disabled next, and each hop rebuilt the footer (20 of
+        # them: a second of the GIL that the training thread, starting, needs).
+        if running:
+            self._focus_before = self.app.focused
+            stop.disabled = False
+            self.screen.set_focus(stop)
         for name in FIELDS:
             if name != LIVE_FIELD:
                 self.query_one(f"#{name}").disabled = running
         self.query_one(PresetPicker).disabled = running
         self.query_one("#run", Button).disabled = running
-        self.query_one("#stop", Button).disabled = not running
-        self.set_class(running, "-running")
-        if running:
-            self.query_one("#stop", Button).focus()
-        elif self._focus_before is not None and self._focus_before.is_attached:
-            self._focus_before.focus()
+        if not running:
+            if self._focus_before is not None and self._focus_before.is_attached:
+                self.screen.set_focus(self._focus_before)
+            stop.disabled = True
 
     def on_field_input_pasted_lines(self, message: FieldInput.PastedLines) -> None:
         if message.joined:

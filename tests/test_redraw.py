@@ -1,0 +1,105 @@
+"""What the app's frames cost while a run trains: the pace of the redraws, the footer and the focus at a
+run's start, and panels that are hidden. Every millisecond of Python on the UI thread is one that the
+training thread waits for the GIL (`linreg-tui bench`'s app rows measure it)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from textual.screen import Screen
+from textual.widget import Widget
+
+from linreg_tui.config import RunConfig
+from linreg_tui.ui.app import LinregApp
+from linreg_tui.ui.footer import QuietFooter
+from linreg_tui.ui.loss_plot import LossPanel
+from linreg_tui.ui.pacing import FramePacer
+from tests.apptools import log_text, run_to_end, type_into, wait_ready, wait_until
+
+
+def test_the_redraw_interval_grows_with_a_frames_cost_within_its_bounds() -> None:
+    pacer = FramePacer(shortest=1 / 3, tick=1 / 6, longest=1 / 2, share=0.03)
+    pacer.frame_cost(0.0)
+    assert pacer.interval == pytest.approx(1 / 3)  # a cheap frame: as often as asked
+    pacer.frame_cost(0.012)
+    assert pacer.interval == pytest.approx(0.4)  # 12 ms is 3% of 0.4 s
+    for cost in (0.5, math.inf, math.nan):
+        pacer.frame_cost(cost)
+        assert pacer.interval == pytest.approx(1 / 2)  # never less often than 2 Hz
+
+
+def test_a_frame_is_due_once_its_interval_has_passed() -> None:
+    pacer = FramePacer(shortest=1 / 3, tick=1 / 6)
+    pacer.frame_cost(0.015)  # 0.5 s apart at the default share
+    assert pacer.due(10.0)
+    assert not pacer.due(10.0 + 1 / 6)
+    assert not pacer.due(10.0 + 2 / 6)
+    assert pacer.due(10.0 + 3 / 6 - 0.01)  # the timer's jitter: a tick a little early is taken
+
+
+async def test_a_focus_move_that_changes_no_key_keeps_the_footer() -> None:
+    """Textual's footer rebuilds all its keys (a restyle and a layout pass) on every refresh of the
+    bindings, two per focus move; QuietFooter only when the keys it shows change."""
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        keys = list(app.query_one(QuietFooter).children)
+        await pilot.press("tab", "tab")  # the focus moves down the form
+        await pilot.pause()
+        assert list(app.query_one(QuietFooter).children) == keys
+        await run_to_end(pilot)  # Run and Stop change state: the footer follows
+        assert list(app.query_one(QuietFooter).children) != keys
+
+
+async def test_starting_a_run_moves_the_focus_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Straight to Stop: not from each field as it is disabled to the next (a footer refresh a hop)."""
+    focused: list[Widget | None] = []
+    set_focus = Screen.set_focus
+
+    def counted(self: Screen, widget: Widget | None, *args: object, **kwargs: object) -> None:
+        if widget is not self.focused:
+            focused.append(widget)
+        set_focus(self, widget, *args, **kwargs)  # type: ignore[arg-type]
+
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        monkeypatch.setattr(Screen, "set_focus", counted)
+        await pilot.press("ctrl+t")  # a run paused before step 1: the form stays locked
+        await wait_until(pilot, lambda: app.running)
+        await pilot.pause()
+        assert [widget.id if widget else None for widget in focused] == ["stop"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.running)
+
+
+async def test_a_hidden_loss_chart_is_not_drawn_until_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """80×24: the panels are tabs, Data shown. The loss chart takes no frame while hidden; shown, it
+    draws the run."""
+    replots: list[int] = []
+    replot = LossPanel.replot
+
+    def counted(self: LossPanel) -> None:
+        replots.append(len(self.current.steps) if self.current else 0)
+        replot(self)
+
+    app = LinregApp(RunConfig(epochs=2))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        monkeypatch.setattr(LossPanel, "replot", counted)
+        await run_to_end(pilot)
+        assert not any(replots)  # none with steps (the earlier runs are set, before any, at the start)
+        before = len(replots)
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: len(replots) > before)
+        assert replots[-1] > 0
+
+
+async def test_the_form_says_the_estimated_bound_before_any_run() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await type_into(pilot, "scales", "1,4")
+        await wait_until(pilot, lambda: "estimate before the run" in log_text(app))
+        assert "largest stable lr (full-batch GD on this loss): 0.125" in log_text(app)
