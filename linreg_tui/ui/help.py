@@ -73,7 +73,9 @@ the start of a run and the results give its **condition number** (λmax/λmin: h
 the valleys are) and the **largest stable lr**, 2/λmax of the run's own loss (the ½-scaled loss of
 scratch and fast: 2/λmax(ZᵀZ/n); concise's MSELoss: half of that). Full-batch gradient descent
 converges below the bound and diverges above it; minibatch SGD is noisier and **can diverge below
-it**. A form lr above the bound gets a warning, not a refusal. To see it: `--scales 1,10` (condition
+it**. Before a run, as you change the form, the log gives an **estimate** of both from the scales
+and ρ alone (the population's ZᵀZ/n, no data drawn; the run's own data differs by about 1/√n).
+A form lr above the bound gets a warning, not a refusal. To see it: `--scales 1,10` (condition
 number about 110) or `--corr 0.9` (about 18) stretch the valleys, and the path zig-zags across a
 valley while it crawls along it. With `--scales 1,10` the bound is about 0.0184: at batch 1000 (= n)
 and 1,000 epochs, lr 0.018 converges and lr 0.019 diverges.
