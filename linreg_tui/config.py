@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from linreg_tui import fast_memory  # the fast engine's own memory model, pure Python like this module
-from linreg_tui.parsing import Choice, DeviceName, Numbers, Parser, Real, Refused, Whole, format_number
+from linreg_tui.parsing import (
+    Choice,
+    DeviceName,
+    Numbers,
+    Parser,
+    Real,
+    Refused,
+    Whole,
+    format_number,
+    show_numbers,
+)
 
 IMPLS: tuple[str, ...] = ("scratch", "concise", "fast")
 #: squared: the book's ½(ŷ−y)² (scratch, fast) or nn.MSELoss (concise); huber and absolute are the book's
@@ -70,10 +80,6 @@ def _entry(default: Any, **description: Any) -> Any:
     return dataclasses.field(default=default, metadata={"field": Field(**description)})
 
 
-def _show_numbers(values: tuple[float, ...]) -> str:
-    return ", ".join(format_number(v) for v in values)
-
-
 @dataclass(frozen=True)
 class RunConfig:
     """One training run; the table of its fields, in the order of the form. The defaults are the book's
@@ -87,7 +93,7 @@ class RunConfig:
         metavar="W1,W2,...",
         help="true weights of the synthetic data, comma-separated: one per feature",
         parse=Numbers(Real(-MAX_ABS_PARAM, MAX_ABS_PARAM), MAX_FEATURES, example="2, -3.4", unit="features"),
-        show=_show_numbers,
+        show=show_numbers,
     )
     true_b: float = _entry(
         4.2,
@@ -125,7 +131,7 @@ class RunConfig:
         help="standard deviation of each feature, comma-separated (one value: every feature); "
         "unequal scales stretch the loss surface into long valleys",
         parse=Numbers(Real(0.0, MAX_ABS_PARAM, low_open=True), MAX_FEATURES, example="1, 10", unit="scales"),
-        show=_show_numbers,
+        show=show_numbers,
     )
     corr: float = _entry(
         0.0,

@@ -129,7 +129,8 @@ class Whole:
 
 @dataclass(frozen=True)
 class Numbers:
-    """Comma-separated numbers, optionally in brackets as the book writes torch.tensor([2, -3.4])."""
+    """Comma-separated numbers, optionally in brackets as the book writes torch.tensor([2, -3.4]);
+    `value*count` stands for count copies (the weight-decay section's 200 weights of 0.01: `0.01*200`)."""
 
     entry: Real
     max_count: int
@@ -138,7 +139,7 @@ class Numbers:
 
     @property
     def allowed(self) -> str:
-        return f"1 to {self.max_count:,} {self.unit}, each {self.entry.allowed}"
+        return f"1 to {self.max_count:,} {self.unit}, each {self.entry.allowed} (v*k: k copies of v)"
 
     def __call__(self, text: str) -> tuple[float, ...]:
         stripped = text.strip()
@@ -148,20 +149,50 @@ class Numbers:
         if not stripped.strip():
             raise Refused(f"is empty; {how}")
         parts = stripped.split(",")
-        if len(parts) > self.max_count:
-            raise Refused(f"has {len(parts):,} numbers; at most {self.max_count:,} {self.unit} are allowed")
-        values = []
-        for position, part in enumerate(parts, start=1):
-            if not part.strip():
+        counts = [self._count(part, position) for position, part in enumerate(parts, start=1)]
+        if sum(counts) > self.max_count:
+            raise Refused(f"has {sum(counts):,} numbers; at most {self.max_count:,} {self.unit} are allowed")
+        values: list[float] = []
+        for position, (part, count) in enumerate(zip(parts, counts, strict=True), start=1):
+            number = part.split("*")[0]
+            if not number.strip():
                 raise Refused(f"has an empty entry at position {position}; {how}")
             try:
-                values.append(self.entry(part))
+                values.extend([self.entry(number)] * count)
             except Refused as refused:
                 reason = refused.reason
                 if reason.startswith("is not a number (allowed"):  # not even a number: say how to write one
                     reason = f"is not a number; {how}"
                 raise Refused(f"entry {position} ({part.strip()!r}) {reason}") from None
         return tuple(values)
+
+    def _count(self, part: str, position: int) -> int:
+        """How many values `part` stands for: 1, or k in `v*k` (checked before anything is expanded)."""
+        pieces = part.split("*")
+        if len(pieces) == 1:
+            return 1
+        count = pieces[1].strip()
+        if len(pieces) > 2 or not count.isdecimal() or not 1 <= int(count[:12]) <= self.max_count:
+            raise Refused(
+                f"entry {position} ({part.strip()!r}) has a bad repeat count; write v*k with k from 1 to "
+                f"{self.max_count:,}, e.g. 0.01*200"
+            )
+        return int(count)
+
+
+def show_numbers(values: tuple[float, ...]) -> str:
+    """The text `Numbers` reads back to `values`; three or more equal neighbours are written `v*k`."""
+    runs: list[str] = []
+    position = 0
+    while position < len(values):
+        end = position
+        while end < len(values) and values[end] == values[position]:
+            end += 1
+        shown = format_number(values[position])
+        count = end - position
+        runs.extend([f"{shown}*{count}"] if count >= 3 else [shown] * count)
+        position = end
+    return ", ".join(runs)
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ _PRESETS = (
         "large: the model memorised 20 examples. The validation loss is the book's evaluate_loss, drawn beside "
         "the training loss.",
         {
-            "true_w": ", ".join(["0.01"] * WEIGHT_DECAY_FEATURES),
+            "true_w": f"0.01*{WEIGHT_DECAY_FEATURES}",
             "true_b": "0.05",
             "num_examples": "20",
             "val": "100",

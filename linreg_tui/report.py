@@ -17,8 +17,20 @@ from linreg_tui.results import RunResult
 from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
 
 
+#: Longer vectors are printed as their first entries and the largest one (`--json` keeps every value): the
+#: book prints its two weights whole, a wall of 200 (the weight-decay section) helps nobody.
+SHOWN_ENTRIES = 10
+
+
 def format_vector(values: Sequence[float], digits: int = 6) -> str:
-    return "[" + ", ".join(f"{v:.{digits}g}" for v in values) + "]"
+    if len(values) <= SHOWN_ENTRIES:
+        return "[" + ", ".join(f"{v:.{digits}g}" for v in values) + "]"
+    largest = max(range(len(values)), key=lambda i: abs(values[i]))
+    first = ", ".join(f"{v:.{digits}g}" for v in values[:5])
+    return (
+        f"[{first}, … {len(values) - 5:,} more] (largest in size: {values[largest]:.{digits}g} at index {largest}; "
+        "--json has every value)"
+    )
 
 
 def count(number: int, noun: str) -> str:
