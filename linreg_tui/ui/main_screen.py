@@ -890,20 +890,15 @@ class MainScreen(Screen[None]):
             self.redraw_tick()
 
     def redraw_tick(self) -> None:
-        """The live parts of the screen, at most REDRAW_HZ times a second (less often when frames cost
-        more: see FramePacer). The status line goes in a frame of its own, the views in the next: the
-        compositor redraws the box around everything changed in a frame, and the status line (the
-        bottom row) with a chart makes that box the whole screen, form included."""
+        """The live parts of the screen, updated together (one frame) at most REDRAW_HZ times a second,
+        less often when frames cost more (see FramePacer)."""
         started = time.thread_time()
-        self.status_bar.show_progress()
-        self._show_epochs()
-        self.call_after_refresh(self._redraw_views, started)
-
-    def _redraw_views(self, started: float) -> None:
         self.loss_panel.redraw_if_dirty()
         self.data_plot.redraw_if_dirty()
         self.landscape_panel.redraw_if_dirty()
         self.weights_panel.redraw_if_dirty()
+        self.status_bar.show_progress()
+        self._show_epochs()
         self.call_after_refresh(lambda: self.pacer.frame_cost(time.thread_time() - started))
 
     def _show_epochs(self, now: bool = False) -> None:
