@@ -16,7 +16,6 @@ from linreg_tui.command import command_line
 from linreg_tui.results import RunResult
 from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
 
-
 #: Longer vectors are printed as their first entries and the largest one (`--json` keeps every value): the
 #: book prints its two weights whole, a wall of 200 (the weight-decay section) helps nobody.
 SHOWN_ENTRIES = 10
