@@ -84,6 +84,19 @@ async def test_with_one_feature_the_map_is_w1_by_b() -> None:
         assert app.main_screen.landscape_panel.border_title == "Landscape: w1 × b"
 
 
+async def test_with_the_huber_loss_the_map_says_it_is_the_squared_loss_not_the_runs() -> None:
+    app = LinregApp(RunConfig(true_w=(2.0,), num_examples=100, epochs=1, loss="huber"))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot)
+        panel = app.main_screen.landscape_panel
+        assert "squared loss" in str(panel.border_subtitle) and "not this run's" in str(panel.border_subtitle)
+        app.main_screen.params_panel.set_texts({"loss": "squared"})
+        await pilot.pause()
+        await run_to_end(pilot)
+        assert panel.border_subtitle == "^g next pair"  # the squared loss's run: the map is its loss
+
+
 async def test_the_fit_line_is_the_learned_model_and_the_parameters_end_at_the_learned_values() -> None:
     app = LinregApp(SHORT)
     async with app.run_test(size=(120, 36)) as pilot:

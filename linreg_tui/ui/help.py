@@ -39,7 +39,8 @@ EXPLANATION = """\
   steps at (2η, λ/2). Fast keeps it in its affine maps. The losses shown leave the penalty out.
 * **Other losses** (`loss`): huber (torch's `huber_loss` / `nn.HuberLoss`, ½(ŷ−y)² within δ) and
   absolute (|ŷ−y|, `nn.L1Loss`) on scratch and concise; the same numbers in both. Concise's
-  `reduction` sum makes each step batch-size times the mean's. The landscape stays the squared loss's.
+  `reduction` sum makes each step batch-size times the mean's. The landscape stays the squared loss's
+  (without weight decay): its subtitle says so when the run minimises another loss.
 
 ## Step mode and a live learning rate
 

@@ -192,6 +192,8 @@ class LandscapePanel(Vertical):
 
     BORDER_TITLE = "Landscape"
     BORDER_SUBTITLE = "^g next pair"
+    #: The subtitle when the run minimises another loss (huber, absolute, weight decay): the map is not it.
+    NOT_THIS_RUNS_LOSS = "map: squared loss, no weight decay: not this run's · ^g next pair"
     DEFAULT_CSS = """
     LandscapePanel #landscape-legend {
         height: auto;
@@ -235,8 +237,10 @@ class LandscapePanel(Vertical):
 
     # What the screen tells it ----------------------------------------------------------------------
 
-    def start_run(self, surface: LossSurface, initial: Point) -> None:
-        """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's)."""
+    def start_run(self, surface: LossSurface, initial: Point, exact: bool = True) -> None:
+        """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's).
+        `exact`: the surface is the loss the run minimises (training.RunStarted.surface_is_exact)."""
+        self.border_subtitle = self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS
         self.runs_started += 1
         if self.surface is None or surface.names != self.surface.names:
             self.pair_index = 0

@@ -544,7 +544,7 @@ class MainScreen(Screen[None]):
         self.loss_panel.start_run(config)
         self.data_plot.show(event.preview)
         self.data_plot.start_fit(config.true_w, config.true_b, event.initial)
-        self.landscape_panel.start_run(event.surface, event.initial)
+        self.landscape_panel.start_run(event.surface, event.initial, event.surface_is_exact)
         if self.loss_panel.current is not None:
             self.history.start(config, self.loss_panel.current, self.landscape_panel.current)
             self.trace = RunTrace(config.num_features)
