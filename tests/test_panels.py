@@ -18,7 +18,7 @@ from linreg_tui.results import Optimum
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.log import MAX_LINES, LogPane
-from linreg_tui.ui.loss_plot import PREVIOUS_MARKERS, LossPanel
+from linreg_tui.ui.loss_plot import KEEP_RUNS, PREVIOUS_MARKERS, LossPanel
 from linreg_tui.ui.results import ALL_ROWS_UP_TO, FIRST_ROWS, LARGEST_ERRORS, ResultsPanel
 from tests.apptools import log_text, run_to_end, wait_ready
 
@@ -118,8 +118,12 @@ async def test_a_diverged_runs_results_fit_the_panel_at_120x36() -> None:
 
 
 def loss_run(panel: LossPanel, config: RunConfig, steps: int) -> None:
-    """Losses falling as 1/(lr·step): runs at other learning rates draw other curves."""
+    """Losses falling as 1/(lr·step): runs at other learning rates draw other curves. The earlier runs
+    stay beside it as the run history has them by default: the newest KEEP_RUNS (the app's
+    history.overlaid, which this panel is not given here)."""
+    earlier = ([panel.current] if panel.current is not None else []) + panel.previous
     panel.start_run(config)
+    panel.show_earlier(earlier[:KEEP_RUNS])
     panel.add_steps(1, tuple(1.0 / (config.lr * step) for step in range(1, steps + 1)))
     panel.add_epoch(steps, 1.0 / (config.lr * steps))
 
