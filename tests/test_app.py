@@ -372,7 +372,7 @@ async def test_an_outdated_data_preview_never_replaces_the_current_one(monkeypat
             release_slow.wait(timeout=60)
         return preview_for(config)
 
-    monkeypatch.setattr("linreg_tui.ui.main_screen.preview_for", preview_held_for_3000)
+    monkeypatch.setattr("linreg_tui.ui.form_watch.preview_for", preview_held_for_3000)
 
     def hook(message: Message) -> None:
         if isinstance(message, messages.PreviewReady) and message.preview and message.preview.total == 3000:
@@ -591,7 +591,7 @@ async def test_a_refused_preview_of_a_value_typed_on_the_way_does_not_replace_th
     app = LinregApp()
     async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
         await wait_ready(pilot)
-        monkeypatch.setattr("linreg_tui.ui.main_screen.host_free_bytes", held_free_bytes)
+        monkeypatch.setattr("linreg_tui.ui.form_watch.host_free_bytes", held_free_bytes)
         await type_into(pilot, "num_examples", "1e999")
         await wait_until(pilot, previewing.is_set)
         typed.set()

@@ -152,7 +152,7 @@ async def test_sixty_runs_keep_bounded_curves_and_the_charts_only_what_they_draw
             loss.steps.extend(1, [1.0 / step for step in range(1, 5001)])
             loss.epoch_steps, loss.epoch_losses = list(range(100)), [1.0] * 100
             screen.history.start(result.config, loss, None).finish(result)
-        screen._show_chosen_runs()
+        screen.share.show_chosen_runs()
         records = screen.history.records
         assert len(records) == 61
         assert all(len(record.loss.steps) <= 500 for record in records)

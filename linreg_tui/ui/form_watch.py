@@ -1,0 +1,147 @@
+"""What the form's values say before a run: the data they make (drawn once typing pauses), the
+conditioning they will have (in the log), and a warning when the lr is above the last run's bound.
+Both the data and the estimate are made on workers: up to a 1,001² eigendecomposition, or millions
+of examples, must not hold the UI thread."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.timer import Timer
+
+from linreg_tui.conditioning import conditioning_for
+from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory, parse_config
+from linreg_tui.data import preview_for
+from linreg_tui.devices import host_free_bytes
+from linreg_tui.landscape import Conditioning, loss_scale
+from linreg_tui.report import conditioning_lines, lr_above_bound
+from linreg_tui.ui import messages
+
+if TYPE_CHECKING:
+    from linreg_tui.ui.main_screen import MainScreen
+
+
+def estimate_key(config: RunConfig) -> tuple[object, ...]:
+    """What decides the estimated conditioning and bound (conditioning_for): not the data's draw."""
+    scales, impl = config.feature_scales, config.impl
+    return (scales, config.corr, impl, config.loss, config.wd, config.reduction, config.batch_size)
+
+
+def data_key(config: RunConfig) -> tuple[object, ...]:
+    """What decides the data (and so the scatter): not the learning rate, batch size or engine."""
+    return (config.true_w, config.true_b, config.num_examples, config.noise, config.scales, config.corr, config.seed)
+
+
+class FormWatch:
+    """Follows the form's values for the screen that owns the form, the Data panel and the log."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self._preview_timer: Timer | None = None
+        self._previewed: tuple[object, ...] | None = None
+        self._estimated: tuple[object, ...] | None = None  # the form values of the last conditioning estimate
+        #: The last run's data, implementation and bound: the form warns of an lr above it before a run.
+        self._bound_seen: tuple[tuple[object, ...], str, float] | None = None
+
+    def changed(self, config: RunConfig) -> None:
+        self.schedule_preview(config, delay=0.3)
+        self._warn_of_lr_above_bound(config)
+        if estimate_key(config) != self._estimated:
+            self._estimated = estimate_key(config)
+            self.screen.run_worker(
+                partial(self._estimate, config),
+                name="estimate_in_thread",
+                group="estimate",
+                exclusive=True,
+                thread=True,
+                exit_on_error=False,
+            )
+
+    def bound_seen(self, config: RunConfig, max_stable_lr: float) -> None:
+        """A run's own bound, for the warnings on the form until the next run."""
+        self._bound_seen = (data_key(config), config.impl, max_stable_lr)
+
+    def run_starts(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()  # the run draws its own data; a pending preview would make it twice
+
+    # The conditioning estimate ---------------------------------------------------------------------
+
+    def _estimate(self, config: RunConfig) -> None:
+        """In the worker's thread: the conditioning the form's values will have, said in the log before
+        any run: "largest stable lr ≈ 0.125"."""
+        estimate = conditioning_for(config)
+        self.screen.app.call_from_thread(self._show_estimate, estimate_key(config), config, estimate)
+
+    def _show_estimate(self, key: tuple[object, ...], config: RunConfig, estimate: Conditioning) -> None:
+        if key != self._estimated or self.screen.running:  # typed on since, or a run says the data's own values
+            return
+        for line in conditioning_lines(estimate.condition_number, estimate.max_stable_lr, config.lr):
+            self.screen.log_pane.say(f"estimate before the run (from scales and corr): {line}", "note")
+
+    def _warn_of_lr_above_bound(self, config: RunConfig) -> None:
+        """Before a run: the last run's bound holds for the same data (rescaled for the other loss)."""
+        if self._bound_seen is None or self.screen.running:
+            return
+        key, impl, bound = self._bound_seen
+        if key == data_key(config):
+            bound *= loss_scale(impl) / loss_scale(config.impl)
+            if config.lr > bound:
+                self.screen.params_panel.note(lr_above_bound(config.lr, bound))
+
+    # The data preview ------------------------------------------------------------------------------
+
+    def schedule_preview(self, config: RunConfig, delay: float | None) -> None:
+        """Redraw the data once typing pauses, and only when the data itself would change."""
+        key = data_key(config)
+        if key == self._previewed:
+            return
+        self._previewed = key
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        if delay is None:
+            self._start_preview(config)
+        else:
+            self._preview_timer = self.screen.set_timer(delay, lambda: self._start_preview(config))
+
+    def _start_preview(self, config: RunConfig) -> None:
+        self.screen.run_worker(
+            partial(self._preview, config),
+            name="preview_in_thread",
+            group="preview",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _preview(self, config: RunConfig) -> None:
+        """In the worker's thread: the data's preview, or why it cannot be made (memory)."""
+        key = data_key(config)
+        try:
+            check_memory(config, estimate_memory(config, on_cuda=False), host_free_bytes(), None)
+        except ConfigError as error:
+            self.screen.post_message(messages.PreviewRefused(key, error))
+            return
+        self.screen.post_message(messages.PreviewReady(key, preview_for(config)))
+
+    def show_preview(self, message: messages.PreviewReady) -> None:
+        # A thread cannot be interrupted: an older, slower preview may arrive after a newer one.
+        if self.screen.running or message.key != self._previewed:
+            return
+        if message.preview is None:
+            self.screen.data_plot.wait_for_run("the data is drawn when the run makes it (too large to make twice)")
+        else:
+            self.screen.data_plot.show(message.preview)
+
+    def preview_refused(self, message: messages.PreviewRefused) -> None:
+        # Typing "1e999" passes through "1e9", which is valid and previewed: by the time its refusal
+        # comes, the form may hold other values, whose own message must stay.
+        if message.key == self._previewed and message.key == self._form_data_key():
+            self.screen.params_panel.show_errors(message.error.errors, focus=False)
+
+    def _form_data_key(self) -> tuple[object, ...] | None:
+        try:
+            return data_key(parse_config(self.screen.params_panel.texts()))
+        except ConfigError:
+            return None

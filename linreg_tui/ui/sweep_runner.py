@@ -1,0 +1,90 @@
+"""A sweep from the app: the form's points run one after another on a training worker, each run's
+events shown as a single run's are, its rows into the sweep's table (f9)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.worker import Worker, get_current_worker
+
+from linreg_tui.sweep import SweepPoint, SweepRow, run_sweep
+from linreg_tui.ui import messages
+from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
+
+if TYPE_CHECKING:
+    from linreg_tui.ui.main_screen import MainScreen
+
+
+class SweepRunner:
+    """The sweep running now, or the last one, for the screen that shows its runs."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.sweep: Sweep | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.sweep is not None and self.sweep.state == "running"
+
+    def start(self, points: list[SweepPoint], paused: bool) -> Worker[None]:
+        """The form holds a sweep: its runs one after another, overlaid on the loss chart."""
+        screen = self.screen
+        if paused:
+            screen.log_pane.say("step mode takes one run: the form holds a sweep (comma-separated values)", "warning")
+        self.sweep = Sweep(points)
+        screen.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
+        screen.log_pane.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
+        return screen.run_worker(
+            partial(self._run, points),
+            name="sweep_in_thread",
+            group="training",
+            exclusive=True,
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _run(self, points: list[SweepPoint]) -> None:
+        """In the worker's thread: each point's run posts its events as a single run does. esc sets this
+        worker's cancelled_event, which stops the current run at its next chunk and the sweep with it."""
+        cancelled = get_current_worker().cancelled_event
+        post = self.screen.post_message
+        run_sweep(
+            points,
+            on_event=lambda _point, event: post(messages.for_event(event)),
+            on_row=lambda row: post(messages.SweepRowEnded(row)),
+            run_cancel=cancelled,
+        )
+        post(messages.SweepEnded())
+
+    def row_ended(self, row: SweepRow) -> None:
+        if self.sweep is None:
+            return
+        self.sweep.rows.append(row)
+        if row.result is None:  # its set-up failed: no RunEnded said so
+            self.screen.log_pane.say(f"{row.status}: {row.message}", "error")
+        if isinstance(self.screen.app.screen, SweepScreen):
+            self.screen.app.screen.add_row(row)
+
+    def ended(self) -> None:
+        sweep, screen = self.sweep, self.screen
+        if sweep is None:
+            return
+        sweep.state = "finished" if len(sweep.rows) == len(sweep.points) else "stopped"
+        screen.running = False
+        screen.log_pane.say(f"{sweep.describe()} (f9 shows the table)", "book")
+        screen.status_bar.ended(f"{sweep.describe()} · f9 shows the table")
+        if isinstance(screen.app.screen, SweepScreen):
+            screen.app.screen.refresh_sweep()
+
+    def failed(self) -> None:
+        """Its worker raised: the sweep stops there."""
+        if self.running and self.sweep is not None:
+            self.sweep.state = "stopped"
+
+    def show(self) -> None:
+        if self.sweep is None:
+            said = "no sweep yet: comma-separated values in lr, batch, examples, wd or init std make one"
+            self.screen.log_pane.say(said, "note")
+        elif not isinstance(self.screen.app.screen, SweepScreen):
+            self.screen.app.push_screen(SweepScreen(self.sweep))
