@@ -212,8 +212,12 @@ async def test_an_unexpected_worker_error_is_logged_and_the_app_goes_on(monkeypa
         await wait_ready(pilot)
         monkeypatch.setattr("linreg_tui.ui.main_screen.train", broken)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: "something nobody expected" in log_text(app))
+        await wait_until(pilot, lambda: "error while training: ValueError: something" in log_text(app))
         await wait_until(pilot, lambda: not app.running)
+        # The conditioning estimate's worker (the form changed): its error names it, not another worker.
+        monkeypatch.setattr("linreg_tui.ui.form_watch.conditioning_for", broken)
+        await set_field(pilot, "batch_size", "20")
+        await wait_until(pilot, lambda: "error while estimating the conditioning: ValueError" in log_text(app))
         monkeypatch.undo()
         await run_to_end(pilot)
         assert app.last_result is not None and app.last_result.status == "finished"

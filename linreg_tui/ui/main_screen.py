@@ -286,9 +286,11 @@ class MainScreen(Screen[None]):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        where = {"training": "training", "preview": "preparing the data preview"}.get(
-            event.worker.group, "looking for devices"
-        )
+        where = {
+            "training": "training",
+            "preview": "preparing the data preview",
+            "estimate": "estimating the conditioning",
+        }.get(event.worker.group, "looking for devices")
         self.log_pane.say(f"error while {where}: {type(error).__name__}: {error}", "error")
         if event.worker.group == "training":
             self.sweeper.failed()
