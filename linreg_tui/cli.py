@@ -96,6 +96,16 @@ def config_texts(args: argparse.Namespace) -> dict[str, str]:
     return {name: value for name in FIELDS if (value := getattr(args, name)) is not None}
 
 
+def run_texts(args: argparse.Namespace) -> dict[str, str]:
+    """The field texts of a run (or a sweep): the preset, the config file over it, the flags over both, so
+    that `--config base.toml --lr 0.1` is base.toml at lr 0.1. Raises ConfigError or ConfigFileError."""
+    return {
+        **(apply_preset(args.preset) if args.preset else {}),
+        **(read_config_file(args.config) if args.config else {}),
+        **config_texts(args),
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         use_ascii_fallback(stream)  # `PYTHONIOENCODING=ascii`: "·" and "×" spelled in ASCII, not a traceback
@@ -126,12 +136,7 @@ def _main(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
-        # The preset, the file over it, the flags over both: `--config base.toml --lr 0.1` is base.toml at lr 0.1.
-        texts = {
-            **(apply_preset(args.preset) if args.preset else {}),
-            **(read_config_file(args.config) if args.config else {}),
-            **config_texts(args),
-        }
+        texts = run_texts(args)
         refuse_a_sweep(texts, args.preset)
         config = parse_config(texts)
         lr_changes = parse_lr_changes(args.lr_changes) if args.lr_changes is not None else ()

@@ -18,7 +18,7 @@ import sys
 from urllib.parse import urlsplit
 
 from linreg_tui.config import ConfigError, parse_config
-from linreg_tui.config_file import ConfigFileError, read_config_file
+from linreg_tui.config_file import ConfigFileError
 
 EXIT_SERVED = 0
 EXIT_FAILED = 1
@@ -107,8 +107,7 @@ def check_app_flags(app_argv: list[str]) -> None:
     """Refuse, once and before serving, what every tab's app would refuse (the same reading as
     cli._main's: the preset, the config file over it, the flags over both)."""
     from linreg_tui.cli import build_parser as app_parser
-    from linreg_tui.cli import config_texts, refuse_a_sweep
-    from linreg_tui.presets import apply_preset
+    from linreg_tui.cli import refuse_a_sweep, run_texts
 
     args, unknown = app_parser().parse_known_args(app_argv)
     if unknown:
@@ -126,11 +125,7 @@ def check_app_flags(app_argv: list[str]) -> None:
     }
     if given := [flag for flag, value in headless_only.items() if value]:
         raise ServeError(f"{given[0]}: a headless flag, not for the browser (allowed: the flags that fill the form)")
-    texts = {
-        **(apply_preset(args.preset) if args.preset else {}),
-        **(read_config_file(args.config) if args.config else {}),
-        **config_texts(args),
-    }
+    texts = run_texts(args)
     refuse_a_sweep(texts, args.preset)
     parse_config(texts)
 

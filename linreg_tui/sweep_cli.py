@@ -22,14 +22,14 @@ from linreg_tui.cli import (
     EXIT_FINISHED,
     _SignalStop,
     attach_flag_values,
-    config_texts,
     refuse,
+    run_texts,
 )
 from linreg_tui.config import FIELDS, ConfigError, FieldError
-from linreg_tui.config_file import ConfigFileError, read_config_file
+from linreg_tui.config_file import ConfigFileError
 from linreg_tui.output import EXIT_READER_GONE, LineOutput, reader_watch
 from linreg_tui.parsing import Refused, Whole
-from linreg_tui.presets import PRESETS, Preset, apply_preset, preset_named
+from linreg_tui.presets import PRESETS, Preset, preset_named
 from linreg_tui.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, run_sweep
 
 #: The table's columns after the swept fields: (header, width).
@@ -45,6 +45,14 @@ CSV_COLUMNS = ("seed", "status", "final_loss", "final_val_loss", "max_w_error", 
 
 class _SweepSignalStop(_SignalStop):
     MESSAGE = b"linreg-tui: stopping after the current run to print the table so far (again to stop at once)\n"
+    #: Once the runs are over, a second signal has nothing left to cut short: the table's end and the
+    #: summary line are written whatever arrives (a Ctrl+C pressed twice as the last run ends).
+    runs_over = False
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.signum is not None and self.runs_over:
+            return
+        super()._handle(signum, frame)
 
 
 def build_sweep_parser() -> argparse.ArgumentParser:
@@ -82,13 +90,6 @@ def build_sweep_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def sweep_texts(args: argparse.Namespace) -> dict[str, str]:
-    """The preset under the config file under the flags."""
-    preset = apply_preset(args.preset) if args.preset else {}
-    from_file = read_config_file(args.config) if args.config else {}
-    return {**preset, **from_file, **config_texts(args)}
-
-
 def parse_repeats(text: str) -> int:
     try:
         return Whole(1, MAX_REPEATS)(text)
@@ -99,7 +100,7 @@ def parse_repeats(text: str) -> int:
 def sweep_main(argv: Sequence[str]) -> int:
     args = build_sweep_parser().parse_args(attach_flag_values(list(argv)))
     try:
-        points = expand(sweep_texts(args), repeats=parse_repeats(args.repeats))
+        points = expand(run_texts(args), repeats=parse_repeats(args.repeats))
     except (ConfigError, ConfigFileError) as exc:
         return refuse(exc)
     cancel = threading.Event()  # the sweep: stop after the current run
@@ -130,6 +131,8 @@ def sweep_main(argv: Sequence[str]) -> int:
                 run_sweep(points, cancel=cancel, on_row=on_row, run_cancel=run_cancel)
         except KeyboardInterrupt:  # a second Ctrl+C: at once, with the rows that ended
             pass
+        finally:
+            signals.runs_over = True
         writer.end(rows)
     if out.reader_gone:
         return EXIT_READER_GONE

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -135,3 +136,19 @@ def test_a_second_ctrl_c_stops_the_current_run_at_once() -> None:
     rest, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert rest == "" and "the sweep stopped after 1 of 2 runs" in err and "Traceback" not in err
+
+
+def test_a_second_signal_once_the_runs_are_over_still_gets_the_summary() -> None:
+    """Ctrl+C pressed twice as the last run ends: the second has nothing left to stop, and the table's
+    end and the summary line are written all the same."""
+    from linreg_tui.sweep_cli import _SweepSignalStop
+
+    cancel = threading.Event()
+    with _SweepSignalStop(cancel) as signals:
+        signals._handle(signal.SIGINT, None)  # the first: stop after the current run
+        signals.runs_over = True
+        try:
+            signals._handle(signal.SIGINT, None)  # the second, as the table is written: ignored
+        except KeyboardInterrupt:
+            pytest.fail("a second signal after the runs cut the table and the summary short")
+    assert cancel.is_set() and signals.exit_code == 130
