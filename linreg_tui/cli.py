@@ -71,13 +71,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"with --headless: change the learning rate from these steps on, as a recorded run did; "
         f"allowed: {LR_CHANGES_ALLOWED}",
     )
-    fields = parser.add_argument_group("the run (the same fields as the app's form)")
+    add_field_flags(parser, "the run (the same fields as the app's form)")
+    return parser
+
+
+def add_field_flags(parser: argparse.ArgumentParser, title: str) -> None:
+    """A flag per field of the one table, in a group titled `title`."""
+    fields = parser.add_argument_group(title)
     for name, field in FIELDS.items():
         # Values stay text: the same parser as the form explains bad ones. '%' is argparse's format sign.
         fields.add_argument(
             field.flag, dest=name, metavar=field.metavar, default=None, help=field.help_text().replace("%", "%%")
         )
-    return parser
 
 
 def attach_flag_values(argv: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from linreg_tui.cli import (
     EXIT_FAILED,
     EXIT_FINISHED,
     _SignalStop,
+    add_field_flags,
     attach_flag_values,
     refuse,
     run_texts,
@@ -82,11 +83,7 @@ def build_sweep_parser() -> argparse.ArgumentParser:
         help='print {"runs": [...]}: each run the object --headless --json prints, with its swept values',
     )
     output.add_argument("--csv", action="store_true", help="print the table as CSV (one header, a row per run)")
-    fields = parser.add_argument_group("the runs (comma-separated values in the sweepable fields)")
-    for name, field in FIELDS.items():
-        fields.add_argument(
-            field.flag, dest=name, metavar=field.metavar, default=None, help=field.help_text().replace("%", "%%")
-        )
+    add_field_flags(parser, "the runs (comma-separated values in the sweepable fields)")
     return parser
 
 
