@@ -11,6 +11,10 @@ without knowing about us. So a paused run wakes at once for pause/resume/step/st
 POLL_SECONDS for a worker cancel; either way it sleeps in between (no spinning: ten wake-ups a second
 that each read two flags).
 
+A watcher (the app) can ask to be shown the run's start before its first step (`hold_start=True`,
+then `start_shown()` once the panels are laid out for the run): that work on the UI thread then does
+not compete with the first steps for Python's GIL. The loop waits at most START_HOLD_SECONDS for it.
+
 A change of learning rate takes effect at the start of the next chunk of steps, so a chunk (and the
 fast engine's scan) never mixes two rates. `lr_changes` replays a recorded run's changes: the loop
 ends its chunks where a scheduled change falls, so the replay changes at exactly the same steps.
@@ -19,13 +23,18 @@ ends its chunks where a scheduled change falls, so the replay changes at exactly
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from typing import Literal
 
 from linreg_tui.config import FIELDS
 
 #: How long a paused run sleeps before it looks at a cancel event nobody notifies it about.
 POLL_SECONDS = 0.1
+
+#: The longest a run waits for its watcher to show its start (a watcher that never answers, e.g. an app
+#: quitting, delays the run by this much at most).
+START_HOLD_SECONDS = 2.0
 
 #: What the loop does next: a chunk of steps, one explained step, or nothing yet (paused).
 Move = Literal["run", "step", "paused"]
@@ -50,11 +59,13 @@ class RunControl:
         cancel: threading.Event | None = None,
         *,
         paused: bool = False,
+        hold_start: bool = False,
         lr_changes: Iterable[tuple[int, float]] = (),
     ) -> None:
         self.cancel = cancel or threading.Event()
         self._changed = threading.Condition()
         self._paused = paused
+        self._start_held = hold_start
         self._steps_allowed = 0
         self._pending_lr: float | None = None
         #: step → learning rate from that step on, for replaying a recorded run.
@@ -89,6 +100,12 @@ class RunControl:
             self._pending_lr = value
             self._changed.notify_all()
 
+    def start_shown(self) -> None:
+        """The watcher has shown the run's start: its first step may come (see `hold_start`)."""
+        with self._changed:
+            self._start_held = False
+            self._changed.notify_all()
+
     def stop(self) -> None:
         """Stop the run now, paused or not (the same as setting the cancel event, without the poll)."""
         with self._changed:
@@ -98,6 +115,11 @@ class RunControl:
     @property
     def paused(self) -> bool:
         return self._paused
+
+    @property
+    def start_held(self) -> bool:
+        """Whether step 1 still waits for the watcher to show the run's start."""
+        return self._start_held
 
     # --- the training loop's side ------------------------------------------------------------------
 
@@ -110,6 +132,15 @@ class RunControl:
                     cancel.set()
                 self.cancel = cancel
             return self.cancel
+
+    def wait_until_start_shown(self, clock: Callable[[], float] = time.monotonic) -> None:
+        """Before the first step: sleep until the watcher has shown the run's start (`start_shown`), the
+        run is stopped, or START_HOLD_SECONDS have passed. At once without `hold_start`."""
+        give_up_at = clock() + START_HOLD_SECONDS
+        with self._changed:
+            while self._start_held and not self.cancel.is_set() and (left := give_up_at - clock()) > 0:
+                self._changed.wait(min(POLL_SECONDS, left))
+            self._start_held = False
 
     def next_move(self) -> Move:
         """What to do now, without waiting."""

@@ -206,6 +206,8 @@ def train(
         )
     )
     del cpu_data, cpu_validation  # on CUDA the device copies are all we need from here on
+    if control is not None:
+        control.wait_until_start_shown()  # the app lays its panels out for the run before step 1
     loop = _Loop(engine, config, emit, cancel, control, validation)
     started = perf_counter()
     loop.run()

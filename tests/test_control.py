@@ -15,9 +15,11 @@ from linreg_tui import control as control_module
 from linreg_tui import training
 from linreg_tui.config import ConfigError, RunConfig
 from linreg_tui.control import RunControl
+from linreg_tui.engines.scratch import ScratchEngine
 from linreg_tui.report import end_lines
 from linreg_tui.results import RunResult
 from linreg_tui.training import LearningRateChanged, Paused, StepLosses, TrainingEvent, train
+from tests.apptools import fake_clock
 
 #: A safety net so that a broken control fails the test instead of hanging it; nothing is timed.
 HANG_SECONDS = 60
@@ -250,3 +252,45 @@ def test_a_bad_rate_is_refused_with_the_forms_one_line_reason(value: float | str
         RunControl(lr_changes=[(10, value)])  # type: ignore[list-item]
     control.set_lr("0.5")  # text, as typed, is read like the form reads it
     assert control.lr_from(1) == 0.5
+
+
+# --- the watcher's hold before step 1 ---------------------------------------------------------------
+
+
+def test_a_held_start_waits_for_the_watcher_then_goes_on() -> None:
+    control = RunControl(hold_start=True)
+    waited = threading.Thread(target=control.wait_until_start_shown, daemon=True)
+    waited.start()
+    assert control.start_held
+    control.start_shown()
+    assert not control.start_held
+    waited.join(HANG_SECONDS)
+    assert not waited.is_alive()
+
+
+def test_a_stop_ends_the_hold_and_a_silent_watcher_only_delays_the_run() -> None:
+    stopped = RunControl(hold_start=True)
+    stopped.stop()
+    stopped.wait_until_start_shown()  # returns at once: nothing to wait for
+    silent = RunControl(hold_start=True)
+    silent.wait_until_start_shown(clock=fake_clock(control_module.START_HOLD_SECONDS / 3))
+    assert not silent.start_held  # given up after START_HOLD_SECONDS of its (fake) clock
+    assert not RunControl().start_held  # no hold unless asked for
+
+
+def test_step_1_comes_after_the_watcher_has_shown_the_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """train() waits for the watcher between RunStarted and step 1; a watcher that never answers (as
+    here) delays the run by START_HOLD_SECONDS at most."""
+    monkeypatch.setattr(control_module, "START_HOLD_SECONDS", 0.05)
+    control = RunControl(hold_start=True)
+    held_at_first_step: list[bool] = []
+    run_steps = ScratchEngine.run_steps
+
+    def recorded(self: ScratchEngine, batches: list[object]) -> object:
+        held_at_first_step.append(control.start_held)
+        return run_steps(self, batches)
+
+    monkeypatch.setattr(ScratchEngine, "run_steps", recorded)
+    result = train(RunConfig(epochs=1), control=control)
+    assert result.status == "finished"
+    assert held_at_first_step[0] is False
