@@ -359,7 +359,7 @@ async def test_a_new_run_shows_nothing_of_the_last_ones_progress(monkeypatch: py
         monkeypatch.setattr(ScratchEngine, "run_steps", held)  # the second run stops before its first step
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: first_steps.is_set() and app.query_one(ProgressBar).display)
-        screen.redraw_tick()
+        screen.status_bar.show_progress()
         assert screen.status_bar.text == "starting scratch on cpu…"  # not "epoch 3/1 · step 300/100"
         go_on.set()
         await wait_until(pilot, lambda: not app.running)

@@ -4,34 +4,39 @@ training thread waits for the GIL (`linreg-tui bench`'s app rows measure it)."""
 
 from __future__ import annotations
 
+import gc
 import math
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 
+from linreg_tui import control as control_module
 from linreg_tui.config import RunConfig
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.footer import QuietFooter
 from linreg_tui.ui.loss_plot import LossPanel
+from linreg_tui.ui.main_screen import MainScreen
 from linreg_tui.ui.pacing import FramePacer
+from linreg_tui.ui.quiet_static import QuietStatic
 from tests.apptools import log_text, run_to_end, type_into, wait_ready, wait_until
 
 
 def test_the_redraw_interval_grows_with_a_frames_cost_within_its_bounds() -> None:
-    pacer = FramePacer(shortest=1 / 3, tick=1 / 6, longest=1 / 2, share=0.03)
+    pacer = FramePacer(shortest=1 / 3, tick=1 / 6, longest=1.0, share=0.03)
     pacer.frame_cost(0.0)
     assert pacer.interval == pytest.approx(1 / 3)  # a cheap frame: as often as asked
     pacer.frame_cost(0.012)
     assert pacer.interval == pytest.approx(0.4)  # 12 ms is 3% of 0.4 s
     for cost in (0.5, math.inf, math.nan):
         pacer.frame_cost(cost)
-        assert pacer.interval == pytest.approx(1 / 2)  # never less often than 2 Hz
+        assert pacer.interval == pytest.approx(1.0)  # never less often than once a second
 
 
 def test_a_frame_is_due_once_its_interval_has_passed() -> None:
     pacer = FramePacer(shortest=1 / 3, tick=1 / 6)
-    pacer.frame_cost(0.015)  # 0.5 s apart at the default share
+    pacer.frame_cost(0.015)  # 0.5 s apart at the default share (3%)
     assert pacer.due(10.0)
     assert not pacer.due(10.0 + 1 / 6)
     assert not pacer.due(10.0 + 2 / 6)
@@ -103,3 +108,65 @@ async def test_the_form_says_the_estimated_bound_before_any_run() -> None:
         await type_into(pilot, "scales", "1,4")
         await wait_until(pilot, lambda: "estimate before the run" in log_text(app))
         assert "largest stable lr (full-batch GD on this loss): 0.125" in log_text(app)
+
+
+async def test_the_run_waits_for_the_panels_to_show_its_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app tells the run when its panels show the start (RunControl.start_shown): with the run's
+    patience made endless, a run in the app still trains to its end."""
+    monkeypatch.setattr(control_module, "START_HOLD_SECONDS", math.inf)
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot, timeout=20)
+        assert app.last_result is not None and app.last_result.status == "finished"
+
+
+async def test_the_apps_objects_are_left_out_of_the_garbage_collector_while_a_run_trains() -> None:
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        assert gc.get_freeze_count() == 0
+        await pilot.press("ctrl+t")  # paused before step 1: the run is on
+        await wait_until(pilot, lambda: app.running)
+        assert gc.get_freeze_count() > 100_000  # the widgets, styles and caches
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.running)
+        assert gc.get_freeze_count() == 0  # collected as usual again
+
+
+async def test_the_progress_line_moves_without_the_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The charts' frames slow down as they cost more; the progress line keeps its own pace."""
+    monkeypatch.setattr(MainScreen, "redraw_tick", lambda self: None)
+    app = LinregApp(RunConfig(num_examples=200_000, epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "ETA" in app.main_screen.status_bar.text)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.running)
+
+
+class OneLegend(App[None]):
+    def compose(self) -> ComposeResult:
+        yield QuietStatic("a legend")
+
+
+async def test_a_legend_lays_the_screen_out_only_when_its_height_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    layouts: list[int] = []
+    refresh_layout = Screen._refresh_layout
+
+    def counted(self: Screen, *args: object, **kwargs: object) -> None:
+        layouts.append(1)
+        refresh_layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    app = OneLegend()
+    async with app.run_test(size=(20, 10)) as pilot:
+        await pilot.pause()
+        legend = app.query_one(QuietStatic)
+        monkeypatch.setattr(Screen, "_refresh_layout", counted)
+        legend.update("other words")  # one line, as before
+        await pilot.pause()
+        assert layouts == [] and legend.size.height == 1
+        legend.update("a legend that needs three lines at this width")
+        await pilot.pause()
+        assert layouts and legend.size.height == 3

@@ -22,7 +22,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Static
 
 from linreg_tui.landscape import LossSurface
 from linreg_tui.ui.landscape_map import (
@@ -38,6 +37,7 @@ from linreg_tui.ui.landscape_map import (
     wanted_range,
 )
 from linreg_tui.ui.loss_plot import MAX_OVERLAID  # the same earlier runs as the loss chart
+from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.tracked import Point, SampledPath
 
 #: The markers: characters, so that they are told apart without colour.
@@ -121,7 +121,7 @@ class LandscapePanel(Vertical):
         #: Bumped whenever what is drawn changes: the map repaints on the next render.
         self.version = 0
         self.map = LandscapeMap(self)
-        self.legend = Static(id="landscape-legend")
+        self.legend = QuietStatic(id="landscape-legend")
         self._legend_text = ""
         self._dirty = False
         #: Some of the live path lies outside the view (a diverged run): drawn clipped, and said so.

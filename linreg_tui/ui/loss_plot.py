@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import Static
 
 from linreg_tui.config import FIELDS, RunConfig
 from linreg_tui.ui.plotting import CachedPlot
+from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.series import DecimatedSeries
 
 #: How many earlier runs the chart draws unless the run history (f8) chooses others: the newest ones.
@@ -112,7 +112,7 @@ class LossPanel(Vertical):
         self._dirty = True
         self.chart = CachedPlot(id="loss-chart")
         # The legend lives under the chart: plotext's own legend box would hide the curves under it.
-        self.legend = Static(id="loss-legend")
+        self.legend = QuietStatic(id="loss-legend")
         self._legend_text = ""
         self._replotted_at = 0.0
 

@@ -35,12 +35,12 @@ from linreg_tui.ui.landscape_plot import LandscapePanel
 from linreg_tui.ui.layout import LOW_HEIGHT, MIN_HEIGHT, MIN_WIDTH, PANELS, PanelLayout
 from linreg_tui.ui.log import LogPane
 from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
-from linreg_tui.ui.pacing import FramePacer
+from linreg_tui.ui.pacing import PROGRESS_HZ, FramePacer
 from linreg_tui.ui.params import ParamsPanel
 from linreg_tui.ui.params_plot import ParamsOverTime
 from linreg_tui.ui.presets_picker import PresetPicker
 from linreg_tui.ui.results import ResultsPanel
-from linreg_tui.ui.run_driver import RunDriver
+from linreg_tui.ui.run_driver import RunDriver, freeze_app_objects
 from linreg_tui.ui.run_view import RunView
 from linreg_tui.ui.share_actions import ShareActions
 from linreg_tui.ui.status_bar import StatusBar
@@ -70,6 +70,7 @@ class MainScreen(Screen[None]):
         self.devices: list[DeviceChoice] | None = None
         self.redraw_timer: Timer | None = None
         self.pacer = FramePacer(shortest=1 / REDRAW_HZ, tick=1 / (2 * REDRAW_HZ))
+        self.progress_pacer = FramePacer(shortest=1 / PROGRESS_HZ, tick=self.pacer.tick)
         #: Every run of the session, and which earlier ones the charts draw (f10).
         self.history = RunHistory()
         #: The live run's step losses and per-epoch parameters, for saving it as JSON (ctrl+e).
@@ -134,7 +135,7 @@ class MainScreen(Screen[None]):
                     yield LandscapePanel()
                     yield LogPane()
                     yield ResultsPanel()
-        yield StatusBar()
+                yield StatusBar()
         yield Static(
             f"The terminal is too small: linreg-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}. "
             "Enlarge it; a run goes on meanwhile, and ctrl+q quits.",
@@ -191,6 +192,10 @@ class MainScreen(Screen[None]):
     def watch_running(self, running: bool) -> None:
         self.params_panel.set_running(running)
         self.refresh_bindings()
+        freeze_app_objects(running)
+
+    def on_unmount(self) -> None:
+        freeze_app_objects(False)  # quit while a run trains
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Run and Stop show as unavailable in the footer when they would do nothing. Below
@@ -375,17 +380,19 @@ class MainScreen(Screen[None]):
     # The live parts ------------------------------------------------------------------------------
 
     def _redraw_if_due(self) -> None:
-        if self.pacer.due(time.monotonic()):
+        now = time.monotonic()
+        if self.pacer.due(now):
             self.redraw_tick()
+        if self.progress_pacer.due(now):
+            self.status_bar.show_progress()
 
     def redraw_tick(self) -> None:
-        """The live parts of the screen, updated together (one frame) at most REDRAW_HZ times a second,
-        less often when frames cost more (see FramePacer)."""
+        """The live charts, the results and the log's epoch lines, updated together (one frame) at most
+        REDRAW_HZ times a second, less often when frames cost more (see FramePacer)."""
         started = time.thread_time()
         self.loss_panel.redraw_if_dirty()
         self.data_plot.redraw_if_dirty()
         self.landscape_panel.redraw_if_dirty()
         self.weights_panel.redraw_if_dirty()
-        self.status_bar.show_progress()
         self.run_view.show_epochs()
         self.call_after_refresh(lambda: self.pacer.frame_cost(time.thread_time() - started))

@@ -1,13 +1,17 @@
 """How often the live views are redrawn while a run trains: at most as often as asked, less often when
-a frame costs more, and never less often than MIN_HZ."""
+a frame costs more, and never less often than MIN_HZ. The progress line, a cheap one-row frame, keeps
+its own pace (PROGRESS_HZ)."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-#: However much a frame costs, the views move at least this often.
-MIN_HZ = 2
+#: However much a frame costs, the charts move at least this often. A frame of the charts costs about
+#: 30 ms at 120×36, which FRAME_SHARE spaces a second apart.
+MIN_HZ = 1
+#: The progress line (the bar, the step, the ETA) is drawn this often while a run trains, charts or not.
+PROGRESS_HZ = 2
 #: The share of the time the frames may take: every millisecond of Python on the UI thread is one the
 #: training thread waits for the GIL (and each torch op it hands the GIL over for can cost it up to the
 #: interpreter's switch interval, 5 ms, to get it back).

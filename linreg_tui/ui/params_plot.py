@@ -8,10 +8,10 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE, Color, step_ticks
 from linreg_tui.ui.plotting import CachedPlot
+from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.tracked import Point, SampledPath
 
 #: One colour per tracked parameter (w1..w4, then b).
@@ -43,7 +43,7 @@ class ParamsOverTime(Vertical):
         self.num_features = 0
         self.path: SampledPath | None = None
         self.chart = CachedPlot(id="weights-chart")
-        self.legend = Static(id="weights-legend")
+        self.legend = QuietStatic(id="weights-legend")
         self._legend_text = ""
         self._dirty = False
         self._replotted_at = 0.0

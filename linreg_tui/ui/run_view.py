@@ -46,6 +46,8 @@ class RunView:
         if not screen.run_driver.stopping:
             screen.status_bar.training(config)
         screen.sub_title = f"{config.impl} · {event.device} · training"
+        if (control := screen.run_driver.control) is not None:
+            screen.call_after_refresh(control.start_shown)  # drawn: the run's first step may come
 
     def _show_conditioning(self, event: RunStarted) -> None:
         """The condition number and the stability bound beside the results; a warning under the form
