@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import torch
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, ProgressBar, Select, Static, Tabs
+from textual.widgets import Button, DataTable, Input, Select, Static, Tabs
 from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownTableCellContents
 
@@ -86,7 +86,7 @@ async def test_a_run_trains_to_the_truth_and_reports_it_everywhere() -> None:
         assert "finished" in str(app.main_screen.sub_title)
         loss = app.query_one(LossPanel)
         assert loss.current is not None and loss.current.epoch_losses == list(result.epoch_losses)
-        assert not app.query_one(ProgressBar).display
+        assert app.main_screen.status_bar.shown_step is None
 
 
 async def test_the_same_seed_reproduces_a_run_and_runs_are_compared() -> None:
@@ -131,7 +131,7 @@ async def test_escape_stops_a_run_and_the_next_one_works() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.query_one(ProgressBar).progress > 50)
+        await wait_until(pilot, lambda: (app.main_screen.status_bar.shown_step or 0) > 50)
         assert app.running
         assert app.query_one("#true_w", Input).is_disabled  # the form is locked while training
         await pilot.press("escape")
@@ -252,7 +252,7 @@ async def test_quitting_mid_run_stops_the_worker_promptly(monkeypatch: pytest.Mo
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.query_one(ProgressBar).progress > 20)
+        await wait_until(pilot, lambda: (app.main_screen.status_bar.shown_step or 0) > 20)
         await pilot.press("ctrl+q")
     assert thread_done.wait(timeout=60), "the training thread went on after the app quit"
     assert ended[0].status == "cancelled" and ended[0].steps < 5000 * 100
@@ -358,7 +358,7 @@ async def test_a_new_run_shows_nothing_of_the_last_ones_progress(monkeypatch: py
         await set_field(pilot, "epochs", "1")
         monkeypatch.setattr(ScratchEngine, "run_steps", held)  # the second run stops before its first step
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: first_steps.is_set() and app.query_one(ProgressBar).display)
+        await wait_until(pilot, lambda: first_steps.is_set() and app.main_screen.status_bar.shown_step is not None)
         screen.status_bar.show_progress()
         assert screen.status_bar.text == "starting scratch on cpu…"  # not "epoch 3/1 · step 300/100"
         go_on.set()
@@ -417,13 +417,13 @@ async def test_the_run_and_stop_buttons_work_by_click_and_by_enter() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await pilot.click("#run")
-        await wait_until(pilot, lambda: app.query_one(ProgressBar).progress > 0)
+        await wait_until(pilot, lambda: (app.main_screen.status_bar.shown_step or 0) > 0)
         await pilot.click("#stop")
         await wait_until(pilot, lambda: not app.running)
         assert app.last_result is not None and app.last_result.status == "cancelled"
         app.query_one("#run", Button).focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.query_one(ProgressBar).progress > 0)
+        await wait_until(pilot, lambda: (app.main_screen.status_bar.shown_step or 0) > 0)
         assert app.focused is app.query_one("#stop", Button)  # the form locks; Stop takes the focus
         await pilot.press("enter")
         await wait_until(pilot, lambda: not app.running and app.last_result is not None)
@@ -459,7 +459,7 @@ async def test_cancelling_the_apps_workers_stops_a_run() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.query_one(ProgressBar).progress > 0)
+        await wait_until(pilot, lambda: (app.main_screen.status_bar.shown_step or 0) > 0)
         app.workers.cancel_all()
         await wait_until(pilot, lambda: not app.running)
         assert app.last_result is not None and app.last_result.status == "cancelled"

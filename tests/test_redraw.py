@@ -170,3 +170,15 @@ async def test_a_legend_lays_the_screen_out_only_when_its_height_changes(monkeyp
         legend.update("a legend that needs three lines at this width")
         await pilot.pause()
         assert layouts and legend.size.height == 3
+
+
+async def test_the_loss_chart_shows_a_runs_end_without_waiting_for_a_frame() -> None:
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        assert app.main_screen.redraw_timer is not None
+        app.main_screen.redraw_timer.pause()  # no frame comes: only the run's end can draw it
+        await run_to_end(pilot)
+        loss = app.query_one(LossPanel)
+        assert loss.current is not None and len(loss.current.steps) == 100
+        assert "scratch lr=0.03: steps" in str(loss.legend.render()).replace("\u00a0", " ")

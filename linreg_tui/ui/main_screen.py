@@ -383,7 +383,9 @@ class MainScreen(Screen[None]):
         now = time.monotonic()
         if self.pacer.due(now):
             self.redraw_tick()
-        if self.progress_pacer.due(now):
+            self.progress_pacer.drawn(now)  # the progress line rides along: no frame of its own soon after
+            self.status_bar.show_progress()
+        elif self.progress_pacer.due(now):
             self.status_bar.show_progress()
 
     def redraw_tick(self) -> None:

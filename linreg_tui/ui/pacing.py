@@ -41,6 +41,10 @@ class FramePacer:
         self.last_frame_at = now
         return True
 
+    def drawn(self, now: float) -> None:
+        """A frame was drawn at `now` along with another's: the next is an interval later."""
+        self.last_frame_at = now
+
     def frame_cost(self, cpu_seconds: float) -> None:
         """The last frame took this much of the UI thread: the next one waits accordingly."""
         wanted = cpu_seconds / self.share if math.isfinite(cpu_seconds) else self.longest

@@ -3,12 +3,53 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
-from textual.app import ComposeResult
+from rich.style import Style
+from textual.app import ComposeResult, RenderResult
 from textual.containers import Horizontal
-from textual.widgets import ProgressBar, Static
+from textual.reactive import reactive
+from textual.renderables.bar import Bar
+from textual.widget import Widget
+from textual.widgets import Static
 
 from linreg_tui.config import RunConfig
+
+
+class StepBar(Widget):
+    """The run's progress as a bar: the renderable that Textual's ProgressBar draws, without that
+    widget's once-a-second timer and its bar's deferred update, each a frame of its own (a frame is
+    milliseconds of Python that the training thread waits for)."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"step-bar--bar"}
+    DEFAULT_CSS = """
+    StepBar {
+        width: 20;
+        height: 1;
+        margin-right: 2;
+        display: none;
+    }
+    StepBar > .step-bar--bar {
+        color: $primary;
+        background: $surface;
+    }
+    """
+
+    #: How many of the run's steps are done, and how many it has.
+    progress: reactive[int] = reactive(0)
+    total: reactive[int] = reactive(1)
+
+    def __init__(self) -> None:
+        super().__init__(id="progress")
+
+    def render(self) -> RenderResult:
+        style = self.get_component_rich_style("step-bar--bar")
+        done = min(1.0, self.progress / self.total) if self.total else 0.0
+        return Bar(
+            highlight_range=(0, self.size.width * done),
+            highlight_style=Style.from_color(style.color),
+            background_style=Style.from_color(style.bgcolor),
+        )
 
 
 class StatusBar(Horizontal):
@@ -19,14 +60,6 @@ class StatusBar(Horizontal):
     StatusBar {
         height: 1;
         padding: 0 1;
-    }
-    StatusBar #progress {
-        width: auto;
-        margin-right: 2;
-        display: none;
-    }
-    StatusBar #progress Bar {
-        width: 20;
     }
     StatusBar #status {
         width: 1fr;
@@ -45,9 +78,14 @@ class StatusBar(Horizontal):
         self._changed_lr: float | None = None
 
     def compose(self) -> ComposeResult:
-        # Percentage and ETA are in the text: the bar's own labels cost a layout pass each.
-        yield ProgressBar(id="progress", show_percentage=False, show_eta=False)
+        yield StepBar()  # percentage and ETA are in the text
         yield Static("ready: ctrl+r trains, f1 explains", id="status")
+
+    @property
+    def shown_step(self) -> int | None:
+        """The step the bar shows; None while no bar is shown."""
+        bar = self.query_one(StepBar)
+        return bar.progress if bar.display else None
 
     @property
     def text(self) -> str:
@@ -68,8 +106,8 @@ class StatusBar(Horizontal):
         """The first step comes next: the bar appears and the ETA's clock starts (not counting set-up)."""
         self._config = config
         self._training_since = time.monotonic()
-        bar = self.query_one(ProgressBar)
-        bar.update(total=config.total_steps, progress=0)
+        bar = self.query_one(StepBar)
+        bar.total, bar.progress = config.total_steps, 0
         bar.display = True
 
     def note_progress(self, epoch: int, step: int) -> None:
@@ -88,7 +126,7 @@ class StatusBar(Horizontal):
         self._latest = None  # the steps before the pause are shown here, not by a later tick
         self._paused_at = time.monotonic()
         if self._config is not None:
-            self.query_one(ProgressBar).update(progress=step)
+            self.query_one(StepBar).progress = step
             total = f"/{self._config.total_steps:,} · epoch {epoch}/{self._config.epochs}"
         else:
             total = f" · epoch {epoch}"
@@ -101,7 +139,7 @@ class StatusBar(Horizontal):
 
     def ended(self, summary: str) -> None:
         self._config = None
-        self.query_one(ProgressBar).display = False
+        self.query_one(StepBar).display = False
         self.say(summary)
 
     def show_progress(self) -> None:
@@ -109,7 +147,7 @@ class StatusBar(Horizontal):
             return  # nothing new, or not training
         (epoch, step), config = self._latest, self._config
         self._latest = None
-        self.query_one(ProgressBar).update(progress=step)
+        self.query_one(StepBar).progress = step
         elapsed = time.monotonic() - self._training_since
         eta = elapsed / step * (config.total_steps - step) if step else 0.0
         changed = f" · lr {self._changed_lr:g}" if self._changed_lr is not None else ""
