@@ -382,9 +382,12 @@ class MainScreen(Screen[None]):
     def _redraw_if_due(self) -> None:
         now = time.monotonic()
         if self.pacer.due(now):
-            self.redraw_tick()
-            self.progress_pacer.drawn(now)  # the progress line rides along: no frame of its own soon after
+            # The progress line rides along, updated first: each widget tells the screen of its change
+            # in a message of its own, and the charts' come after it (updated the other way round, the
+            # line was drawn in a second frame of its own, 30 ms after the charts').
+            self.progress_pacer.drawn(now)
             self.status_bar.show_progress()
+            self.redraw_tick()
         elif self.progress_pacer.due(now):
             self.status_bar.show_progress()
 
