@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-#: However much a frame costs, the charts move at least this often. A frame of the charts costs about
-#: 30 ms at 120×36, which FRAME_SHARE spaces a second apart.
+#: However much a frame costs, the charts move at least this often. A frame of the charts costs 15–30 ms
+#: at 120×36, which FRAME_SHARE spaces half a second to a second apart.
 MIN_HZ = 1
 #: The progress line (the bar, the step, the ETA) is drawn this often while a run trains, charts or not.
 PROGRESS_HZ = 2

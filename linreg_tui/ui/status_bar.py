@@ -54,7 +54,7 @@ class StepBar(Widget):
 
 class StatusBar(Horizontal):
     """One line under the panels. Progress arrives with every chunk of steps (`note_progress`, cheap);
-    it is drawn only when the screen's redraw tick calls `show_progress`."""
+    it is drawn only when the screen calls `show_progress` (PROGRESS_HZ, see ui/pacing.py)."""
 
     DEFAULT_CSS = """
     StatusBar {
