@@ -105,9 +105,12 @@ class DataPlot(CachedPlot):
             return None
         return _line(self.model_w, self.model_b, self.column, self._means)
 
-    def redraw_if_dirty(self) -> None:
+    def on_show(self) -> None:
+        self.redraw_if_dirty(now=True)  # shown again: the model's line as it is now
+
+    def redraw_if_dirty(self, now: bool = False) -> None:
         """Called by the redraw tick: as the loss chart, at most UI_SHARE of the time goes to building it."""
-        spacing = max(LINE_SECONDS, self.build_seconds / UI_SHARE)
+        spacing = 0.0 if now else max(LINE_SECONDS, self.build_seconds / UI_SHARE)
         if self._dirty and self.region.area and time.monotonic() - self._replotted_at >= spacing:
             if self._line_moved():
                 self.replot()

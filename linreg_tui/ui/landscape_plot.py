@@ -163,6 +163,9 @@ class LandscapePanel(Vertical):
             self.current.path.extend(first_step, tracked)
             self._dirty = True
 
+    def on_show(self) -> None:
+        self.redraw_if_dirty(final=True)  # shown again: what came while hidden, at once
+
     def redraw_if_dirty(self, final: bool = False) -> None:
         """Called by the redraw tick (and at the run's end, `final`). Hidden: drawn when shown again.
         While the latest point stays in its character cell (a run settling in the valley) nothing new

@@ -163,10 +163,13 @@ class LossPanel(Vertical):
         """16 colours map the earlier runs' colours to one grey, and NO_COLOR has none at all."""
         return self.app.no_color or self.app.console.color_system not in ("256", "truecolor")
 
-    def redraw_if_dirty(self, final: bool = False) -> None:
+    def on_show(self) -> None:
+        self.redraw_if_dirty(now=True)  # shown again (a tab, f3): what came while hidden, at once
+
+    def redraw_if_dirty(self, now: bool = False) -> None:
         """Called by the app's redraw tick: redraw when new losses came, and rarely enough that building
-        the chart takes at most UI_SHARE of the time; `final` (a run's end): now, if anything is new."""
-        spacing = 0.0 if final else max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
+        the chart takes at most UI_SHARE of the time; `now` (a run's end, shown again): at once."""
+        spacing = 0.0 if now else max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
         # Hidden (a tab not shown, or Parameters over time in its cell): drawn when shown again.
         if self._dirty and self.region.area and time.monotonic() - self._replotted_at >= spacing:
             self.replot()

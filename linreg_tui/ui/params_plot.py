@@ -72,9 +72,12 @@ class ParamsOverTime(Vertical):
         steps, points = self.path.series()
         return {name: (steps, [point[k] for point in points]) for k, name in enumerate(self.names)}
 
-    def redraw_if_dirty(self) -> None:
+    def on_show(self) -> None:
+        self.redraw_if_dirty(now=True)  # shown again: what came while hidden, at once
+
+    def redraw_if_dirty(self, now: bool = False) -> None:
         """Called by the redraw tick: as the loss chart, at most UI_SHARE of the time goes to building it."""
-        spacing = max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
+        spacing = 0.0 if now else max(1 / REDRAW_HZ, self.chart.build_seconds / UI_SHARE)
         # Hidden (its cell's partner or another tab is shown): nothing to draw until it is shown again.
         if self._dirty and self.region.area and time.monotonic() - self._replotted_at >= spacing:
             self.replot()

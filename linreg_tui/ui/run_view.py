@@ -129,7 +129,7 @@ class RunView:
         screen.results_panel.finish(result)
         # The views show the run's end now, not at the next tick (a short run may end before one).
         screen.data_plot.set_model(result.w, result.b, now=True)
-        screen.loss_panel.redraw_if_dirty(final=True)
+        screen.loss_panel.redraw_if_dirty(now=True)
         screen.landscape_panel.redraw_if_dirty(final=True)
         screen.weights_panel.replot()
         if result.status == "diverged" and not screen.loss_panel.log_y:
