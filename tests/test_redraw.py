@@ -184,3 +184,16 @@ async def test_the_loss_chart_shows_a_runs_end_without_waiting_for_a_frame() -> 
         loss = app.query_one(LossPanel)
         assert loss.current is not None and len(loss.current.steps) == 100
         assert "scratch lr=0.03: steps" in str(loss.legend.render()).replace("\u00a0", " ")
+
+
+async def test_a_hidden_landscape_draws_the_runs_path_once_shown() -> None:
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        assert app.main_screen.redraw_timer is not None
+        app.main_screen.redraw_timer.pause()  # no frame comes: only being shown can draw it
+        await run_to_end(pilot)
+        landscape = app.main_screen.landscape_panel
+        drawn = landscape.version
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: landscape.version > drawn)

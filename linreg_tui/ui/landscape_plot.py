@@ -164,15 +164,15 @@ class LandscapePanel(Vertical):
             self._dirty = True
 
     def on_show(self) -> None:
-        self.redraw_if_dirty(final=True)  # shown again: what came while hidden, at once
+        self.redraw_if_dirty(now=True)  # shown again: what came while hidden, at once
 
-    def redraw_if_dirty(self, final: bool = False) -> None:
-        """Called by the redraw tick (and at the run's end, `final`). Hidden: drawn when shown again.
-        While the latest point stays in its character cell (a run settling in the valley) nothing new
-        would show: no repaint."""
+    def redraw_if_dirty(self, now: bool = False) -> None:
+        """Called by the redraw tick (and `now`: at the run's end, or shown again). Hidden: drawn when
+        shown again. While the latest point stays in its character cell (a run settling in the valley)
+        nothing new would show: no repaint, unless `now`."""
         if not (self._dirty and self.region.area):
             return
-        if not final and self.current is not None and self._view is not None and self.model.cols:
+        if not now and self.current is not None and self._view is not None and self.model.cols:
             (x0, x1), (y0, y1) = self._view
             i, j = self.pair
             last = self.current.path.last

@@ -130,7 +130,7 @@ class RunView:
         # The views show the run's end now, not at the next tick (a short run may end before one).
         screen.data_plot.set_model(result.w, result.b, now=True)
         screen.loss_panel.redraw_if_dirty(now=True)
-        screen.landscape_panel.redraw_if_dirty(final=True)
+        screen.landscape_panel.redraw_if_dirty(now=True)
         screen.weights_panel.replot()
         if result.status == "diverged" and not screen.loss_panel.log_y:
             screen.loss_panel.log_y = True
