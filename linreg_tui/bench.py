@@ -11,7 +11,8 @@ How each line is timed, to keep the whole benchmark to about a minute and a half
   first epoch (a 1M-element `random.shuffle` in the book) and, when an epoch is long enough, stays
   inside the first epoch; short epochs are crossed many times. Both sides are timed the same way;
 - `fast`: whole epochs, RunResult.train_seconds / RunResult.steps, everything included.
-Each case is measured three times, the cases taking turns, and the table keeps its fastest time. A case
+Each case is measured five times (`--rounds`), the cases taking turns; a line shows its median time and
+its speed-up is the median of the rounds' own ratios (see `run_cases` for why). A case
 that fails (a run refused, failed or given no result in time) is a line of the table saying so, and the
 others go on; the exit code is then 1.
 
@@ -27,6 +28,7 @@ import math
 import os
 import platform
 import random
+import statistics
 import sys
 import threading
 import time
@@ -59,9 +61,11 @@ class Options:
     warmup_steps: int
     max_steps: int  # a loop is timed over at most this many steps
     fast_min_steps: int  # the fast engine runs whole epochs, at least this many steps in all
-    rounds: int  # every case is measured this many times, the cases taking turns; the table shows the fastest
+    rounds: int  # every case is measured this many times, the cases taking turns; the table shows the median
 
 
+#: How many times each line is measured by default: the median of five outlasts two slow rounds.
+ROUNDS = 5
 FULL_SIZES = ((1_000, 10), (1_000_000, 10), (1_000_000, 1_000))
 QUICK_SIZES = ((1_000, 10), (2_000, 100))
 
@@ -95,7 +99,7 @@ class Case:
 class Row:
     case: Case
     timing: Timing | None  # None: the case failed in every round
-    speedup: float | None  # the baseline's µs per step over this line's: above 1 is faster
+    speedup: float | None  # the median of the rounds' baseline µs per step over this line's: above 1 is faster
     error: str = ""  # why the case could not be timed
 
 
@@ -360,13 +364,22 @@ SECTIONS: dict[str, Callable[[Options], list[Case]]] = {ENGINES_SECTION: engine_
 
 
 def run_cases(cases: Sequence[Case], rounds: int, progress: Callable[[str], None]) -> list[Row]:
-    """Measure every case `rounds` times, all cases in turn each round, and keep each case's fastest:
-    a slow moment on a shared machine then spoils one round of one case, not the comparison. A case that
-    raises is said in the progress and kept as a failed line; the others go on."""
-    best: list[Timing | None] = [None] * len(cases)
+    """Measure every case `rounds` times, all cases in turn each round, every other round in reverse
+    order. A line shows its median round, and its speed-up is the median of the rounds' own ratios.
+
+    Why paired: on a shared machine a slow spell lasts tens of seconds (the same run here takes from
+    5.2 to 7.4 s, CPU time alike), longer than a line and its baseline take back to back, so within a
+    round it mostly falls on both; the reversed rounds keep a machine that speeds up or slows down over
+    the run from favouring the one timed first. Comparing each line's fastest round instead compares
+    two lotteries: which of them happened to meet the machine's one quiet moment. A case that raises
+    is said in the progress and its round left out; a case that fails every round is a failed line.
+    """
+    measured: list[list[Timing | None]] = [[] for _ in cases]  # per case, one per round (None: failed)
     errors: list[str] = [""] * len(cases)
     for round_ in range(1, rounds + 1):
-        for index, case in enumerate(cases):
+        order = range(len(cases)) if round_ % 2 else reversed(range(len(cases)))
+        for index in order:
+            case = cases[index]
             label = f"[{index + 1}/{len(cases)}] {case.device} · n={case.examples:,} · batch {case.batch_size}"
             label = (f"round {round_}/{rounds} " if rounds > 1 else "") + f"{label} · {case.name}"
             started = time.perf_counter()
@@ -374,26 +387,27 @@ def run_cases(cases: Sequence[Case], rounds: int, progress: Callable[[str], None
                 timing = case.measure()
             except (RuntimeError, ConfigError) as exc:
                 errors[index] = str(exc)
+                measured[index].append(None)
                 progress(f"{label}: failed: {exc}")
                 continue
+            measured[index].append(timing)
             progress(
                 f"{label}: {timing.us_per_step:,.1f} µs/step over {timing.describe()} "
                 f"({time.perf_counter() - started:.1f} s)"
             )
-            previous = best[index]
-            if previous is None or timing.us_per_step < previous.us_per_step:
-                best[index] = timing
 
     def key(case: Case, name: str) -> tuple[str, str, int, int, str]:
         return (case.section, case.device, case.examples, case.batch_size, name)
 
-    timings = {key(case, case.name): timing for case, timing in zip(cases, best, strict=True)}
+    index_of = {key(case, case.name): index for index, case in enumerate(cases)}
     rows = []
-    for case, error in zip(cases, errors, strict=True):
-        timing = timings[key(case, case.name)]
-        baseline = timings.get(key(case, case.baseline)) if case.baseline else None
-        speedup = baseline.us_per_step / timing.us_per_step if baseline and timing else None
-        rows.append(Row(case, timing, speedup, "" if timing else error))
+    for case, rounds_of_case, error in zip(cases, measured, errors, strict=True):
+        timings = sorted((t for t in rounds_of_case if t is not None), key=lambda t: t.us_per_step)
+        timing = timings[(len(timings) - 1) // 2] if timings else None  # the median (the lower of two)
+        baseline = index_of.get(key(case, case.baseline)) if case.baseline else None
+        pairs = zip(measured[baseline], rounds_of_case, strict=True) if baseline is not None else ()
+        ratios = [base.us_per_step / line.us_per_step for base, line in pairs if base and line]
+        rows.append(Row(case, timing, statistics.median(ratios) if ratios else None, "" if timing else error))
     return rows
 
 
@@ -461,9 +475,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="cpu | cuda | cuda:N (repeatable; default: the CPU and every CUDA device)",
     )
     parser.add_argument(
-        "--budget", type=float, metavar="S", help="seconds each loop is timed (default 0.5, quick 0.05)"
+        "--budget", type=_positive(float), metavar="S", help="seconds each loop is timed (default 0.5, quick 0.05)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_positive(int),
+        metavar="N",
+        help=f"times each line is measured; the table shows the median (default {ROUNDS}, quick 1)",
     )
     return parser
+
+
+def _positive(kind: type[float] | type[int]) -> Callable[[str], float | int]:
+    """An argparse type: a number of `kind` above 0 (argparse names the option in its refusal)."""
+    wanted = "a whole number" if kind is int else "a number"
+
+    def read(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {wanted}; give {wanted} above 0") from None
+        if not value > 0 or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{text!r}: give {wanted} above 0")
+        return value
+
+    return read
 
 
 def options_from(args: argparse.Namespace) -> Options:
@@ -472,8 +508,8 @@ def options_from(args: argparse.Namespace) -> Options:
     else:
         devices = ("cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0)))
     if args.quick:
-        return Options(devices, QUICK_SIZES, args.budget or 0.05, 5, max_steps=200, fast_min_steps=200, rounds=1)
-    return Options(devices, FULL_SIZES, args.budget or 0.5, 20, max_steps=20_000, fast_min_steps=20_000, rounds=3)
+        return Options(devices, QUICK_SIZES, args.budget or 0.05, 5, 200, 200, rounds=args.rounds or 1)
+    return Options(devices, FULL_SIZES, args.budget or 0.5, 20, 20_000, 20_000, rounds=args.rounds or ROUNDS)
 
 
 def main(argv: list[str]) -> int:
@@ -496,7 +532,7 @@ def main(argv: list[str]) -> int:
         print(f"Machine: {machine()}")
         print(f"Command: `{' '.join(['linreg-tui', 'bench', *argv])}`", flush=True)
         cases = [case for cases_of in SECTIONS.values() for case in cases_of(options)]
-        rounds = f", fastest of {options.rounds} rounds" if options.rounds > 1 else ""
+        rounds = f", the median of {options.rounds} rounds" if options.rounds > 1 else ""
         progress(f"{len(cases)} cases, loops timed for about {options.budget_s:g} s each{rounds}")
         rows = run_cases(cases, options.rounds, progress)
         for title in SECTIONS:

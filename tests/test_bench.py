@@ -79,22 +79,74 @@ def cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_the_table_keeps_each_lines_fastest_round_and_divides_the_baseline_by_it() -> None:
+def test_a_line_shows_its_median_round_and_its_speedup_is_the_median_of_the_rounds_own_ratios() -> None:
     section, at = "a section", ("cpu", 1_000, 10)
     cases = [
-        Case(section, *at, "book", None, scripted(1_500.0, 1_234.5, 2_000.0)),
-        Case(section, *at, "ours", "book", scripted(600.0, 700.0, 411.5)),
+        # A machine with slow spells: round 2 slow for both, round 3 for "book" alone.
+        Case(section, *at, "book", None, scripted(1_000.0, 3_000.0, 2_000.0)),
+        Case(section, *at, "ours", "book", scripted(500.0, 1_500.0, 250.0)),
         Case(section, "cpu", 2_000, 10, "book", None, scripted(10.0, 10.0, 10.0)),  # same name, other size
         Case(section, "cpu", 2_000, 10, "ours", "book", scripted(40.0, 50.0, 60.0)),
     ]
     rows = run_cases(cases, rounds=3, progress=lambda text: None)
-    assert [row.timing.us_per_step for row in rows if row.timing] == [1_234.5, 411.5, 10.0, 40.0]
+    assert [row.timing.us_per_step for row in rows if row.timing] == [2_000.0, 500.0, 10.0, 50.0]
     assert rows[0].speedup is None and rows[2].speedup is None
-    assert rows[1].speedup == pytest.approx(3.0) and rows[3].speedup == pytest.approx(0.25)
+    # Per round 2.0, 2.0 and 8.0: the median 2.0, where the medians' ratio would say 4.0 and the fastest 4.0.
+    assert rows[1].speedup == pytest.approx(2.0) and rows[3].speedup == pytest.approx(0.2)
     table = [cells(line) for line in format_table(rows)]
-    assert table[2] == ["cpu", "1,000", "10", "book", "1,234.5", "1,000 steps", "", ""]
-    assert table[3] == ["cpu", "1,000", "10", "ours", "411.5", "1,000 steps", "book", "3.00×"]
-    assert table[5][-2:] == ["book", "0.25×"]
+    assert table[2] == ["cpu", "1,000", "10", "book", "2,000.0", "1,000 steps", "", ""]
+    assert table[3] == ["cpu", "1,000", "10", "ours", "500.0", "1,000 steps", "book", "2.00×"]
+    assert table[5][-2:] == ["book", "0.20×"]
+
+
+def test_every_other_round_times_the_cases_in_reverse_order() -> None:
+    timed: list[str] = []
+
+    def stopwatch(name: str) -> Callable[[], Timing]:
+        return lambda: timed.append(name) or Timing(1.0, steps=10)
+
+    cases = [Case("s", "cpu", 10, 1, name, None, stopwatch(name)) for name in ("a", "b", "c")]
+    run_cases(cases, rounds=3, progress=lambda text: None)
+    assert timed == ["a", "b", "c", "c", "b", "a", "a", "b", "c"]
+
+
+def test_a_round_in_which_either_side_failed_is_left_out_of_the_ratio() -> None:
+    def flaky(*us_per_step: float | None) -> Callable[[], Timing]:
+        timings = iter(us_per_step)
+
+        def measure() -> Timing:
+            value = next(timings)
+            if value is None:
+                raise RuntimeError("the app gave no result")
+            return Timing(value, steps=100)
+
+        return measure
+
+    at = ("s", "cpu", 100, 10)
+    cases = [
+        Case(*at, "headless", None, flaky(100.0, 100.0, 100.0)),
+        Case(*at, "app", "headless", flaky(None, 200.0, 125.0)),
+    ]
+    rows = run_cases(cases, rounds=3, progress=lambda text: None)
+    assert rows[1].timing is not None and rows[1].timing.us_per_step == 125.0  # the lower of the two rounds
+    assert rows[1].speedup == pytest.approx((0.5 + 0.8) / 2) and rows[1].error == ""
+
+
+@pytest.mark.parametrize(
+    ("argument", "refusal"),
+    [
+        ("--rounds=0", "argument --rounds: '0': give a whole number above 0"),
+        ("--rounds=two", "argument --rounds: 'two' is not a whole number; give a whole number above 0"),
+        ("--budget=-1", "argument --budget: '-1': give a number above 0"),
+        ("--budget=inf", "argument --budget: 'inf': give a number above 0"),
+    ],
+)
+def test_a_bad_number_of_rounds_or_budget_is_refused_naming_the_option(
+    argument: str, refusal: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["--quick", argument])
+    assert exit_.value.code == 2 and refusal in capsys.readouterr().err
 
 
 def test_a_case_that_fails_is_a_line_of_the_table_and_the_exit_code_1(
