@@ -384,14 +384,16 @@ class _Loop:
         """The chunk's losses, the tracked parameters after each step, and whether all losses and
         parameters are finite: one transfer."""
         path = self.engine.last_path()
-        flag = self.engine.parameters().all_finite().reshape(1)
+        # Checked on the device, in the same transfer: all(map(math.isfinite, values)) on the host cost
+        # fast 27 ns a step (1.8 ms a chunk of 65,536; its whole step is about 0.9 µs here).
+        flag = (self.engine.parameters().all_finite() & torch.isfinite(losses).all()).reshape(1)
         count = losses.numel()
         host = torch.cat([losses.reshape(-1).double(), path.reshape(-1).double(), flag.double()]).cpu()
         values = host[:count].tolist()
         # The path as the float64 bytes it came in (a memcpy; numpy is not a dependency): TrackedPath
         # makes floats only where they are read. tolist() here cost fast ≈0.3 µs of its ≈3 µs step.
         tracked = TrackedPath(ctypes.string_at(host[count:].data_ptr(), 8 * (host.numel() - count - 1)), path.shape[1])
-        return values, tracked, bool(host[-1]) and all(map(math.isfinite, values))
+        return values, tracked, bool(host[-1])
 
     def _replay(self, group: list[object]) -> tuple[list[float], TrackedPath]:
         """Re-run a chunk that went non-finite step by step, stopping before the first bad step."""
