@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Sequence
 
 import pytest
 from textual.app import App, ComposeResult
@@ -16,10 +17,11 @@ from linreg_tui import control as control_module
 from linreg_tui.config import RunConfig
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.footer import QuietFooter
-from linreg_tui.ui.loss_plot import LossPanel
+from linreg_tui.ui.loss_plot import CHART_POINTS, LossPanel
 from linreg_tui.ui.main_screen import MainScreen
 from linreg_tui.ui.pacing import FramePacer
 from linreg_tui.ui.quiet_static import QuietStatic
+from linreg_tui.ui.series import DecimatedSeries
 from tests.apptools import log_text, run_to_end, type_into, wait_ready, wait_until
 
 
@@ -197,3 +199,25 @@ async def test_a_hidden_landscape_draws_the_runs_path_once_shown() -> None:
         drawn = landscape.version
         await pilot.press("f6")
         await wait_until(pilot, lambda: landscape.version > drawn)
+
+
+async def test_each_chunk_of_losses_is_summed_once_for_the_chart_and_the_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast engine hands the UI 65,536 losses a chunk: summing them costs about 0.5 ms a pass, so the
+    chart draws the series the run's JSON keeps (merged to CHART_POINTS) rather than keeping its own."""
+    passes: list[int] = []
+    extend = DecimatedSeries.extend
+
+    def counted(self: DecimatedSeries, first_x: int, values: Sequence[float]) -> None:
+        passes.append(len(values))
+        extend(self, first_x, values)
+
+    monkeypatch.setattr(DecimatedSeries, "extend", counted)
+    app = LinregApp(RunConfig(impl="fast", num_examples=20_000, epochs=3))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot)
+        screen = app.main_screen
+        assert screen.last_result is not None and sum(passes) == screen.last_result.steps == 6_000
+        assert screen.trace is not None and len(screen.trace.losses) == 6_000  # every step, for the JSON
+        assert screen.loss_panel.current is not None
+        assert len(screen.loss_panel.current.steps.coarse_points(CHART_POINTS)[0]) <= CHART_POINTS + 1

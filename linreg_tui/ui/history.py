@@ -29,9 +29,6 @@ from linreg_tui.ui.landscape_plot import RunPath
 from linreg_tui.ui.loss_plot import KEEP_RUNS, MAX_OVERLAID, LossHistory, field_text
 from linreg_tui.ui.series import DecimatedSeries
 
-#: The live run's step losses kept for its JSON: every step up to this many, means of 2^k steps beyond
-#: (measured: 0.2 s of the UI thread over a 5M-step fast run at 20,000; 0.9 s at 100,000).
-STEP_LOSSES_KEPT = 20_000
 #: The live run's per-epoch parameters kept for its JSON, in numbers (epochs × (d + 1)): every epoch
 #: up to that, every 2^k-th beyond (a thousand features over 100,000 epochs would be 800 MB).
 EPOCH_VALUES_KEPT = 200_000
@@ -120,8 +117,9 @@ class RunHistory:
 class RunTrace:
     """What the live run's JSON holds beyond its result: the step losses and the per-epoch parameters."""
 
-    def __init__(self, num_features: int) -> None:
-        self.losses = DecimatedSeries(max_points=STEP_LOSSES_KEPT)
+    def __init__(self, num_features: int, losses: DecimatedSeries) -> None:
+        #: The loss chart's own series of the live run (its LossHistory.steps: STEP_LOSSES_KEPT points).
+        self.losses = losses
         self.most_epochs = max(2, EPOCH_VALUES_KEPT // (num_features + 1))
         self.epochs: list[EpochEnded] = []
         self.epochs_every = 1

@@ -38,7 +38,7 @@ class RunView:
         screen.landscape_panel.start_run(event.surface, event.initial, event.surface_is_exact)
         if screen.loss_panel.current is not None:
             screen.history.start(config, screen.loss_panel.current, screen.landscape_panel.current)
-            screen.trace = RunTrace(config.num_features)
+            screen.trace = RunTrace(config.num_features, screen.loss_panel.current.steps)
             screen.share.show_chosen_runs()
         screen.weights_panel.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
         screen.results_panel.start(config.true_w, config.true_b, event.optimum)
@@ -63,9 +63,7 @@ class RunView:
 
     def steps(self, event: StepLosses) -> None:
         screen = self.screen
-        screen.loss_panel.add_steps(event.first_step, event.losses)
-        if screen.trace is not None:
-            screen.trace.losses.extend(event.first_step, event.losses)
+        screen.loss_panel.add_steps(event.first_step, event.losses)  # the trace's losses too: one series
         if event.tracked:
             screen.landscape_panel.add_steps(event.first_step, event.tracked)
             screen.weights_panel.add_steps(event.first_step, event.tracked)

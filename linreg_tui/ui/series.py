@@ -57,6 +57,31 @@ class DecimatedSeries:
             return [*self.xs, self._open_x], [*self.ys, self._open_sum / self._open_count]
         return list(self.xs), list(self.ys)
 
+    def coarse_points(self, most: int) -> tuple[list[float], list[float]]:
+        """The points merged in runs of 2^k neighbours, the fewest k that leaves at most `most` whole
+        ones: what a series kept to `most` points would hold. The last point (the leftover neighbours
+        and the open bucket) is the mean of its steps, each step weighted once. The loss chart draws a
+        series kept for the run's JSON this way: the chunk's losses are summed once, not once per use."""
+        group = 1
+        while len(self.xs) // group > most:
+            group *= 2
+        if group == 1:
+            return self.points()
+        whole = len(self.xs) // group * group
+        xs = self.xs[0:whole:group]
+        ys = [sum(self.ys[start : start + group]) / group for start in range(0, whole, group)]
+        tail = self.ys[whole:]
+        if tail or self._open_count:
+            xs.append(self.xs[whole] if tail else self._open_x)
+            ys.append((sum(tail) * self.bucket + self._open_sum) / (len(tail) * self.bucket + self._open_count))
+        return xs, ys
+
+    def shrink(self, most: int) -> None:
+        """Keep at most `most` points from now on (the bucket doubles as often as that takes)."""
+        self.max_points = most
+        while len(self.xs) > most:
+            self._halve()
+
     def _close_open_bucket(self) -> None:
         self.xs.append(self._open_x)
         self.ys.append(self._open_sum / self._open_count)
@@ -65,13 +90,13 @@ class DecimatedSeries:
             self._halve()
 
     def _halve(self) -> None:
-        """Merge neighbouring points and double the bucket (with no bucket open). An odd last point
-        becomes the new open bucket, half full."""
+        """Merge neighbouring points and double the bucket. An odd last point joins the open bucket
+        (fewer than the old bucket's steps), which stays open: fewer than the new bucket's."""
         old = self.bucket
-        odd = (self.xs[-1], self.ys[-1]) if len(self.xs) % 2 else None
+        if len(self.xs) % 2:
+            x, y = self.xs.pop(), self.ys.pop()
+            self._open_x, self._open_sum, self._open_count = x, y * old + self._open_sum, old + self._open_count
         pairs = len(self.xs) // 2
-        self.xs = [self.xs[2 * i] for i in range(pairs)]
+        self.xs = self.xs[0::2]
         self.ys = [(self.ys[2 * i] + self.ys[2 * i + 1]) / 2 for i in range(pairs)]
         self.bucket = old * 2
-        if odd is not None:
-            self._open_x, self._open_sum, self._open_count = odd[0], odd[1] * old, old
