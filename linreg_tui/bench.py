@@ -101,6 +101,8 @@ class Row:
     timing: Timing | None  # None: the case failed in every round
     speedup: float | None  # the median of the rounds' baseline µs per step over this line's: above 1 is faster
     error: str = ""  # why the case could not be timed
+    #: The lowest and highest of the rounds' ratios (how much the machine moved), or None.
+    speedup_range: tuple[float, float] | None = None
 
 
 # --- the baselines: the book's code as printed (d2l 3.2 and 3.3), with a stopwatch per step -------------
@@ -407,7 +409,8 @@ def run_cases(cases: Sequence[Case], rounds: int, progress: Callable[[str], None
         baseline = index_of.get(key(case, case.baseline)) if case.baseline else None
         pairs = zip(measured[baseline], rounds_of_case, strict=True) if baseline is not None else ()
         ratios = [base.us_per_step / line.us_per_step for base, line in pairs if base and line]
-        rows.append(Row(case, timing, statistics.median(ratios) if ratios else None, "" if timing else error))
+        speedup, spread = (statistics.median(ratios), (min(ratios), max(ratios))) if ratios else (None, None)
+        rows.append(Row(case, timing, speedup, "" if timing else error, spread))
     return rows
 
 
@@ -422,10 +425,10 @@ def format_table(rows: Sequence[Row]) -> list[str]:
             f"{r.case.examples:,}",
             str(r.case.batch_size),
             r.case.name,
-            f"{r.timing.us_per_step:,.1f}" if r.timing else "failed",
+            _us(r.timing.us_per_step) if r.timing else "failed",
             r.timing.describe() if r.timing else r.error,
             r.case.baseline or "",
-            f"{r.speedup:,.2f}×" if r.speedup is not None else "",
+            _speedup(r),
         )
         for r in rows
     ]
@@ -443,6 +446,20 @@ def format_table(rows: Sequence[Row]) -> list[str]:
 
     rule = "|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2)) for i, w in enumerate(widths)) + "|"
     return [line(HEADER), rule, *(line(c) for c in cells)]
+
+
+def _us(us_per_step: float) -> str:
+    """One decimal, two below 10 µs (the fast engine's steps: 1.1 and 1.4 would hide a 1.13 and 1.36)."""
+    return f"{us_per_step:,.2f}" if us_per_step < 10 else f"{us_per_step:,.1f}"
+
+
+def _speedup(row: Row) -> str:
+    """ "1.05×", and after it the rounds' lowest and highest ratio when they differ: "1.05× (0.98–1.12)"."""
+    if row.speedup is None:
+        return ""
+    low, high = row.speedup_range or (row.speedup, row.speedup)
+    spread = f" ({low:,.2f}–{high:,.2f})" if f"{low:,.2f}" != f"{high:,.2f}" else ""
+    return f"{row.speedup:,.2f}×{spread}"
 
 
 def machine() -> str:
@@ -540,6 +557,12 @@ def main(argv: list[str]) -> int:
             for line in format_table([row for row in rows if row.case.section == title]):
                 print(line)
         failed = [row for row in rows if row.timing is None]
+        if options.rounds > 1:
+            print(
+                f"\nµs/step: each line's median of {options.rounds} rounds. Speed-up: the median of the rounds' "
+                "own ratios (a line and the one it is compared with timed back to back), the lowest and highest "
+                "in brackets."
+            )
         print(f"\nAll lines measured in this one run ({time.perf_counter() - started:.0f} s).", flush=True)
     if failed:
         progress(f"linreg-tui bench: {len(failed)} of {len(rows)} lines could not be timed (see the table)")

@@ -95,8 +95,18 @@ def test_a_line_shows_its_median_round_and_its_speedup_is_the_median_of_the_roun
     assert rows[1].speedup == pytest.approx(2.0) and rows[3].speedup == pytest.approx(0.2)
     table = [cells(line) for line in format_table(rows)]
     assert table[2] == ["cpu", "1,000", "10", "book", "2,000.0", "1,000 steps", "", ""]
-    assert table[3] == ["cpu", "1,000", "10", "ours", "500.0", "1,000 steps", "book", "2.00×"]
-    assert table[5][-2:] == ["book", "0.20×"]
+    # The rounds' lowest and highest ratio in brackets: how much the machine moved.
+    assert table[3] == ["cpu", "1,000", "10", "ours", "500.0", "1,000 steps", "book", "2.00× (2.00–8.00)"]
+    assert table[4][4] == "10.0" and table[5][4] == "50.0"
+    assert table[5][-2:] == ["book", "0.20× (0.17–0.25)"]
+
+
+def test_steps_under_ten_microseconds_show_two_decimals_and_equal_ratios_no_range() -> None:
+    at = ("s", "cpu", 100, 10)
+    cases = [Case(*at, "headless", None, scripted(1.0, 2.0)), Case(*at, "fast", "headless", scripted(1.13, 2.26))]
+    table = [cells(line) for line in format_table(run_cases(cases, rounds=2, progress=lambda text: None))]
+    assert table[2][4] == "1.00" and table[3][4] == "1.13"
+    assert table[3][-1] == "0.88×"  # both rounds 0.885: no range to show
 
 
 def test_every_other_round_times_the_cases_in_reverse_order() -> None:
@@ -163,7 +173,7 @@ def test_a_case_that_fails_is_a_line_of_the_table_and_the_exit_code_1(
     assert main(["--quick", "--device", "cpu"]) == 1
     captured = capsys.readouterr()
     table = [cells(line) for line in captured.out.splitlines() if line.startswith("|")]
-    assert table[2][3:5] == ["headless", "5.0"]
+    assert table[2][3:5] == ["headless", "5.00"]
     assert table[3][3:] == [
         "in the app",
         "failed",
@@ -200,3 +210,20 @@ def test_a_run_in_the_app_that_never_ends_meets_the_deadline(monkeypatch: pytest
             time_in_app(SMALL_RUN, deadline_s=1)
     finally:
         released.set()
+
+
+def test_rounds_are_asked_for_and_the_table_says_how_it_was_made(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def cases(options: object) -> list[Case]:
+        at = ("a section", "cpu", 100, 10)
+        return [Case(*at, "headless", None, scripted(5.0, 6.0)), Case(*at, "app", "headless", scripted(6.0, 6.0))]
+
+    monkeypatch.setattr("linreg_tui.bench.SECTIONS", {"a section": cases})
+    assert main(["--quick", "--device", "cpu", "--rounds", "2"]) == 0
+    captured = capsys.readouterr()
+    assert "2 cases, loops timed for about 0.05 s each, the median of 2 rounds" in captured.err
+    assert sum(line.startswith("round 2/2 ") for line in captured.err.splitlines()) == 2
+    table = [cells(line) for line in captured.out.splitlines() if line.startswith("|")]
+    assert table[3][-1] == "0.92× (0.83–1.00)"
+    assert "µs/step: each line's median of 2 rounds. Speed-up: the median of the rounds' own ratios" in captured.out
