@@ -4,7 +4,7 @@ Every line of the table is measured in this one run, on each device asked for. O
 through the real training loop (`training.train`), so its events, instrumentation and cancellation
 checks are inside the numbers; the baselines are d2l 3.2's and 3.3's code as the book prints it.
 
-How each line is timed, to keep the whole benchmark to about a minute and a half:
+How each line is timed, to keep the whole benchmark to about three minutes (five rounds):
 - the book's loops and our `scratch` and `concise` engines: steady-state steps after a warm-up, for
   about `--budget` seconds (one epoch of n = 1M at batch 10 would take half a minute). The window runs
   between two points where the device has finished its work. It leaves out the shuffle before the
