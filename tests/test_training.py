@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+from array import array
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -107,6 +108,16 @@ def test_events_arrive_in_order_with_consecutive_steps() -> None:
     epochs = [e for e in events if isinstance(e, EpochEnded)]
     assert [e.epoch for e in epochs] == [1, 2] and [e.steps for e in epochs] == [200, 400]
     assert tuple(e.loss for e in epochs) == result.epoch_losses
+
+
+@pytest.mark.parametrize("impl", ["scratch", "fast"])
+def test_a_chunks_losses_come_as_float64_values_not_a_python_float_each(impl: str) -> None:
+    """The fast engine's chunks hold 65,536 steps: making a Python float of each on the training thread
+    (tolist()) cost 28 ns of its 0.7 µs step. Listeners get the float64 values, read as floats where read."""
+    events, _ = run_with_events(RunConfig(num_examples=1000, epochs=1, impl=impl))
+    chunks = [e.losses for e in events if isinstance(e, StepLosses)]
+    assert chunks and all(isinstance(losses, array) and losses.typecode == "d" for losses in chunks)
+    assert sum(len(losses) for losses in chunks) == 100 and all(isinstance(losses[0], float) for losses in chunks)
 
 
 def test_cancel_from_another_thread_stops_between_steps() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from textual.app import ComposeResult
@@ -138,7 +139,7 @@ class LossPanel(Vertical):
         self.current = LossHistory(config, self.runs_started)
         self._dirty = True
 
-    def add_steps(self, first_step: int, losses: tuple[float, ...]) -> None:
+    def add_steps(self, first_step: int, losses: Sequence[float]) -> None:
         if self.current is not None:
             self.current.steps.extend(first_step, losses)
             self._dirty = True
