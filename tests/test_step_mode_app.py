@@ -18,6 +18,8 @@ from linreg_tui.results import RunResult
 from linreg_tui.training import train
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.help import HelpScreen
+from linreg_tui.ui.loss_plot import LossPanel
+from linreg_tui.ui.params_plot import ParamsOverTime
 from tests.apptools import log_text, type_into, wait_ready, wait_until
 
 EXPLAINED_STEP = re.compile(r"^step ([\d,]+) · epoch \d+ · minibatch of (\d+): examples \[([\d, ]+)(, …)?\]$")
@@ -82,6 +84,33 @@ async def test_ctrl_t_takes_one_explained_step_at_a_time_and_ctrl_p_runs_to_the_
         result = app.last_result
         assert result is not None and (result.status, result.steps) == ("finished", 300)
         assert [step for step, _, _ in explained_steps(app)] == [1, 2]  # the rest ran unexplained
+
+
+async def test_a_step_is_drawn_at_once_not_at_the_next_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []  # each draw of the loss chart and of the parameters over time
+
+    def counting(cls: type[LossPanel] | type[ParamsOverTime]) -> None:
+        replot = cls.replot
+
+        def counted(self: LossPanel | ParamsOverTime) -> None:
+            drawn.append(cls.__name__)
+            replot(self)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(cls, "replot", counted)
+
+    counting(LossPanel)
+    counting(ParamsOverTime)
+    app = LinregApp()
+    async with app.run_test(size=(200, 60)) as pilot:  # every view shown at once
+        await wait_ready(pilot)
+        assert app.main_screen.redraw_timer is not None
+        app.main_screen.redraw_timer.pause()  # no frame comes: only the pause after the step can draw it
+        landscape = app.main_screen.landscape_panel
+        for step in (1, 2):
+            seen, drawn[:] = landscape.version, []
+            await step_once(pilot, app, step)
+            assert landscape.version > seen
+            assert "LossPanel" in drawn and "ParamsOverTime" in drawn
 
 
 async def test_concise_explains_its_step_with_net_weight_grad_and_trainer_step() -> None:

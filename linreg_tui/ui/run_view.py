@@ -71,8 +71,16 @@ class RunView:
         screen.status_bar.note_progress(event.epoch, event.first_step + len(event.losses) - 1)
 
     def paused(self, event: Paused) -> None:
-        if self.screen.running and not self.screen.run_driver.stopping:
-            self.screen.status_bar.paused(event.epoch, event.step, self.screen.run_driver.live_lr)
+        screen = self.screen
+        if screen.running and not screen.run_driver.stopping:
+            screen.status_bar.paused(event.epoch, event.step, screen.run_driver.live_lr)
+            # The run waits: its steps so far are drawn now, not at the next frame (up to a second later,
+            # after a person's ctrl+t), and no training thread waits for the GIL meanwhile.
+            screen.loss_panel.redraw_if_dirty(now=True)
+            screen.data_plot.redraw_if_dirty(now=True)
+            screen.landscape_panel.redraw_if_dirty(now=True)
+            screen.weights_panel.redraw_if_dirty(now=True)
+            self.show_epochs(now=True)
 
     def explained(self, event: StepExplained) -> None:
         screen, config = self.screen, self.screen.run_driver.config
