@@ -454,7 +454,7 @@ def _us(us_per_step: float) -> str:
 
 
 def _speedup(row: Row) -> str:
-    """ "1.05×", and after it the rounds' lowest and highest ratio when they differ: "1.05× (0.98–1.12)"."""
+    """The median ratio, and the rounds' lowest and highest when they differ: "1.05× (0.98–1.12)"."""
     if row.speedup is None:
         return ""
     low, high = row.speedup_range or (row.speedup, row.speedup)
