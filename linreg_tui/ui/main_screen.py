@@ -391,13 +391,14 @@ class MainScreen(Screen[None]):
         elif self.progress_pacer.due(now):
             self.status_bar.show_progress()
 
-    def redraw_tick(self) -> None:
+    def redraw_tick(self, now: bool = False) -> None:
         """The live charts, the results and the log's epoch lines, updated together (one frame) at most
-        REDRAW_HZ times a second, less often when frames cost more (see FramePacer)."""
+        REDRAW_HZ times a second, less often when frames cost more (see FramePacer); `now`: whatever
+        the pace (a paused run, whose training thread waits for nothing meanwhile)."""
         started = time.thread_time()
-        self.loss_panel.redraw_if_dirty()
-        self.data_plot.redraw_if_dirty()
-        self.landscape_panel.redraw_if_dirty()
-        self.weights_panel.redraw_if_dirty()
-        self.run_view.show_epochs()
+        self.loss_panel.redraw_if_dirty(now)
+        self.data_plot.redraw_if_dirty(now)
+        self.landscape_panel.redraw_if_dirty(now)
+        self.weights_panel.redraw_if_dirty(now)
+        self.run_view.show_epochs(now)
         self.call_after_refresh(lambda: self.pacer.frame_cost(time.thread_time() - started))

@@ -75,12 +75,8 @@ class RunView:
         if screen.running and not screen.run_driver.stopping:
             screen.status_bar.paused(event.epoch, event.step, screen.run_driver.live_lr)
             # The run waits: its steps so far are drawn now, not at the next frame (up to a second later,
-            # after a person's ctrl+t), and no training thread waits for the GIL meanwhile.
-            screen.loss_panel.redraw_if_dirty(now=True)
-            screen.data_plot.redraw_if_dirty(now=True)
-            screen.landscape_panel.redraw_if_dirty(now=True)
-            screen.weights_panel.redraw_if_dirty(now=True)
-            self.show_epochs(now=True)
+            # after a person's ctrl+t).
+            screen.redraw_tick(now=True)
 
     def explained(self, event: StepExplained) -> None:
         screen, config = self.screen, self.screen.run_driver.config
