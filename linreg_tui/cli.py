@@ -15,10 +15,11 @@ import threading
 from collections.abc import Sequence
 
 from linreg_tui.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
-from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config
+from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig
 from linreg_tui.config_file import ConfigFileError, read_config_file, save_config
 from linreg_tui.output import EXIT_READER_GONE, silence, use_ascii_fallback
 from linreg_tui.presets import apply_preset
+from linreg_tui.sweep import expand, split_sweep
 
 _NEGATIVE = re.compile(r"^-[\d.]")
 
@@ -115,14 +116,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):
         use_ascii_fallback(stream)  # `PYTHONIOENCODING=ascii`: "·" and "×" spelled in ASCII, not a traceback
     try:
-        return _main(list(sys.argv[1:] if argv is None else argv))
+        code = _main(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt as interrupt:  # before training installed its own handler, or a second signal
         print("linreg-tui: cancelled", file=sys.stderr)
-        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+        code = 128 + getattr(interrupt, "signum", signal.SIGINT)
     except BrokenPipeError:  # the reader left (`linreg-tui --help | head -1`): stop quietly, not as a failure
         silence(sys.stdout)
         silence(sys.stderr)
         return EXIT_READER_GONE
+    if argv is None and code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+        # The process was stopped by a signal and says so on its way out; one more (Ctrl+C pressed twice
+        # as a sweep's last run ends) would only interrupt the interpreter's clean-up: a traceback from
+        # torch's exit hooks. (Only for the process's own command line: a caller's handlers are its own.)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
+    return code
 
 
 def _main(argv: list[str]) -> int:
@@ -142,8 +150,12 @@ def _main(argv: list[str]) -> int:
     args = parser.parse_args(attach_flag_values(argv))
     try:
         texts = run_texts(args)
-        refuse_a_sweep(texts, args.preset)
-        config = parse_config(texts)
+        if args.headless:
+            refuse_a_sweep(texts, args.preset)
+        # The app's form holds a sweep too (a preset's, or comma-separated values): each point is
+        # checked here, so that a bad one is refused in one line before the app starts.
+        config = expand(texts)[0].config
+        swept = {name: texts[name] for name in split_sweep(texts)[1]}
         lr_changes = parse_lr_changes(args.lr_changes) if args.lr_changes is not None else ()
     except (ConfigError, ConfigFileError) as exc:
         return refuse(exc)
@@ -175,20 +187,19 @@ def _main(argv: list[str]) -> int:
         return EXIT_INVALID
     from linreg_tui.ui.app import LinregApp
 
-    app = LinregApp(config)
+    app = LinregApp(config, args.preset, swept)
     app.run()
     return app.return_code or EXIT_FINISHED  # 128 + the signal when SIGTERM or SIGHUP closed it
 
 
 def refuse_a_sweep(texts: dict[str, str], preset: str | None) -> None:
-    """Comma-separated values (a sweep) are `linreg-tui sweep`'s: one line saying so, not a parse error."""
-    from linreg_tui.sweep import split_sweep
-
+    """Comma-separated values (a sweep) in a headless run are `linreg-tui sweep`'s: one line saying so,
+    not a parse error. (The app takes them: its form holds a sweep.)"""
     _, swept = split_sweep(texts)
     if swept:
         name, values = next(iter(swept.items()))
         command = f"linreg-tui sweep --preset {preset}" if preset else "linreg-tui sweep"
-        reason = f"is a sweep of {len(values)} values; run it with `{command}` (or from the app's form)"
+        reason = f"is a sweep of {len(values)} values; run it with `{command}`, or in the app (without --headless)"
         raise ConfigError([FieldError(name, texts[name], reason)])
 
 

@@ -17,7 +17,7 @@ import socket
 import sys
 from urllib.parse import urlsplit
 
-from linreg_tui.config import ConfigError, parse_config
+from linreg_tui.config import ConfigError
 from linreg_tui.config_file import ConfigFileError
 
 EXIT_SERVED = 0
@@ -107,7 +107,8 @@ def check_app_flags(app_argv: list[str]) -> None:
     """Refuse, once and before serving, what every tab's app would refuse (the same reading as
     cli._main's: the preset, the config file over it, the flags over both)."""
     from linreg_tui.cli import build_parser as app_parser
-    from linreg_tui.cli import refuse_a_sweep, run_texts
+    from linreg_tui.cli import run_texts
+    from linreg_tui.sweep import expand
 
     args, unknown = app_parser().parse_known_args(app_argv)
     if unknown:
@@ -125,9 +126,7 @@ def check_app_flags(app_argv: list[str]) -> None:
     }
     if given := [flag for flag, value in headless_only.items() if value]:
         raise ServeError(f"{given[0]}: a headless flag, not for the browser (allowed: the flags that fill the form)")
-    texts = run_texts(args)
-    refuse_a_sweep(texts, args.preset)
-    parse_config(texts)
+    expand(run_texts(args))  # every point of a sweep, which the app's form takes
 
 
 def check_port_free(host: str, port: int) -> None:

@@ -174,6 +174,33 @@ def test_a_signal_prints_the_partial_report_and_exits_128_plus_its_number(
     assert records[-1]["type"] == "result" and records[-1]["status"] == "cancelled"
 
 
+#: The CLI as its own process, with an exit hook that sends the process a second Ctrl+C while Python
+#: cleans up (as one pressed twice can arrive), then says whether the clean-up went on.
+LATE_SIGNAL = """
+import atexit, os, signal, sys, time
+def late_ctrl_c():
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.2)
+    print("exit hooks done", file=sys.stderr)
+atexit.register(late_ctrl_c)
+from linreg_tui.cli import main
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
+def test_a_signal_after_a_signalled_run_ends_does_not_break_the_exit() -> None:
+    args = ["--headless", "--epochs", "100000", "--num-examples", "100"]
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "stdin": subprocess.DEVNULL, "text": True}
+    process = subprocess.Popen([sys.executable, "-u", "-c", LATE_SIGNAL, *args], **popen)  # type: ignore[call-overload]
+    read_until(process.stdout, "epoch 1,")
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    err = process.stderr.read()  # type: ignore[union-attr]
+    assert process.returncode == 130, err
+    assert "exit hooks done" in err and "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
 @pytest.mark.skipif(not Path("/dev/stderr").exists(), reason="needs /dev/stderr")
 def test_sigterm_with_json_still_prints_the_json_object() -> None:
     # The metrics go to stderr as they are written: the line to wait for before the signal.

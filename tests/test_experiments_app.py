@@ -3,12 +3,15 @@ and the data-size plot."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Input
 
-from linreg_tui.presets import PRESETS
+from linreg_tui.cli import main as cli_main
+from linreg_tui.config import parse_config
+from linreg_tui.presets import PRESETS, apply_preset
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.error_plot import LAW, ErrorPlot
-from linreg_tui.ui.presets_picker import experiments_help
+from linreg_tui.ui.presets_picker import PresetPicker, experiments_help
 from linreg_tui.ui.sweep_panel import SweepScreen
 from tests.apptools import log_text, set_field, wait_ready, wait_until
 
@@ -25,6 +28,7 @@ async def test_a_preset_fills_the_form_and_logs_its_question() -> None:
     app = LinregApp()
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
+        assert "ctrl+r trains with the form's values (the book's defaults to start)" in log_text(app)
         preset = PRESETS["zero-init"]
         await set_field(pilot, "lr", "0.5")  # not the preset's: back to the default
         await pilot.press("f8")  # the picker opens; its first option is "(none)"
@@ -103,3 +107,41 @@ def test_the_help_gives_each_presets_question_and_what_to_look_for() -> None:
     text = experiments_help()
     for preset in PRESETS.values():
         assert f"**{preset.name}**: {preset.question}" in text and preset.look_for in text
+
+
+async def test_the_app_started_from_a_preset_names_it_and_logs_its_question() -> None:
+    """`linreg-tui --preset weight-decay --lr 0.01`: the form holds the preset with the flag over it, the
+    picker names the preset (choosing it again would undo the flag), and the log tells its question."""
+    preset = PRESETS["weight-decay"]
+    texts = {**apply_preset(preset.name), "lr": "0.01"}
+    app = LinregApp(parse_config(texts), preset.name)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        assert app.main_screen.params_panel.query_one(PresetPicker).value == preset.name
+        assert preset.question in log_text(app) and f"look for: {preset.look_for}" in log_text(app)
+        assert "the book's defaults" not in log_text(app)
+        form = app.main_screen.params_panel.texts()
+        assert form["lr"] == "0.01" and form["wd"] == preset.values["wd"]
+
+
+def test_a_sweep_preset_opens_the_app_with_the_sweep_in_its_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app's form holds a sweep, so `linreg-tui --preset data-size` opens it (headless, it is
+    `linreg-tui sweep`'s); a bad point is still refused before the app starts."""
+    opened: list[LinregApp] = []
+    monkeypatch.setattr(LinregApp, "run", lambda self: opened.append(self))
+    monkeypatch.setenv("TEXTUAL_DRIVER", "textual.drivers.web_driver:WebDriver")  # no terminal needed
+    assert cli_main(["--preset", "data-size"]) == 0
+    [app] = opened
+    screen = app.main_screen
+    assert screen.initial_preset == "data-size"
+    assert screen.initial_sweep == {"num_examples": PRESETS["data-size"].sweep["num_examples"]}
+    assert cli_main(["--preset", "data-size", "--lr", "0.1,-1"]) == 2 and len(opened) == 1
+
+
+async def test_the_form_holds_the_sweep_it_was_started_with() -> None:
+    sweep = PRESETS["data-size"].sweep
+    app = LinregApp(parse_config(apply_preset("data-size") | {"num_examples": "5"}), "data-size", sweep)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        assert app.main_screen.params_panel.texts()["num_examples"] == sweep["num_examples"]
+        assert len(app.main_screen.params_panel.read_points()) == len(sweep["num_examples"].split(","))

@@ -63,6 +63,7 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str, int, str | N
         (["--port", "http"], "--port: 'http'"),
         (["--public-url", "localhost:8000"], "--public-url: 'localhost:8000'"),
         (["--lr", "-1"], "learning rate: '-1'"),
+        (["--lr", "0.1, -1"], "learning rate: '-1'"),  # a sweep's every point is checked
         (["--headless"], "--headless: a headless flag"),
         (["--bogus"], "--bogus: not a flag"),
         (["--host", "a..b"], "--host: 'a..b'"),  # refused before any look-up: an empty label
@@ -120,6 +121,11 @@ def test_each_tab_runs_this_python_with_the_apps_flags(
     forwarded = ["--preset", "book-3.2", "--config", "run.toml", "--w=-3.4,2", "--epochs=5"]
     assert shlex.split(command) == [sys.executable, "-m", "linreg_tui", *forwarded]
     assert public_url == "https://x.org/lr"
+
+
+def test_a_sweep_preset_is_served_as_the_app_takes_it(served: list[tuple[str, str, int, str | None]]) -> None:
+    assert serve.main(["--port", str(free_port()), "--preset", "data-size"]) == 0
+    assert shlex.split(served[0][0])[-2:] == ["--preset", "data-size"]
 
 
 # --- the served app ------------------------------------------------------------------------------------

@@ -132,8 +132,11 @@ def test_a_second_ctrl_c_stops_the_current_run_at_once() -> None:
     read_rows(process.stdout, 1)
     process.send_signal(signal.SIGINT)
     assert "stopping after the current run" in process.stderr.readline()  # type: ignore[union-attr]
-    process.send_signal(signal.SIGINT)
-    rest, err = process.communicate(timeout=60)
+    process.send_signal(signal.SIGINT)  # at times after the sweep has ended, as the process exits
+    process.wait(timeout=60)
+    # Read through the streams readline() used (communicate() reads their descriptors and would miss
+    # what readline() already buffered: the summary, when the sweep ended before the parent read).
+    rest, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
     assert process.returncode == 130, err
     assert rest == "" and "the sweep stopped after 1 of 2 runs" in err and "Traceback" not in err
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual.app import App
@@ -32,9 +33,13 @@ class LinregApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", priority=True, id="quit", tooltip="quit (a run stops first)"),
     ]
 
-    def __init__(self, config: RunConfig | None = None) -> None:
+    def __init__(
+        self, config: RunConfig | None = None, preset: str | None = None, sweep: Mapping[str, str] | None = None
+    ) -> None:
+        """`config`: the form's values; `preset`: the preset they came from (the picker names it and the
+        log tells its question); `sweep`: the swept fields' comma-separated texts, put in the form."""
         super().__init__()
-        self.main_screen = MainScreen(config or RunConfig())
+        self.main_screen = MainScreen(config or RunConfig(), preset, sweep or {})
         #: The signal that ended the app, if one did.
         self.exit_signal: signal.Signals | None = None
 

@@ -8,6 +8,7 @@ message handlers, each of which hands its work to one of the small parts it owns
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import ClassVar
 
 from textual import on, work
@@ -23,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from linreg_tui.config import ConfigError, RunConfig
 from linreg_tui.control import RunControl
 from linreg_tui.devices import DeviceChoice, available_devices, cuda_status
+from linreg_tui.presets import PRESETS, Preset
 from linreg_tui.results import RunResult
 from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
@@ -62,9 +64,11 @@ class MainScreen(Screen[None]):
 
     running: reactive[bool] = reactive(False, init=False)
 
-    def __init__(self, config: RunConfig) -> None:
+    def __init__(self, config: RunConfig, preset: str | None = None, sweep: Mapping[str, str] | None = None) -> None:
         super().__init__()
         self.initial_config = config
+        self.initial_preset = preset
+        self.initial_sweep = dict(sweep or {})
         self.last_result: RunResult | None = None
         #: The devices, once the probe has answered (None until then).
         self.devices: list[DeviceChoice] | None = None
@@ -146,8 +150,15 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "d2l 3.2 / 3.3"
         self.panel_layout.mounted()
-        self.log_pane.say("ctrl+r trains with the form's values (the book's defaults to start); f1 explains.", "note")
+        defaults = self.initial_config == RunConfig() and not self.initial_sweep
+        start = " (the book's defaults to start)" if defaults else ""
+        self.log_pane.say(f"ctrl+r trains with the form's values{start}; f1 explains.", "note")
         self.params_panel.query_one("#true_w").focus()
+        if self.initial_sweep:
+            self.params_panel.set_texts(self.initial_sweep)
+        if self.initial_preset is not None:
+            self.params_panel.query_one(PresetPicker).show_chosen(self.initial_preset)
+            self._tell_preset(PRESETS[self.initial_preset])
         self.probe_devices()
         self.form_watch.schedule_preview(self.initial_config, delay=None)
         self.redraw_timer = self.set_interval(self.pacer.tick, self._redraw_if_due)
@@ -231,8 +242,11 @@ class MainScreen(Screen[None]):
 
     @on(PresetPicker.Chosen)
     def preset_chosen(self, message: PresetPicker.Chosen) -> None:
-        preset = message.preset
         self.params_panel.set_texts(message.texts)
+        self._tell_preset(message.preset)
+
+    def _tell_preset(self, preset: Preset) -> None:
+        """The preset's summary, its question and what to look for, in the log."""
         self.log_pane.say(f"preset {preset.name}: {preset.summary}", "book")
         self.log_pane.say(preset.question, "info")
         self.log_pane.say(f"look for: {preset.look_for}", "note")

@@ -41,6 +41,12 @@ class PresetPicker(Select[str]):
             tooltip="the book's exercises: choosing one fills the form and the log says what to look for",
         )
 
+    def show_chosen(self, name: str) -> None:
+        """Name the preset the form started from (`linreg-tui --preset NAME`) without filling the form
+        again: flags given with the preset are already in it."""
+        with self.prevent(Select.Changed):
+            self.value = name
+
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()  # the form's own fields are not changed by this select itself
         if isinstance(event.value, str):
