@@ -39,7 +39,7 @@ class LinregApp(App[None]):
         """`config`: the form's values; `preset`: the preset they came from (the picker names it and the
         log tells its question); `sweep`: the swept fields' comma-separated texts, put in the form."""
         super().__init__()
-        self.main_screen = MainScreen(config or RunConfig(), preset, sweep or {})
+        self.main_screen = MainScreen(config or RunConfig(), preset, sweep)
         #: The signal that ended the app, if one did.
         self.exit_signal: signal.Signals | None = None
 
