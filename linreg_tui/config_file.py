@@ -16,8 +16,8 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from linreg_tui.config import FIELDS, ConfigError, RunConfig
-from linreg_tui.parsing import format_number
+from linreg_tui.config import FIELDS, RunConfig
+from linreg_tui.parsing import Refused, format_number
 
 
 class ConfigFileError(ValueError):
@@ -39,40 +39,44 @@ def _value_text(value: object) -> str | None:
     return None
 
 
-def read_config_file(path: str) -> dict[str, str]:
+def read_config_file(path: str, *, shown_as: str | None = None) -> dict[str, str]:
     """The field texts of a TOML file, each already checked by its field's parser.
 
-    Raises ConfigFileError naming the file, the key, the value and what is allowed.
+    Raises ConfigFileError naming the file (as `shown_as`, when given), the key and what is allowed.
+    A message never shows a value read from the file: the file may be something else than a config
+    (a secret named by mistake, or by a visitor in a browser), and an error must not print it.
     """
+    name = path if shown_as is None else shown_as
     try:
         with open(path, "rb") as file:
             table = tomllib.load(file)
     except OSError as exc:
-        raise ConfigFileError(f"--config: {path!r} cannot be read ({exc.strerror or type(exc).__name__})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigFileError(f"--config: {name!r} cannot be read ({exc.strerror or type(exc).__name__})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # tomllib's messages name a line and column, never the text there.
+        where = exc if isinstance(exc, tomllib.TOMLDecodeError) else "not UTF-8 text"
+        raise ConfigFileError(f"{name}: not valid TOML ({where})") from None
     texts: dict[str, str] = {}
     for key, value in table.items():
         if key not in FIELDS:
-            raise ConfigFileError(f"{path}: unknown key {key!r} (= {_shown(value)}); allowed keys: {', '.join(FIELDS)}")
+            raise ConfigFileError(f"{name}: unknown key {_key_shown(key)}; allowed keys: {', '.join(FIELDS)}")
         field = FIELDS[key]
         text = _value_text(value)
         if text is None:
             raise ConfigFileError(
-                f"{path}: {key} = {_shown(value)} is not a number, a string or an array of numbers; "
-                f"allowed: {field.parse.allowed}"
+                f"{name}: {key} is not a number, a string or an array of numbers; allowed: {field.parse.allowed}"
             )
         try:
-            field.read(text)
-        except ConfigError as exc:
-            raise ConfigFileError(f"{path}: {key} = {_shown(value)}: {exc}") from None
+            field.parse(text)
+        except Refused as refused:
+            raise ConfigFileError(f"{name}: {key} ({field.label}) {refused.blind_reason}") from None
         texts[key] = text
     return texts
 
 
-def _shown(value: object) -> str:
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _key_shown(key: str) -> str:
+    """An unknown key, quoted and cut short: it names where the problem is, and no more of the file."""
+    return repr(key) if len(key) <= 40 else repr(key[:37]) + "..."
 
 
 def _toml_value(value: object) -> str:

@@ -20,11 +20,15 @@ FLOAT32_TINY = 1.401298464324817e-45
 
 
 class Refused(ValueError):
-    """The text is not allowed; `reason` completes a sentence that starts with the field and the text."""
+    """The text is not allowed; `reason` completes a sentence that starts with the field and the text.
 
-    def __init__(self, reason: str) -> None:
+    `blind_reason` says the same without quoting any part of the text: what a message about a file
+    says, since the file may hold something that must not be printed (config_file.read_config_file)."""
+
+    def __init__(self, reason: str, *, blind_reason: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.blind_reason = reason if blind_reason is None else blind_reason
 
 
 class Parser(Protocol):
@@ -163,7 +167,9 @@ class Numbers:
                 reason = refused.reason
                 if reason.startswith("is not a number (allowed"):  # not even a number: say how to write one
                     reason = f"is not a number; {how}"
-                raise Refused(f"entry {position} ({part.strip()!r}) {reason}") from None
+                raise Refused(
+                    f"entry {position} ({part.strip()!r}) {reason}", blind_reason=f"entry {position} {reason}"
+                ) from None
         return tuple(values)
 
     def _count(self, part: str, position: int) -> int:
@@ -173,10 +179,8 @@ class Numbers:
             return 1
         count = pieces[1].strip()
         if len(pieces) > 2 or not count.isdecimal() or not 1 <= int(count[:12]) <= self.max_count:
-            raise Refused(
-                f"entry {position} ({part.strip()!r}) has a bad repeat count; write v*k with k from 1 to "
-                f"{self.max_count:,}, e.g. 0.01*200"
-            )
+            how = f"has a bad repeat count; write v*k with k from 1 to {self.max_count:,}, e.g. 0.01*200"
+            raise Refused(f"entry {position} ({part.strip()!r}) {how}", blind_reason=f"entry {position} {how}")
         return int(count)
 
 

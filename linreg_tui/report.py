@@ -237,8 +237,9 @@ class CsvMetricsWriter(MetricsWriter):
                 with open(path, encoding="utf-8", newline="") as existing:
                     first = existing.readline().rstrip("\r\n")
                 if first != header:
+                    # What the line holds is not said: the file may be anything but a metrics file.
                     raise MetricsRefused(
-                        f"metrics: {path!r} has other columns ({first[:60]!r}); "
+                        f"metrics: {path!r} has other columns (its first line is not linreg-tui's header); "
                         f"give a new .csv file or one with the columns {header}"
                     )
                 needs_header = False

@@ -15,7 +15,7 @@ import pytest
 from linreg_tui.cli import main
 from linreg_tui.command import command_line, parse_lr_changes
 from linreg_tui.config import ConfigError, RunConfig, parse_config
-from linreg_tui.config_file import config_toml
+from linreg_tui.config_file import ConfigFileError, config_toml, read_config_file
 
 #: A float that needs all 17 significant digits to read back, and weights that are not short in binary.
 LONG_LR = 0.1 + 0.2
@@ -128,20 +128,21 @@ def test_flags_override_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
     [
         (
             "learning_rate = 0.1\n",
-            "unknown key 'learning_rate' (= 0.1); allowed keys: true_w, true_b, num_examples, noise, scales, corr, "
+            "unknown key 'learning_rate'; allowed keys: true_w, true_b, num_examples, noise, scales, corr, "
             "val, outlier, batch_size, lr, epochs, impl, loss, huber_delta, reduction, wd, init_std, device, seed",
         ),
-        ('lr = "fast"\n', "lr = \"fast\": learning rate: 'fast' is not a number (allowed: greater than 0 to 1e6)"),
-        ("lr = -1\n", "lr = -1: learning rate: '-1' is out of range (allowed: greater than 0 to 1e6)"),
-        ("lr = nan\n", "lr = NaN: learning rate: 'nan' is not a number (nan) (allowed: greater than 0 to 1e6)"),
-        ("epochs = 2.5\n", "epochs = 2.5: epochs: '2.5' is a fraction; enter a whole number from 1 to 100,000"),
-        ("seed = true\n", "seed = true: seed: 'true' is not a whole number; enter a whole number from 0 to"),
-        ("true_w = [1, true]\n", "true_w = [1, true] is not a number, a string or an array of numbers; allowed: 1 to"),
-        ("impl = [1]\n", "impl = [1]: implementation: '1' is not an implementation; allowed: scratch, concise, fast"),
+        ('lr = "fast"\n', "lr (learning rate) is not a number (allowed: greater than 0 to 1e6)"),
+        ("lr = -1\n", "lr (learning rate) is out of range (allowed: greater than 0 to 1e6)"),
+        ("lr = nan\n", "lr (learning rate) is not a number (nan) (allowed: greater than 0 to 1e6)"),
+        ("epochs = 2.5\n", "epochs (epochs) is a fraction; enter a whole number from 1 to 100,000"),
+        ("seed = true\n", "seed (seed) is not a whole number; enter a whole number from 0 to"),
+        ("true_w = [1, true]\n", "true_w is not a number, a string or an array of numbers; allowed: 1 to"),
+        ('true_w = "1, 2, x9"\n', "true_w (true w) entry 3 is not a number; enter numbers separated by commas"),
+        ("impl = [1]\n", "impl (implementation) is not an implementation; allowed: scratch, concise, fast"),
         ("lr = \n", "not valid TOML"),
     ],
 )
-def test_bad_config_file_is_refused_with_file_key_value_and_allowed(tmp_path: Path, toml: str, message: str) -> None:
+def test_bad_config_file_is_refused_with_file_key_and_allowed(tmp_path: Path, toml: str, message: str) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(toml)
     done = run_cli(["--headless", "--config", str(path)])
@@ -149,6 +150,27 @@ def test_bad_config_file_is_refused_with_file_key_value_and_allowed(tmp_path: Pa
     [line] = done.stderr.splitlines()
     assert line.startswith(f"linreg-tui: invalid input: {path}: ")
     assert message in line
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        'secret_token = "hunter2"\n',  # a key no config has
+        'lr = "hunter2"\n',  # a key it has, with a value no field takes
+        'true_w = "1, hunter2"\n',  # inside a list, where the form's message quotes the entry
+        "true_w = [1, 'hunter2']\n",  # of a type no field holds
+        'true_w = "1, hunter2*3"\n',  # a repeat that is not one
+        "hunter2\n",  # not TOML at all
+    ],
+)
+def test_a_file_that_is_not_a_config_is_refused_without_showing_what_it_holds(tmp_path: Path, toml: str) -> None:
+    """The file named may be anything (a secret named by mistake, or by a visitor of `serve`): the error
+    names the file, the key and what is allowed, never a value read from it."""
+    path = tmp_path / "secrets.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigFileError) as refused:
+        read_config_file(str(path))
+    assert "hunter2" not in str(refused.value) and str(path) in str(refused.value)
 
 
 def test_save_config_refuses_to_overwrite_unless_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -197,7 +219,8 @@ def test_csv_metrics_refuse_a_file_with_other_columns(tmp_path: Path, capsys: py
     path = tmp_path / "other.csv"
     path.write_text("a,b\n1,2\n")
     assert main(["--headless", "--metrics", str(path)]) == 2
-    assert "has other columns" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "has other columns" in said and "a,b" not in said  # what the file holds is not printed
     assert path.read_text() == "a,b\n1,2\n"
 
 

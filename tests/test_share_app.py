@@ -87,7 +87,7 @@ async def test_open_config_fills_the_form_and_a_bad_file_changes_nothing(in_tmp_
         assert form.read_config() == replace(RunConfig(), lr=0.07, impl="concise")  # missing keys: defaults
         await pilot.press("ctrl+f")
         await answer_prompt(pilot, "bad.toml")
-        assert "not opened: bad.toml: lr = -1" in log_text(app)
+        assert "not opened: bad.toml: lr (learning rate) is out of range" in log_text(app)
         assert form.read_config() == replace(RunConfig(), lr=0.07, impl="concise")
 
 

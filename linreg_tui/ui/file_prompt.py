@@ -1,8 +1,10 @@
 """The file-name prompt behind the save and open keys, and the atomic, never-silent file write.
 
-A save that names an existing file is not done: the prompt says the file exists and asks again (Enter
-a second time, or Overwrite, replaces it; another name is saved as usual). Files are written to a
-temporary file in the same directory and renamed over the target, so no reader sees half a file.
+The prompt takes names inside one directory only (linreg_tui.confine: no absolute path, no `..`, no
+link that leads out). A save that names an existing file is not done: the prompt says the file exists
+and asks again (Enter a second time, or Overwrite, replaces it; another name is saved as usual). Files
+are written to a temporary file in the same directory and renamed over the target, so no reader sees
+half a file.
 """
 
 from __future__ import annotations
@@ -20,10 +22,15 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from linreg_tui.confine import PathRefused, confined_path
+
 
 @dataclass(frozen=True)
 class FileChoice:
-    path: str
+    #: The file, inside the prompt's directory.
+    path: Path
+    #: The name as typed, relative to that directory: what messages show.
+    name: str
     #: The prompt said the file exists and the person chose to replace it.
     overwrite: bool = False
 
@@ -32,14 +39,13 @@ class FileExists(FileExistsError):
     """The target appeared after the prompt checked it; nothing was written."""
 
 
-def write_file(path: str, text: str, *, overwrite: bool) -> bool:
-    """Write `text` to `path` through a temporary file renamed over it; True when a file was replaced.
+def write_file(target: Path, text: str, *, overwrite: bool) -> bool:
+    """Write `text` to `target` through a temporary file renamed over it; True when a file was replaced.
 
-    Raises FileExists when `path` exists and not `overwrite`, OSError when it cannot be written."""
-    target = Path(path)
+    Raises FileExists when `target` exists and not `overwrite`, OSError when it cannot be written."""
     existed = target.exists()
     if existed and not overwrite:
-        raise FileExists(f"{path} exists; nothing was written")
+        raise FileExists(f"{target.name} exists; nothing was written")
     descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as file:
@@ -52,17 +58,17 @@ def write_file(path: str, text: str, *, overwrite: bool) -> bool:
     return existed
 
 
-def free_name(stem: str, suffix: str) -> str:
-    """`stem-1.suffix`, or the first of -2, -3, … that no file in the current directory has."""
+def free_name(root: Path, stem: str, suffix: str) -> str:
+    """`stem-1.suffix`, or the first of -2, -3, … that no file in `root` has."""
     number = 1
-    while Path(f"{stem}-{number}{suffix}").exists():
+    while (root / f"{stem}-{number}{suffix}").exists():
         number += 1
     return f"{stem}-{number}{suffix}"
 
 
 class FilePrompt(ModalScreen[FileChoice | None]):
-    """Asks for a file name (dismissed with it, None when cancelled). Saving: an existing file is
-    named and needs a second Enter (or Overwrite). Opening: the file must exist."""
+    """Asks for a file name inside `root` (dismissed with it, None when cancelled). Saving: an existing
+    file is named and needs a second Enter (or Overwrite). Opening: the file must exist."""
 
     DEFAULT_CSS = """
     FilePrompt {
@@ -91,8 +97,9 @@ class FilePrompt(ModalScreen[FileChoice | None]):
         Binding("escape", "dismiss(None)", "Cancel", tooltip="close; nothing is saved or opened")
     ]
 
-    def __init__(self, title: str, default: str, *, saving: bool) -> None:
+    def __init__(self, title: str, default: str, *, root: Path, saving: bool) -> None:
         super().__init__()
+        self.root = root
         self.title_text = title
         self.default = default
         self.saving = saving
@@ -103,7 +110,7 @@ class FilePrompt(ModalScreen[FileChoice | None]):
         with Vertical(id="file-prompt"):
             yield Static(self.title_text, id="file-title")
             yield Input(self.default, placeholder="file name", id="file-name")
-            yield Static(f"in {Path.cwd()}", id="file-message")
+            yield Static(self._where, id="file-message")
             with Horizontal(id="file-buttons"):
                 yield Button("Save" if self.saving else "Open", id="file-ok", variant="primary", compact=True)
                 yield Button("Overwrite", id="file-overwrite", variant="warning", compact=True)
@@ -113,6 +120,10 @@ class FilePrompt(ModalScreen[FileChoice | None]):
         self.query_one("#file-overwrite").display = False
         self.query_one("#file-name", Input).focus()
 
+    @property
+    def _where(self) -> str:
+        return f"in {self.root} (names inside it only)"
+
     def _say(self, text: str) -> None:
         self.query_one("#file-message", Static).update(text)
 
@@ -121,7 +132,7 @@ class FilePrompt(ModalScreen[FileChoice | None]):
         if self._confirming is not None:
             self._confirming = None
             self.query_one("#file-overwrite").display = False
-            self._say(f"in {Path.cwd()}")
+            self._say(self._where)
 
     @on(Input.Submitted, "#file-name")
     @on(Button.Pressed, "#file-ok")
@@ -138,21 +149,23 @@ class FilePrompt(ModalScreen[FileChoice | None]):
 
     def _choose(self, overwrite: bool) -> None:
         name = self.query_one("#file-name", Input).value.strip()
-        path = Path(name)
-        if not name:
-            self._say("file name: empty; give a file name, e.g. " + self.default)
-        elif path.is_dir():
+        try:
+            path = confined_path(name, self.root)
+        except PathRefused as refused:
+            self._say(f"file name: {refused}")
+            return
+        if path.is_dir():
             self._say(f"file name: {name} is a directory; give a file name")
         elif not self.saving:
             if path.is_file():
-                self.dismiss(FileChoice(name))
+                self.dismiss(FileChoice(path, name))
             else:
-                self._say(f"file name: no file {name} in {Path.cwd()}; give an existing TOML file")
+                self._say(f"file name: no file {name} in {self.root}; give an existing TOML file")
         elif not path.parent.is_dir():
-            self._say(f"file name: no directory {path.parent}; give a file in an existing directory")
+            self._say(f"file name: no directory {Path(name).parent} in {self.root}; give a file in an existing one")
         elif path.exists() and not overwrite and self._confirming != name:
             self._confirming = name
             self.query_one("#file-overwrite").display = True
             self._say(f"{name} exists: Enter again (or Overwrite) replaces it; or give another name")
         else:
-            self.dismiss(FileChoice(name, overwrite=path.exists()))
+            self.dismiss(FileChoice(path, name, overwrite=path.exists()))

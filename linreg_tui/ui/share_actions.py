@@ -1,13 +1,19 @@
 """Share and keep runs: the run history on the charts (f10, ctrl+o), the command line to the clipboard
-(ctrl+y), the form as TOML (ctrl+s, ctrl+f), the run as JSON (ctrl+e) and a screenshot (f12)."""
+(ctrl+y), the form as TOML (ctrl+s, ctrl+f), the run as JSON (ctrl+e) and a screenshot (f12).
+
+Where files go is the app's FilePlaces: in a terminal, names typed into the prompt inside the working
+directory; in a browser (`linreg-tui serve`), saves are downloads and nothing is written on the server,
+and ctrl+f opens only from the directory `serve --files` named."""
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
 from linreg_tui.config import ConfigError, parse_config
 from linreg_tui.config_file import ConfigFileError, config_toml, read_config_file
 from linreg_tui.report import run_command
+from linreg_tui.ui.file_places import FilePlaces
 from linreg_tui.ui.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
 from linreg_tui.ui.history import HistoryScreen, run_json
 
@@ -20,6 +26,10 @@ class ShareActions:
 
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
+
+    @property
+    def places(self) -> FilePlaces:
+        return FilePlaces.for_app(self.screen.app.is_web)
 
     def show_chosen_runs(self) -> None:
         """The earlier runs chosen in the history (the newest few by default) onto the charts."""
@@ -65,9 +75,9 @@ class ShareActions:
         try:
             config = self.screen.params_panel.read_config()
         except ConfigError as error:
-            self.screen.log_pane.say(f"config not saved: {error}", "warning")
+            self._said(f"config not saved: {error}", "warning")
             return
-        self._save_with_prompt("Save the form as a TOML config", "linreg-run.toml", config_toml(config), "the form")
+        self._save("Save the form as a TOML config", ("linreg-run", ".toml"), config_toml(config), "the form")
 
     def save_run(self) -> None:
         screen = self.screen
@@ -78,15 +88,28 @@ class ShareActions:
             screen.log_pane.say("no run to save yet: ctrl+r trains", "note")
         else:
             text = run_json(screen.last_result, screen.trace, live.run_id)
-            default = free_name("linreg-run", ".json")
-            self._save_with_prompt(f"Save run #{live.number} as JSON", default, text, "the run")
+            self._save(f"Save run #{live.number} as JSON", ("linreg-run", ".json"), text, "the run", numbered=True)
 
     def save_screenshot(self) -> None:
         svg = self.screen.app.export_screenshot()  # now, before the prompt covers the screen
-        self._save_with_prompt("Save a screenshot (SVG)", free_name("linreg-tui", ".svg"), svg, "the screenshot")
+        self._save("Save a screenshot (SVG)", ("linreg-tui", ".svg"), svg, "the screenshot", numbered=True)
 
-    def _save_with_prompt(self, title: str, default: str, text: str, what: str) -> None:
-        screen = self.screen
+    def _said(self, text: str, kind: str) -> None:
+        """A file key's outcome, in the log and in the status line (the log is often not on screen)."""
+        self.screen.log_pane.say(text, kind)
+        self.screen.status_bar.say(text)
+
+    def _save(self, title: str, name: tuple[str, str], text: str, what: str, *, numbered: bool = False) -> None:
+        """Save `text` as a file named `name` (stem, suffix; `numbered`: the first free stem-N): in a
+        browser as a download, in a terminal where the prompt says."""
+        stem, suffix = name
+        root = self.places.save_root
+        if root is None:
+            filename = stem + suffix
+            self.screen.app.deliver_text(io.StringIO(text), save_filename=filename, mime_type=MIME_TYPES[suffix])
+            self._said(f"sent {what} to the browser as a download: {filename}", "note")
+            return
+        default = free_name(root, stem, suffix) if numbered else stem + suffix
 
         def save(choice: FileChoice | None) -> None:
             if choice is None:
@@ -94,22 +117,28 @@ class ShareActions:
             try:
                 replaced = write_file(choice.path, text, overwrite=choice.overwrite)
             except FileExists as refused:
-                screen.log_pane.say(f"{what} not saved: {refused}", "warning")
+                self._said(f"{what} not saved: {refused}", "warning")
             except OSError as error:
                 reason = error.strerror or type(error).__name__
-                screen.log_pane.say(f"{what} not saved: {choice.path} cannot be written ({reason})", "error")
+                self._said(f"{what} not saved: {choice.name} cannot be written ({reason})", "error")
             else:
-                said = f"saved {what} to {choice.path}" + (" (overwrote it)" if replaced else "")
-                screen.log_pane.say(said, "note")
-                screen.status_bar.say(said)
+                self._said(f"saved {what} to {choice.name}" + (" (overwrote it)" if replaced else ""), "note")
 
-        screen.app.push_screen(FilePrompt(title, default, saving=True), save)
+        self.screen.app.push_screen(FilePrompt(title, default, root=root, saving=True), save)
 
     def open_config(self) -> None:
         if self.screen.running:
             self.screen.log_pane.say("not while a run trains (the form is locked); esc stops it", "note")
             return
-        prompt = FilePrompt("Open a TOML config into the form", "linreg-run.toml", saving=False)
+        root = self.places.open_root
+        if root is None:
+            self._said(
+                "opening files is off in the browser: the server was started without `--files DIR` "
+                "(linreg-tui serve --files DIR lets ctrl+f open TOML configs from DIR)",
+                "warning",
+            )
+            return
+        prompt = FilePrompt("Open a TOML config into the form", "linreg-run.toml", root=root, saving=False)
         self.screen.app.push_screen(prompt, self._open)
 
     def _open(self, choice: FileChoice | None) -> None:
@@ -118,18 +147,21 @@ class ShareActions:
             return
         screen = self.screen
         try:
-            config = parse_config(read_config_file(choice.path))
+            config = parse_config(read_config_file(str(choice.path), shown_as=choice.name))
         except ConfigFileError as error:
-            screen.log_pane.say(f"not opened: {error}", "error")
+            self._said(f"not opened: {error}", "error")
             return
         except ConfigError as error:
-            screen.log_pane.say(f"not opened: {choice.path}: {error}", "error")
+            self._said(f"not opened: {choice.name}: {error}", "error")
             return
         texts = config.as_texts()
         known = {device.value for device in screen.devices or []} | {"auto", screen.params_panel.initial.device}
         if config.device not in known:
-            said = f"{choice.path}: device {config.device} is not on this machine; the form keeps its own"
+            said = f"{choice.name}: device {config.device} is not on this machine; the form keeps its own"
             screen.log_pane.say(said, "warning")
             del texts["device"]
         screen.params_panel.set_texts(texts)
-        screen.log_pane.say(f"opened {choice.path}: the form holds its values (keys it lacks: the defaults)", "note")
+        self._said(f"opened {choice.name}: the form holds its values (keys it lacks: the defaults)", "note")
+
+
+MIME_TYPES = {".toml": "application/toml", ".json": "application/json", ".svg": "image/svg+xml"}
