@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 
@@ -16,7 +17,7 @@ from linreg_tui.config import RunConfig
 from linreg_tui.report import end_lines
 from linreg_tui.results import Optimum
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.data_plot import DataPlot, clip_line
 from linreg_tui.ui.log import MAX_LINES, LogPane
 from linreg_tui.ui.loss_plot import KEEP_RUNS, PREVIOUS_MARKERS, LossPanel
 from linreg_tui.ui.results import ALL_ROWS_UP_TO, FIRST_ROWS, LARGEST_ERRORS, ResultsPanel
@@ -317,3 +318,24 @@ async def test_in_the_app_at_1000_features_every_row_of_the_results_is_in_sight(
         assert table.get_row_at(table.row_count - 1)[0] == "b"
 
     await in_app(RunConfig(true_w=weights(1000), num_examples=50, epochs=1), scene)
+
+
+@pytest.mark.parametrize("slope", [5.380633873359045e18, -6.3e17, 3.0, 1e-300])
+@pytest.mark.parametrize("intercept", [3.466901449621897e18, -2.0, 0.5])
+def test_a_clipped_line_stays_in_its_box_however_steep(slope: float, intercept: float) -> None:
+    """A diverged run's model line (slope ~5e18) clipped to the data's box: its ends are in the box, so
+    the chart's y axis stays on the data (one ulp of x was ±600 in y, and the axis ran to -512)."""
+    x_range, y_range = (-3.2, 4.1), (-9.8, 18.0)
+    segment = clip_line(slope, intercept, x_range, y_range)
+    if segment is None:  # the line misses the box: then no point of it is inside
+        assert all(not y_range[0] <= slope * x + intercept <= y_range[1] for x in (-3.2, 0.0, 4.1))
+        return
+    (x_a, x_b), (y_a, y_b) = segment
+    assert x_range[0] <= x_a <= x_b <= x_range[1]
+    assert all(y_range[0] <= y <= y_range[1] for y in (y_a, y_b))
+    # and they are the line's own points, up to the rounding of x
+    for x, y in ((x_a, y_a), (x_b, y_b)):
+        assert abs(slope * x + intercept - y) <= abs(slope) * 4 * math.ulp(max(abs(x), 1.0)) + 1e-12
+    crossings = [(edge - intercept) / slope for edge in y_range]
+    if all(x_range[0] < x < x_range[1] for x in crossings):  # in at the bottom, out at the top (or so)
+        assert sorted((y_a, y_b)) == list(y_range), "a steep line is drawn across the whole box, not as a dot"

@@ -151,7 +151,8 @@ async def test_quitting_while_paused_ends_the_training_thread(monkeypatch: pytes
 
 
 async def test_ctrl_p_pauses_a_running_run_and_goes_on() -> None:
-    app = LinregApp(RunConfig(epochs=300))  # 30,000 steps: it is still running when paused
+    # 10 million steps: still training when paused, resumed and stopped, however fast the machine.
+    app = LinregApp(RunConfig(epochs=100_000))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+r")

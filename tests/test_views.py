@@ -126,8 +126,9 @@ async def test_the_fit_line_is_the_learned_model_and_the_parameters_end_at_the_l
 
 async def test_the_fit_line_moves_while_training_within_the_first_epoch() -> None:
     """The line follows the tracked parameters step by step, not only the epochs' ends."""
-    # 30,000 steps in one epoch, at a rate slow enough that the line moves all through it.
-    app = LinregApp(replace(SHORT, num_examples=300_000, epochs=1, lr=0.0001))
+    # 100,000 steps in one epoch (the test stops it once the line has moved), at a rate slow enough that
+    # the line moves all through it: on a fast machine 30,000 steps ended before three charts were drawn.
+    app = LinregApp(replace(SHORT, num_examples=1_000_000, epochs=1, lr=0.0001))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         screen = app.main_screen

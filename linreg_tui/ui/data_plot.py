@@ -204,15 +204,20 @@ def _line(w: Sequence[float], b: float, column: int, means: Sequence[float]) -> 
 def clip_line(
     slope: float, intercept: float, x_range: tuple[float, float], y_range: tuple[float, float]
 ) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """The part of y = slope·x + intercept inside the box, as ((x_a, x_b), (y_a, y_b)); None if none is."""
+    """The part of y = slope·x + intercept inside the box, as ((x_a, x_b), (y_a, y_b)); None if none is.
+
+    An end cut by the top or bottom of the box takes that edge's y, not slope·x + intercept again: for a
+    diverged run's line (slope ~5e18) one ulp of x is ±600 in y, and both ends can round to one x."""
     if not (math.isfinite(slope) and math.isfinite(intercept)):
         return None
     (x_low, x_high), (y_low, y_high) = x_range, y_range
-    if slope != 0:
-        ends = sorted(((y_low - intercept) / slope, (y_high - intercept) / slope))
-        x_low, x_high = max(x_low, ends[0]), min(x_high, ends[1])
-    elif not y_low <= intercept <= y_high:
+    if slope == 0:
+        return ((x_low, x_high), (intercept, intercept)) if y_low <= intercept <= y_high else None
+    # Where the line crosses the bottom and the top of the box, in the order of x.
+    crossings = [((y_low - intercept) / slope, y_low), ((y_high - intercept) / slope, y_high)]
+    (x_in, y_in), (x_out, y_out) = sorted(crossings)
+    start = (x_low, slope * x_low + intercept) if x_low > x_in else (x_in, y_in)
+    end = (x_high, slope * x_high + intercept) if x_high < x_out else (x_out, y_out)
+    if start[0] > end[0]:
         return None
-    if x_low > x_high:
-        return None
-    return (x_low, x_high), (slope * x_low + intercept, slope * x_high + intercept)
+    return (start[0], end[0]), (start[1], end[1])
