@@ -258,7 +258,7 @@ def run_headless(
     stopped_by_it = bool(setup_cancelled) or result.status == "cancelled"
     for problem in problems:
         print(f"linreg-tui: {problem}{'; the run was stopped' if stopped_by_it else ''}", file=sys.stderr)
-    if out.reader_gone:
+    if out.lost_output:
         return EXIT_READER_GONE
     if problems:
         return EXIT_FAILED

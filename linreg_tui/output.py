@@ -149,18 +149,30 @@ class LineOutput:
         self.on_failure = on_failure
         self.reader_gone = False
         self.error: OSError | None = None
+        self._dropped = False
 
     @property
     def failed(self) -> bool:
         return self.reader_gone or self.error is not None
 
+    @property
+    def lost_output(self) -> bool:
+        """Whether lines were meant for a reader that had left (the exit status then says so: 141). A
+        reader that leaves after the last line, as `| head -12` of 12 lines does, had every line: the
+        command ends as it would have."""
+        return self.reader_gone and self._dropped
+
     def write(self, lines: list[str]) -> None:
-        if self.failed or not lines:
+        if not lines:
+            return
+        if self.failed:
+            self._dropped = True
             return
         try:
             self.stream.write("".join(line + "\n" for line in lines))
             self.stream.flush()
         except BrokenPipeError:
+            self._dropped = True
             self.lost_reader()
         except OSError as error:
             self.error = error

@@ -131,7 +131,7 @@ def sweep_main(argv: Sequence[str]) -> int:
         finally:
             signals.runs_over = True
         writer.end(rows)
-    if out.reader_gone:
+    if out.lost_output:
         return EXIT_READER_GONE
     if (problem := out.error_line()) is not None:
         print(f"linreg-tui: {problem}", file=sys.stderr)

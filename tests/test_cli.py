@@ -9,11 +9,13 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from linreg_tui.cli import main
+from linreg_tui.output import LineOutput, reader_watch
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -184,6 +186,7 @@ def late_ctrl_c():
     print("exit hooks done", file=sys.stderr)
 atexit.register(late_ctrl_c)
 from linreg_tui.cli import main
+from linreg_tui.output import LineOutput, reader_watch
 sys.exit(main())
 """
 
@@ -304,6 +307,46 @@ def test_a_reader_that_leaves_ends_the_run_quietly_with_141(tmp_path: Path) -> N
     assert process.wait(timeout=60) == 141  # 100,000 epochs would take minutes
     assert process.stderr is not None and process.stderr.read() == ""
     assert json.loads(metrics.read_text().splitlines()[-1])["status"] == "cancelled"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pipes are POSIX")
+def test_a_reader_that_leaves_after_the_last_line_had_everything() -> None:
+    """The reader leaves once it has every line (`| head -12` of 12 lines): nothing was lost, so the
+    output is not reported as cut short; a line meant for it after it left is."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "w") as stream:
+        out = LineOutput(stream, "the pipe", on_failure=lambda: None)
+        left = threading.Event()
+
+        def on_gone() -> None:
+            out.lost_reader()
+            left.set()
+
+        with reader_watch(stream, on_gone):
+            out.write(["epoch 1, loss 0.039329", "reproduce: linreg-tui --headless"])
+            assert os.read(read_end, 1000).count(b"\n") == 2
+            os.close(read_end)
+            assert left.wait(timeout=30), "the watch did not see the reader leave"
+        assert out.reader_gone and not out.lost_output
+        out.write(["one line too many"])
+        assert out.lost_output
+
+
+@pytest.mark.skipif(os.name != "posix", reason="pipes are POSIX")
+@pytest.mark.parametrize(
+    ("command", "last"),
+    [
+        (["--headless", "--num-examples", "100", "--epochs", "1"], "reproduce: "),
+        (["sweep", "--lr", "0.01,0.1", "--num-examples", "100", "--epochs", "1", "--csv"], "0.1,"),
+    ],
+    ids=["headless", "sweep-csv"],
+)
+def test_a_reader_that_reads_every_line_and_leaves_gets_exit_0(command: list[str], last: str) -> None:
+    process = start_cli(*command)
+    read_until(process.stdout, last)  # the last line
+    assert process.stdout is not None
+    process.stdout.close()
+    assert process.wait(timeout=60) == 0
 
 
 @pytest.mark.skipif(not Path("/dev/stderr").exists(), reason="needs /dev/stderr")
