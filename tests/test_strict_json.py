@@ -18,6 +18,7 @@ from linreg_tui.config import RunConfig
 from linreg_tui.report import MetricsWriter, result_json
 from linreg_tui.training import EpochEnded, StepLosses, TrainingEvent, train
 from linreg_tui.ui.history import RunTrace, run_json
+from linreg_tui.ui.loss_plot import STEP_LOSSES_KEPT
 from linreg_tui.ui.series import DecimatedSeries
 
 
@@ -64,7 +65,7 @@ def run_outputs(config: RunConfig, metrics: Path, cancel_after_epoch: int | None
     """One run's --json text, its --metrics lines and the app's ctrl+e JSON (fed the events as the app feeds
     its trace), each made by the function that makes it for the user."""
     cancel = threading.Event()
-    trace = RunTrace(config.num_features, DecimatedSeries(max_points=20_000))
+    trace = RunTrace(config.num_features, DecimatedSeries(max_points=STEP_LOSSES_KEPT))
     writer = MetricsWriter(str(metrics), "run-1")
 
     def on_event(event: TrainingEvent) -> None:
