@@ -90,17 +90,34 @@ class Real:
             raise Refused(f"is not a number (nan){allowed}")
         if math.isinf(value):
             raise Refused(f"is infinite or overflows; enter a finite number{allowed}")
-        if value == 0 and (exact := _decimal(stripped)) is not None and exact != 0:
-            raise Refused(f"is too small to hold as a number (it would become 0); enter 0 or a larger one{allowed}")
+        if value == 0 and self.low <= 0 <= self.high and (exact := _decimal(stripped)) is not None and exact != 0:
+            excluded = "" if self._zero_allowed else ", and 0 is not allowed"
+            instead = self._instead_of_zero
+            raise Refused(f"is too small to hold as a number (it would become 0{excluded}); enter {instead}{allowed}")
         below = value < self.low or (self.low_open and value == self.low)
         if below or value > self.high or (self.high_open and value == self.high):
             raise Refused(f"is out of range{allowed}")
         if value != 0 and as_float32(value) == 0:
-            raise Refused(
-                f"is 0 in float32, the type the data and the model are computed in; "
-                f"enter {'' if self.low_open else '0 or '}at least {FLOAT32_TINY:.1e}{allowed}"
-            )
+            instead = self._instead_of_zero
+            raise Refused(f"is 0 in float32, the type the data and the model are computed in; enter {instead}{allowed}")
         return value
+
+    @property
+    def _zero_allowed(self) -> bool:
+        return (self.low < 0 or (self.low == 0 and not self.low_open)) and (
+            self.high > 0 or (self.high == 0 and not self.high_open)
+        )
+
+    @property
+    def _instead_of_zero(self) -> str:
+        """What to enter instead of a nonzero number too small to hold (in Python's float or float32),
+        for a range that reaches 0: the smallest sizes allowed, with 0 only where the range has it."""
+        smallest = f"{FLOAT32_TINY:.1e}"
+        if self.low < 0 < self.high:  # either sign: the size is what is too small
+            return f"0 or a number at least {smallest} in size"
+        if self.high <= 0:
+            return f"{'0 or ' if self._zero_allowed else ''}at most -{smallest}"
+        return f"{'0 or ' if self._zero_allowed else ''}at least {smallest}"
 
 
 @dataclass(frozen=True)

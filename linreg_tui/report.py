@@ -202,7 +202,8 @@ class MetricsWriter:
         if record is None or self.error is not None:
             return
         try:
-            self.file.write(json.dumps({"run_id": self.run_id, **record}) + "\n")
+            # Strict JSON: an epoch's validation loss can overflow while the training loss is finite.
+            self.file.write(json.dumps(_json_safe({"run_id": self.run_id, **record})) + "\n")
             self.file.flush()
         except OSError as exc:
             self.error = exc

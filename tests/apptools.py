@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.log import LogPane
+from linreg_tui.ui.plotting import CachedPlot
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -67,3 +68,10 @@ def fake_clock(step: float = 0.001) -> Callable[[], float]:
     """A perf_counter that advances a fixed step per call: run times and chunking become repeatable."""
     ticks = itertools.count()
     return lambda: next(ticks) * step
+
+
+def drawn_series(chart: CachedPlot) -> dict[tuple[int, int, int], tuple[list[float], list[float]]]:
+    """What the chart's last replot handed plotext, by colour: the x and y values of each scatter, as
+    plotext holds them to draw (its figure's data, read back rather than recomputed)."""
+    monitor = chart.plt._active.monitor
+    return {colors[0]: (list(xs), list(ys)) for xs, ys, colors in zip(monitor.x, monitor.y, monitor.color, strict=True)}

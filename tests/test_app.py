@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import pty
 import re
@@ -31,8 +32,8 @@ from linreg_tui.training import train
 from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.help import HelpScreen
-from linreg_tui.ui.loss_plot import LossPanel
-from tests.apptools import log_text, run_to_end, set_field, type_into, wait_ready, wait_until
+from linreg_tui.ui.loss_plot import EPOCH_COLOR, STEP_COLOR, LossPanel
+from tests.apptools import drawn_series, log_text, run_to_end, set_field, type_into, wait_ready, wait_until
 
 
 async def test_starts_with_the_books_defaults() -> None:
@@ -111,19 +112,44 @@ async def test_the_same_seed_reproduces_a_run_and_runs_are_compared() -> None:
         assert "earlier runs cleared" in log_text(app)
 
 
-async def test_log_scale_toggle() -> None:
+async def test_the_loss_charts_epoch_points_sit_at_each_epochs_last_step() -> None:
+    """1,005 examples in batches of 10: 101 steps an epoch (the last one short), so epoch k's full-data loss
+    is drawn at step 101·k, over the minibatch loss of that same step."""
+    app = LinregApp(RunConfig(num_examples=1005))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot)
+        result = app.last_result
+        assert result is not None and result.status == "finished"
+        series = drawn_series(app.query_one(LossPanel).chart)
+        epoch_xs, epoch_ys = series[EPOCH_COLOR]
+        step_xs, _ = series[STEP_COLOR]
+        assert epoch_xs == [101, 202, 303] and epoch_xs[-1] == result.steps
+        assert epoch_ys == list(result.epoch_losses)
+        assert set(epoch_xs) <= set(step_xs) and max(step_xs) == result.steps
+
+
+async def test_log_scale_draws_the_log10_of_each_loss_and_linear_draws_the_losses() -> None:
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await run_to_end(pilot)
         loss = app.query_one(LossPanel)
-        assert not loss.log_y
+        result = app.last_result
+        assert result is not None and not loss.log_y
+        linear = drawn_series(loss.chart)
+        assert linear[EPOCH_COLOR][1] == list(result.epoch_losses)
         await pilot.press("ctrl+l")
-        await pilot.pause(0.2)
-        assert loss.log_y and "log y" in str(loss.border_title)
+        await wait_until(pilot, lambda: loss.log_y)  # its watcher replots at once
+        assert "log y" in str(loss.border_title)
+        logged = drawn_series(loss.chart)
+        for color in (STEP_COLOR, EPOCH_COLOR):
+            xs, ys = linear[color]
+            assert logged[color][0] == xs and len(xs) > 1
+            assert logged[color][1] == pytest.approx([math.log10(y) for y in ys], rel=1e-12)
         await pilot.press("ctrl+l")
-        await pilot.pause(0.2)
-        assert not loss.log_y and "linear y" in str(loss.border_title)
+        await wait_until(pilot, lambda: not loss.log_y)
+        assert drawn_series(loss.chart) == linear and "linear y" in str(loss.border_title)
 
 
 async def test_escape_stops_a_run_and_the_next_one_works() -> None:

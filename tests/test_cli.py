@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import select
+import shlex
 import signal
 import subprocess
 import sys
@@ -13,8 +15,11 @@ import threading
 from pathlib import Path
 
 import pytest
+import torch
 
 from linreg_tui.cli import main
+from linreg_tui.config import RunConfig
+from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.output import LineOutput, reader_watch
 
 
@@ -35,30 +40,56 @@ def test_headless_prints_the_books_lines(capsys: pytest.CaptureFixture[str]) -> 
     assert "finished: 300 steps" in out
 
 
-def test_json_has_every_documented_key(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--headless", "--json", "--impl", "concise", "--w", "1,2,3", "--seed", "5", "--epochs", "4"]) == 0
+#: The keys of `--headless --json` (README "Run it"; results.RunResult.as_dict and report.result_record).
+JSON_KEYS = {
+    "run_id", "status", "message", "impl", "device", "seed", "true_w", "true_b", "w", "b", "w_error", "b_error",
+    "ols_w", "ols_b", "gap_to_optimum", "ols_unique", "epoch_losses", "val_losses", "w_norm", "steps",
+    "train_seconds", "diverged_at", "condition_number", "max_stable_lr", "lr_changes", "config", "command",
+}  # fmt: skip
+
+
+def test_json_has_every_documented_key_with_its_value(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each value checked for its type and, where it can be worked out without the code under test, its
+    value: the optimum and the conditioning from the data, the errors from the weights, the last epoch's
+    loss as MSELoss at the learned weights, and the command by running it again."""
+    flags = ["--impl", "concise", "--w", "1,2,3", "--seed", "5", "--epochs", "4"]
+    assert main(["--headless", "--json", *flags]) == 0
     data = json.loads(capsys.readouterr().out)
-    for key in (
-        "status",
-        "impl",
-        "device",
-        "seed",
-        "true_w",
-        "true_b",
-        "w",
-        "b",
-        "w_error",
-        "b_error",
-        "ols_w",
-        "ols_b",
-        "epoch_losses",
-        "steps",
-        "train_seconds",
-    ):
-        assert key in data
-    assert data["status"] == "finished" and data["impl"] == "concise" and data["seed"] == 5
-    assert data["true_w"] == [1.0, 2.0, 3.0] and len(data["w"]) == 3 and len(data["epoch_losses"]) == 4
-    assert data["w_error"][0] == pytest.approx(1.0 - data["w"][0])
+    assert set(data) == JSON_KEYS
+    config = RunConfig(impl="concise", true_w=(1.0, 2.0, 3.0), seed=5, epochs=4)
+    assert re.fullmatch(r"\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}", data["run_id"])
+    assert (data["status"], data["message"], data["impl"], data["device"], data["seed"]) == (
+        "finished", "", "concise", "cpu", 5
+    )  # fmt: skip
+    assert data["config"] == config.as_dict() and (data["true_w"], data["true_b"]) == ([1.0, 2.0, 3.0], 4.2)
+    w, b = data["w"], data["b"]
+    assert len(w) == 3 and all(isinstance(v, float) for v in (*w, b))
+    assert data["w_error"] == [t - v for t, v in zip(config.true_w, w, strict=True)] and data["b_error"] == 4.2 - b
+    assert data["w_norm"] == pytest.approx(math.sqrt(sum(v * v for v in w)), rel=1e-12)
+
+    dataset = make_dataset(config, make_generator(5))
+    X, y = dataset.features.double(), dataset.labels[:, 0].double()
+    Z = torch.cat([X, torch.ones(len(X), 1, dtype=torch.float64)], dim=1)
+    ols = torch.linalg.lstsq(Z, y.unsqueeze(1)).solution.reshape(-1).tolist()
+    assert data["ols_w"] == pytest.approx(ols[:3], abs=1e-9) and data["ols_b"] == pytest.approx(ols[3], abs=1e-9)
+    assert data["ols_unique"] is True
+    gap = max(abs(a - o) for a, o in zip([*w, b], ols, strict=True))
+    assert data["gap_to_optimum"] == pytest.approx(gap, rel=1e-6)
+    singular = torch.linalg.svdvals(Z / math.sqrt(len(Z)))  # σ² are the eigenvalues of ZᵀZ/n
+    assert data["condition_number"] == pytest.approx(float(singular[0] ** 2 / singular[-1] ** 2), rel=1e-6)
+    assert data["max_stable_lr"] == pytest.approx(2 / (2 * float(singular[0] ** 2)), rel=1e-6)  # MSELoss: 2ZᵀZ/n
+
+    losses = data["epoch_losses"]
+    assert len(losses) == 4 and all(isinstance(v, float) and v > 0 for v in losses)
+    at_learned = float(((X @ torch.tensor(w, dtype=torch.float64) + b - y) ** 2).mean())  # MSELoss, no ½
+    assert losses[-1] == pytest.approx(at_learned, rel=1e-3)
+    assert data["steps"] == 4 * 100 and data["val_losses"] == [] and data["lr_changes"] == []
+    assert data["diverged_at"] is None and isinstance(data["train_seconds"], float) and data["train_seconds"] > 0
+
+    program, *again = shlex.split(data["command"])
+    assert program == "linreg-tui" and main([*again, "--json"]) == 0
+    rerun = json.loads(capsys.readouterr().out)
+    assert (rerun["w"], rerun["b"], rerun["epoch_losses"]) == (w, b, losses)  # the same run, bit for bit
 
 
 def test_invalid_input_exits_2_with_one_line_naming_the_field() -> None:

@@ -16,6 +16,7 @@ from linreg_tui.config import (
     estimate_memory,
     parse_config,
 )
+from linreg_tui.parsing import Real, Refused
 
 
 def test_defaults_are_the_books() -> None:
@@ -74,6 +75,44 @@ def test_refusals_name_the_field_the_value_and_what_is_allowed(field: str, text:
         parse_config({field: text})
     assert [e.field for e in caught.value.errors] == [field]
     assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "message"),
+    [
+        # lr's range excludes 0: what is offered instead of a number too small to hold must not be 0.
+        ("lr", "1e-400", "(it would become 0, and 0 is not allowed); enter at least 1.4e-45 (allowed: greater than 0"),
+        ("noise", "1e-400", "is too small to hold as a number (it would become 0); enter 0 or at least 1.4e-45"),
+        ("true_b", "-1e-400", "would become 0); enter 0 or a number at least 1.4e-45 in size (allowed: from -1e6"),
+        ("lr", "1e-50", "'1e-50' is 0 in float32, the type the data and the model are computed in; enter at least"),
+        ("true_b", "-1e-50", "is 0 in float32, the type the data and the model are computed in; enter 0 or a number"),
+    ],
+)
+def test_a_number_too_small_to_hold_is_told_what_is_allowed_instead(field: str, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({field: text})
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("real", "text", "instead"),
+    [
+        (Real(0.0, 1.0, low_open=True), "1e-400", "(it would become 0, and 0 is not allowed); enter at least 1.4e-45"),
+        (Real(0.0, 1.0), "1e-400", "(it would become 0); enter 0 or at least 1.4e-45"),
+        (Real(-1.0, 0.0, high_open=True), "-1e-400", "and 0 is not allowed); enter at most -1.4e-45"),
+        (Real(-1.0, 1.0), "-1e-400", "(it would become 0); enter 0 or a number at least 1.4e-45 in size"),
+        (Real(-1.0, 0.0, high_open=True), "-1e-50", "computed in; enter at most -1.4e-45"),
+    ],
+)
+def test_what_is_offered_instead_of_a_tiny_number_is_inside_the_range(real: Real, text: str, instead: str) -> None:
+    with pytest.raises(Refused) as caught:
+        real(text)
+    assert instead in caught.value.reason
+
+
+def test_a_tiny_number_for_a_range_away_from_0_is_out_of_range() -> None:
+    with pytest.raises(Refused, match=r"is out of range \(allowed: from 1 to 2\)"):
+        Real(1.0, 2.0)("1e-400")
 
 
 def test_every_bad_field_is_reported_at_once() -> None:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from linreg_tui.cli import main
-from linreg_tui.config import RunConfig, estimate_memory
+from linreg_tui.config import ConfigError, RunConfig, estimate_memory, parse_config
 from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.engines import make_engine
 from linreg_tui.results import RunResult
@@ -119,6 +119,26 @@ def test_outlier_replaces_training_label_y5_only() -> None:
     assert dragged.labels[4, 0] == 10000.0
     changed = (dragged.labels != plain.labels).nonzero()[:, 0].tolist()
     assert changed == [4] and torch.equal(dragged.features, plain.features)
+
+
+def test_the_outlier_needs_a_fifth_example_n_4_is_refused_by_form_flags_and_file_n_5_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """y[4] is the fifth label: 4 examples have none to replace, 5 have it as their last."""
+    why = "outlier label: '1e4' replaces training label y[4], which 4 examples do not have; use at least 5 examples"
+    with pytest.raises(ConfigError) as caught:  # what the form calls on every change
+        parse_config({"num_examples": "4", "batch_size": "1", "outlier": "1e4"})
+    assert [error.field for error in caught.value.errors] == ["outlier"] and why in str(caught.value)
+    assert main(["--headless", "--num-examples", "4", "--batch-size", "1", "--outlier", "1e4"]) == 2
+    assert why in capsys.readouterr().err
+    toml = tmp_path / "run.toml"
+    toml.write_text('num_examples = 4\nbatch_size = 1\noutlier = "1e4"\n')
+    assert main(["--headless", "--config", str(toml)]) == 2
+    assert why in capsys.readouterr().err
+
+    config = parse_config({"num_examples": "5", "batch_size": "1", "outlier": "1e4"})
+    assert make_dataset(config, make_generator(0)).labels[:, 0].tolist()[-1] == 10000.0
+    assert train(config).status == "finished"
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise", "fast"])

@@ -187,16 +187,16 @@ def test_fast_stops_at_scratchs_step_in_the_issues_example() -> None:
     assert fast.w == pytest.approx(scratch.w, rel=1e-3) and fast.b == pytest.approx(scratch.b, rel=1e-3)
 
 
-def test_a_parameter_beyond_float32s_range_is_not_finite() -> None:
-    """scratch's parameters are float32: there 1e39 is inf, and its run would have stopped."""
+@pytest.mark.parametrize(
+    ("index", "value", "finite"),
+    [(0, 3e38, True), (0, 1e39, False), (-1, -1e39, False)],
+    ids=["w1-3e38-holds", "w1-1e39-overflows", "b-minus-1e39-overflows"],
+)
+def test_a_parameter_beyond_float32s_range_is_not_finite(index: int, value: float, finite: bool) -> None:
+    """scratch's parameters are float32: there 1e39 is inf, and its run would have stopped (w or b)."""
     engine = make(RunConfig(impl="fast"), FastEngine)
-    engine.theta[0] = 3e38
-    assert bool(engine.parameters().all_finite())
-    engine.theta[0] = 1e39
-    assert not bool(engine.parameters().all_finite())
-    engine.theta[0] = 0.0
-    engine.theta[-1] = -1e39
-    assert not bool(engine.parameters().all_finite())
+    engine.theta[index] = value
+    assert bool(engine.parameters().all_finite()) is finite
 
 
 def sequential_float64(config: RunConfig) -> torch.Tensor:

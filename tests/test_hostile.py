@@ -45,6 +45,7 @@ HOSTILE: list[tuple[str, str, str]] = [
     ("lr", "1e999", "learning rate: '1e999' is infinite or overflows"),
     ("lr", "0x10", "learning rate: '0x10' is not a number"),
     ("lr", "1e-50", "learning rate: '1e-50' is 0 in float32, the type the data and the model are computed in"),
+    ("lr", "1e-400", "learning rate: '1e-400' is too small to hold as a number (it would become 0, and 0 is not"),
     ("epochs", "0", "epochs: '0' is out of range"),
     ("epochs", "3.5", "epochs: '3.5' is a fraction"),
     ("epochs", "1e6", "epochs: '1e6' is out of range; enter a whole number from 1 to 100,000"),

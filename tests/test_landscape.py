@@ -88,6 +88,42 @@ def test_full_batch_gradient_descent_finishes_under_the_bound_and_diverges_over_
     assert over.status == "diverged"
 
 
+#: Features of scale 0.1 make the bias the stiffest direction of the data (ZᵀZ/n ≈ diag(0.01, 0.01, 1));
+#: weight decay λ = 0.5 on the weights leaves it so (0.51 < 1). A λ wrongly added to b would make it 1.5.
+BIAS_STIFFEST = RunConfig(num_examples=100, scales=(0.1,), wd=0.5)
+
+
+@pytest.mark.parametrize(("impl", "scale"), [("scratch", 0.5), ("fast", 0.5), ("concise", 1.0)])
+def test_the_bound_with_weight_decay_is_2_over_the_largest_curvature_of_the_runs_own_loss(
+    impl: str, scale: float
+) -> None:
+    """The Hessian by autograd of the loss the run minimises: the mean of ½(ŷ−y)² (scratch, fast) or of
+    (ŷ−y)² (MSELoss), plus the book's penalty λ‖w‖²/2 on the weights only (concise: weight_decay=λ on
+    net[0].weight). The loss is quadratic, so its Hessian is the same everywhere."""
+    config = dataclasses.replace(BIAS_STIFFEST, impl=impl, epochs=1)
+    X, y = data_for(config)
+
+    def loss(theta: torch.Tensor) -> torch.Tensor:
+        w, b = theta[:2], theta[2]
+        return scale * ((X @ w + b - y[:, 0]) ** 2).mean() + config.wd * (w**2).sum() / 2
+
+    hessian = torch.autograd.functional.hessian(loss, torch.zeros(3, dtype=torch.float64))
+    bound = 2 / float(torch.linalg.eigvalsh(hessian)[-1])
+    assert bound > 1.8 / (2 * scale)  # the bias's curvature 2·scale bounds it, not 2·scale + λ
+    assert train(config).max_stable_lr == pytest.approx(bound, rel=1e-9)
+
+
+@pytest.mark.parametrize("impl", ["scratch", "concise"])
+def test_with_weight_decay_full_batch_descent_finishes_under_the_bound_and_diverges_over_it(impl: str) -> None:
+    """Over the bound it is the undecayed bias that runs away."""
+    config = dataclasses.replace(BIAS_STIFFEST, impl=impl, batch_size=100, epochs=1000)
+    bound = train(dataclasses.replace(config, epochs=1)).max_stable_lr
+    under = train(dataclasses.replace(config, lr=0.95 * bound))
+    over = train(dataclasses.replace(config, lr=1.05 * bound))
+    assert under.status == "finished" and under.epoch_losses[-1] < 1
+    assert over.status == "diverged" and abs(over.b) > 10 * over.w_norm
+
+
 def test_scales_and_correlation_shape_the_features() -> None:
     X, _ = data_for(RunConfig(num_examples=20_000, scales=(1.0, 10.0), corr=0.8))
     std = X.std(dim=0)

@@ -102,6 +102,25 @@ async def test_a_new_value_changes_its_cell_without_measuring_any_column(monkeyp
         assert table.get_row("w1")[2] == "-2.995" and not measured
 
 
+@pytest.mark.parametrize("num_weights", [2, ALL_ROWS_UP_TO + 10])
+async def test_the_error_column_is_true_minus_learned_the_books_sign(num_weights: int) -> None:
+    """Each update's errors, for w and b: a few weights change their cells, many rebuild the rows (the
+    largest errors move), and each path writes the error itself."""
+    panel = ResultsPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        true_w, true_b = weights(num_weights), 4.2
+        panel.start(true_w, true_b, Optimum(true_w, true_b))
+        table = panel.query_one(DataTable)
+        for shift, b in ((0.5, 5.0), (-0.25, 3.9), (0.125, 4.45)):
+            learned = tuple(v + shift * (i + 1) for i, v in enumerate(true_w))  # the last weights: largest errors
+            panel.show_parameters(learned, b)
+            await pilot.pause()
+            assert float(table.get_row("b")[3]) == pytest.approx(true_b - b, abs=1e-6)
+            for index in panel.shown:
+                row = table.get_row(f"w{index + 1}")
+                assert float(row[3]) == pytest.approx(true_w[index] - learned[index], rel=1e-5)
+
+
 async def test_a_diverged_runs_results_fit_the_panel_at_120x36() -> None:
     panel = ResultsPanel()
     async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import signal
 import subprocess
@@ -14,8 +15,8 @@ import threading
 import pytest
 
 from linreg_tui.cli import main
-from linreg_tui.config import ConfigError
-from linreg_tui.sweep import expand, split_sweep
+from linreg_tui.config import ConfigError, RunConfig
+from linreg_tui.sweep import SweepPoint, SweepRow, error_slope, expand, split_sweep
 
 #: A small run: 5 steps an epoch, 2 epochs.
 SMALL = ["--num-examples", "50", "--batch-size", "10", "--epochs", "2"]
@@ -92,6 +93,46 @@ def test_json_csv_and_table_hold_the_single_runs_results(capsys: pytest.CaptureF
     cells = finished.split()
     assert cells[:2] == ["0.03", "finished"] and cells[2] == f"{single['epoch_losses'][-1]:.3g}" and cells[6] == "10"
     assert len({len(line) for line in (header, finished)}) == 1  # aligned: the time column ends at the header's end
+
+
+def least_squares_slope(points: list[tuple[float, float]]) -> float:
+    """The slope of log y against log x, by the textbook formula (not statistics.linear_regression)."""
+    xs, ys = [math.log(x) for x, _ in points], [math.log(y) for _, y in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / sum((x - mean_x) ** 2 for x in xs)
+
+
+def row(num_examples: int, status: str, max_w_error: float | None) -> SweepRow:
+    point = SweepPoint(RunConfig(num_examples=num_examples), {"num_examples": str(num_examples)}, 0)
+    return SweepRow(point, status, None, None, max_w_error, None, 0, 0.0, None)
+
+
+def test_the_error_slope_is_fitted_over_the_finished_runs_only() -> None:
+    """Errors of exactly 1/√n where runs finished (slope −0.5); a diverged run's last finite weights are
+    far off (1e18), a cancelled run stopped early, a failed one has no error: none of them is fitted."""
+    rows = [
+        row(100, "finished", 100**-0.5),
+        row(400, "diverged", 1e18),
+        row(800, "cancelled", 3.0),
+        row(1600, "finished", 1600**-0.5),
+        row(3200, "failed", None),
+        row(6400, "finished", 6400**-0.5),
+    ]
+    assert error_slope(rows) == pytest.approx(-0.5, abs=1e-12)
+    assert error_slope(rows[:3]) is None  # one finished size: nothing to fit
+
+
+def test_a_sweep_over_n_fits_its_slope_over_the_runs_that_finished(capsys: pytest.CaptureFixture[str]) -> None:
+    flags = ["--num-examples", "100,400,1600", "--lr", "0.03,5"]  # lr 5 diverges at every n
+    assert main(["sweep", *flags, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    runs = document["runs"]
+    assert [run["status"] for run in runs] == ["finished", "diverged"] * 3
+    finished = [(run["config"]["num_examples"], max(map(abs, run["w_error"]))) for run in runs[::2]]
+    assert document["error_slope"] == pytest.approx(least_squares_slope(finished), rel=1e-9)
+    assert main(["sweep", *flags]) == 0
+    summary = capsys.readouterr().out.splitlines()[-1]
+    assert f"at a slope of {least_squares_slope(finished):.2f} (least squares over 3 finished runs)" in summary
 
 
 def start_sweep(*args: str) -> subprocess.Popen[str]:

@@ -14,7 +14,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
 from linreg_tui.config import RunConfig
-from linreg_tui.data import make_dataset, make_generator
+from linreg_tui.data import Dataset, make_dataset, make_generator, make_validation_set
 from linreg_tui.engines import ConciseEngine, Engine, ScratchEngine
 from linreg_tui.engines import make_engine as make_engine_for
 from linreg_tui.training import (
@@ -42,6 +42,30 @@ def make_engine(config: RunConfig) -> Engine:
     """An engine on its run's data and generator, as train() makes it, for stepping by hand."""
     generator = make_generator(config.seed)
     return make_engine_for(config, make_dataset(config, generator), generator)
+
+
+def residuals(data: Dataset, config: RunConfig) -> torch.Tensor:
+    """y − (Xw + b) with the true w and b: what the data adds to the true line."""
+    true_w = torch.tensor(config.true_w, dtype=torch.float64)
+    return data.labels[:, 0].double() - (data.features.double() @ true_w + config.true_b)
+
+
+@pytest.mark.parametrize(
+    ("noise", "scales", "corr"), [(0.01, (1.0,), 0.0), (0.5, (1.0,), 0.0), (3.0, (1.0, 10.0), 0.6), (0.0, (1.0,), 0.0)]
+)
+def test_the_labels_scatter_about_the_true_line_with_the_noise_asked_for(
+    noise: float, scales: tuple[float, ...], corr: float
+) -> None:
+    """ε ~ N(0, noise²), for the training and the validation examples alike, whatever the features' shape."""
+    config = RunConfig(num_examples=20_000, val=20_000, noise=noise, scales=scales, corr=corr)
+    generator = make_generator(config.seed)
+    for data in (make_dataset(config, generator), make_validation_set(config, generator)):
+        assert data is not None
+        residual = residuals(data, config)
+        # The sample std of 20,000 draws is within 3% of σ (0.5% is one standard error); float32 labels
+        # of size ~10 round to about 1e-6, far below the smallest noise here.
+        assert float(residual.std()) == pytest.approx(noise, rel=0.03, abs=1e-5)
+        assert abs(float(residual.mean())) <= 5 * noise / math.sqrt(len(residual)) + 1e-5
 
 
 @pytest.mark.parametrize("impl", ["scratch", "concise"])
