@@ -126,9 +126,10 @@ async def test_the_fit_line_is_the_learned_model_and_the_parameters_end_at_the_l
 
 async def test_the_fit_line_moves_while_training_within_the_first_epoch() -> None:
     """The line follows the tracked parameters step by step, not only the epochs' ends."""
-    # 100,000 steps in one epoch (the test stops it once the line has moved), at a rate slow enough that
-    # the line moves all through it: on a fast machine 30,000 steps ended before three charts were drawn.
-    app = LinregApp(replace(SHORT, num_examples=1_000_000, epochs=1, lr=0.0001))
+    # 200,000 steps in one epoch (the test stops it once the line has moved three times), at a rate slow
+    # enough that the line is still moving when a busy machine draws a chart only every few seconds: the
+    # line settles in about 1/lr steps, and at lr 1e-4 that was over before three charts were drawn.
+    app = LinregApp(replace(SHORT, num_examples=2_000_000, epochs=1, lr=0.00002))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         screen = app.main_screen
