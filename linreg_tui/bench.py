@@ -45,7 +45,8 @@ from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.devices import describe_device, resolve_device
 from linreg_tui.engines.scratch import linreg, sgd, squared_loss  # the book's functions, as printed
 from linreg_tui.output import EXIT_READER_GONE, reader_watch
-from linreg_tui.training import StepLosses, TrainingEvent, preflight, train
+from linreg_tui.run.events import StepLosses, TrainingEvent
+from linreg_tui.training import preflight, train
 
 BOOK_SCRATCH = "book scratch"
 BOOK_CONCISE = "book concise"

@@ -216,7 +216,8 @@ def run_headless(
         from linreg_tui.control import RunControl
         from linreg_tui.output import LineOutput, reader_watch
         from linreg_tui.report import MetricsRefused, event_lines, new_run_id, open_metrics, reproduce_line, result_json
-        from linreg_tui.training import RunEnded, SetupCancelled, TrainingEvent, TrainingSetupFailed, preflight, train
+        from linreg_tui.run.events import RunEnded, TrainingEvent
+        from linreg_tui.training import SetupCancelled, TrainingSetupFailed, preflight, train
 
         run_id = new_run_id()
         try:

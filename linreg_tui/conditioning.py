@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 
 from linreg_tui.config import RunConfig
-from linreg_tui.landscape import Conditioning, SufficientStats, conditioning
+from linreg_tui.landscape import SufficientStats, conditioning
+from linreg_tui.run.surface import Conditioning
 
 
 def population_gram(config: RunConfig) -> torch.Tensor:

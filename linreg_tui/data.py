@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from linreg_tui.config import OUTLIER_INDEX, RunConfig
+from linreg_tui.run.preview import DataPreview
 
 
 @dataclass(frozen=True)
@@ -95,19 +96,6 @@ PREVIEW_VALUES = 200_000
 #: Above this many values (examples × features) the data is drawn only when the run makes it: the book's
 #: generator draws all of X before the noise, so even 2,000 rows cost making the whole data set.
 PREVIEW_MAX_DATA_VALUES = 20_000_000
-
-
-@dataclass(frozen=True)
-class DataPreview:
-    """Plain floats for the scatter plot, so that widgets never touch torch."""
-
-    columns: tuple[tuple[float, ...], ...]  # one tuple per feature
-    labels: tuple[float, ...]
-    total: int  # how many examples the run has
-
-    @property
-    def downsampled(self) -> bool:
-        return len(self.labels) < self.total
 
 
 def preview(data: Dataset) -> DataPreview:

@@ -8,7 +8,7 @@ so ZᵀZ, Zᵀy and yᵀy (float64, one pass over the data per run) give the ful
 closed-form optimum, the curvature, and from it the conditioning and the largest stable learning rate,
 without touching the data again. Each engine keeps its own scale: scratch and fast report means of
 ½(ŷ−y)², concise (nn.MSELoss) means of (ŷ−y)². The surface is the squared loss's: with huber or absolute
-loss, or weight decay, the run minimises another function (training.RunStarted.surface_is_exact).
+loss, or weight decay, the run minimises another function (run.events.RunStarted.surface_is_exact).
 """
 
 from __future__ import annotations
@@ -20,15 +20,8 @@ import torch
 
 from linreg_tui.config import optimum_rows_per_chunk
 from linreg_tui.data import Dataset
-
-#: The landscape and the parameters-over-time view follow the first few weights and the bias; with
-#: more features the rest are held at the optimum (and the view says so).
-TRACKED_WEIGHTS = 4
-
-
-def loss_scale(impl: str) -> float:
-    """The factor in front of the mean squared error: ½ for the book's squared_loss, 1 for MSELoss."""
-    return 1.0 if impl == "concise" else 0.5
+from linreg_tui.run.result import Optimum
+from linreg_tui.run.surface import TRACKED_WEIGHTS, Conditioning, LossSurface, loss_scale
 
 
 @dataclass(frozen=True)
@@ -63,21 +56,15 @@ def sufficient_statistics(data: Dataset) -> SufficientStats:
     return SufficientStats(gram, zty, yty, features.shape[0])
 
 
-def solve_least_squares(stats: SufficientStats) -> torch.Tensor:
-    """θ* = argmin Σ(Zθ − y)²: lstsq (not solve), so that fewer examples than unknowns still give the
-    minimum-norm exact fit instead of an error."""
-    return torch.linalg.lstsq(stats.gram, stats.zty.unsqueeze(1), driver="gelsd").solution.reshape(-1)
-
-
-@dataclass(frozen=True)
-class Conditioning:
-    """How hard the problem is for gradient descent, before any step is taken."""
-
-    #: λmax / λmin of ZᵀZ/n (inf when fewer examples than unknowns make it singular).
-    condition_number: float
-    #: 2 / λmax of the Hessian of the run's own loss: full-batch gradient descent converges below it
-    #: and diverges above it. Minibatch SGD is noisier and can diverge below it.
-    max_stable_lr: float
+def least_squares(stats: SufficientStats) -> Optimum:
+    """Float64 least squares with a bias column, from the data's ZᵀZ and Zᵀy (one chunked pass over the
+    data per run, sufficient_statistics). X ~ N(0, 1) keeps them well conditioned. lstsq (not
+    solve) so that fewer examples than unknowns still give the minimum-norm answer instead of an error;
+    its rank says whether the answer is unique."""
+    d = stats.num_features
+    answer = torch.linalg.lstsq(stats.gram, stats.zty.unsqueeze(1), driver="gelsd")
+    solution = answer.solution.reshape(-1)
+    return Optimum(tuple(solution[:d].tolist()), float(solution[d]), unique=int(answer.rank) == d + 1)
 
 
 def conditioning(
@@ -105,41 +92,11 @@ def conditioning(
     )
 
 
-@dataclass(frozen=True)
-class LossSurface:
-    """The full-data loss over the tracked parameters (the first few weights and the bias), the others
-    held at the optimum; plain floats, so the UI draws it without torch.
-
-    The loss is L(θ* + Δ) = floor + ½ ΔᵀHΔ exactly (θ* is a minimum, H the Hessian), on the run's own scale.
-    """
-
-    names: tuple[str, ...]  #: "w1", "w2", …, "b"
-    optimum: tuple[float, ...]
-    truth: tuple[float, ...]
-    hessian: tuple[tuple[float, ...], ...]
-    floor: float  #: the loss at the optimum
-    held: int  #: how many weights are not tracked (held at the optimum)
-
-    def loss(self, i: int, j: int, x: float, y: float) -> float:
-        """The loss with tracked parameter i at x, j at y, and every other parameter at the optimum."""
-        dx, dy = x - self.optimum[i], y - self.optimum[j]
-        H = self.hessian
-        return self.floor + 0.5 * (H[i][i] * dx * dx + 2 * H[i][j] * dx * dy + H[j][j] * dy * dy)
-
-    def grid(self, i: int, j: int, xs: list[float], ys: list[float]) -> list[list[float]]:
-        """Rows for ys (top row first: the largest y), columns for xs."""
-        return [[self.loss(i, j, x, y) for x in xs] for y in reversed(ys)]
-
-    def pairs(self) -> list[tuple[int, int]]:
-        """The pairs a key cycles through: w1×w2 first (w1×b with one feature)."""
-        count = len(self.names)
-        return [(i, j) for i in range(count) for j in range(i + 1, count)]
-
-
 def loss_surface(
-    stats: SufficientStats, optimum: torch.Tensor, true_w: tuple[float, ...], true_b: float, impl: str
+    stats: SufficientStats, best: Optimum, true_w: tuple[float, ...], true_b: float, impl: str
 ) -> LossSurface:
     d = stats.num_features
+    optimum = torch.tensor([*best.w, best.b], dtype=torch.float64)
     tracked = [*range(min(d, TRACKED_WEIGHTS)), d]
     index = torch.tensor(tracked)
     scale = loss_scale(impl)

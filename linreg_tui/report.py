@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import IO
 
 from linreg_tui.command import command_line
-from linreg_tui.results import RunResult
-from linreg_tui.training import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.run.result import RunResult
 
 #: Longer vectors are printed as their first entries and the largest one (`--json` keeps every value): the
 #: book prints its two weights whole, a wall of 200 (the weight-decay section) helps nobody.
@@ -203,7 +203,7 @@ class MetricsWriter:
             return
         try:
             # Strict JSON: an epoch's validation loss can overflow while the training loss is finite.
-            self.file.write(json.dumps(_json_safe({"run_id": self.run_id, **record})) + "\n")
+            self.file.write(json.dumps(json_safe({"run_id": self.run_id, **record})) + "\n")
             self.file.flush()
         except OSError as exc:
             self.error = exc
@@ -282,18 +282,18 @@ class CsvMetricsWriter(MetricsWriter):
 def result_record(result: RunResult) -> dict[str, object]:
     """The result as JSON-safe data (non-finite floats become null, which JSON can carry), with the
     command line that reproduces it."""
-    return _json_safe({**result.as_dict(), "command": run_command(result)})
+    return json_safe({**result.as_dict(), "command": run_command(result)})
 
 
 def result_json(result: RunResult, run_id: str) -> str:
     return json.dumps({"run_id": run_id, **result_record(result)}, indent=2)
 
 
-def _json_safe(value: object) -> object:
+def json_safe(value: object) -> object:
     if isinstance(value, float):
         return value if value == value and abs(value) != float("inf") else None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value

@@ -21,8 +21,8 @@ from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig, parse_
 from linreg_tui.parsing import Numbers
 
 if TYPE_CHECKING:  # for the annotations only: importing training or results loads torch
-    from linreg_tui.results import RunResult
-    from linreg_tui.training import TrainingEvent
+    from linreg_tui.run.events import TrainingEvent
+    from linreg_tui.run.result import RunResult
 
 #: The fields that take comma-separated values in a sweep (the list fields true_w and scales keep
 #: their commas: those are one value each).

@@ -13,8 +13,7 @@ import ctypes
 import math
 import threading
 from array import array
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from itertools import islice
 from time import perf_counter  # a module-level name, so tests can give the loop a fake clock
 
@@ -22,112 +21,28 @@ import torch
 
 from linreg_tui.config import RunConfig, check_memory, estimate_memory
 from linreg_tui.control import Move, RunControl
-from linreg_tui.data import DataPreview, Dataset, make_dataset, make_generator, make_validation_set, preview
+from linreg_tui.data import Dataset, make_dataset, make_generator, make_validation_set, preview
 from linreg_tui.devices import describe_device, device_free_bytes, host_free_bytes, resolve_device
 from linreg_tui.engines import Engine, Params, make_engine
 from linreg_tui.engines.base import StepExplanation, tracked_count
-from linreg_tui.landscape import Conditioning, LossSurface, conditioning, loss_surface, sufficient_statistics
+from linreg_tui.landscape import conditioning, least_squares, loss_surface, sufficient_statistics
 from linreg_tui.path import TrackedPath, join
-from linreg_tui.results import Optimum, RunResult, Status, least_squares
-
-EMPTY_PATH = TrackedPath([], 1)
+from linreg_tui.run.events import (
+    EXPLAINED_INDICES,
+    EpochEnded,
+    LearningRateChanged,
+    Paused,
+    RunEnded,
+    RunStarted,
+    StepExplained,
+    StepLosses,
+    TrainingEvent,
+)
+from linreg_tui.run.result import RunResult, Status
 
 #: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
 #: and a prompt stop, rarely enough that the UI's work does not slow the training thread.
 FLUSH_SECONDS = 0.1
-
-
-@dataclass(frozen=True)
-class RunStarted:
-    config: RunConfig
-    device: str
-    first_features: tuple[float, ...]
-    first_label: float
-    optimum: Optimum
-    loss_formula: str
-    preview: DataPreview
-    #: The full-data loss over the tracked parameters (w1..w_k, b), on this engine's loss scale.
-    surface: LossSurface
-    conditioning: Conditioning
-    #: The tracked parameters before step 1, where the path starts.
-    initial: tuple[float, ...]
-    #: Whether `surface` is the loss this run minimises: the squared loss without weight decay. With
-    #: huber or absolute loss, or weight decay, it is still the squared loss's surface (say so beside it).
-    surface_is_exact: bool = True
-
-
-@dataclass(frozen=True)
-class StepLosses:
-    """The minibatch losses of consecutive steps; `first_step` counts from 1 over the whole run."""
-
-    epoch: int
-    first_step: int
-    #: float64 values in an `array.array("d")`: a Python float is made only where one is read. Making
-    #: them all (tolist()) cost the fast engine 28 ns a step of its 0.7–0.9 µs, on the training thread.
-    losses: Sequence[float]
-    #: The tracked parameters (w1..w_k, b, as in RunStarted.surface.names) after each of these steps:
-    #: a tuple per step (`tracked[i]`), or one parameter over the steps (`tracked.column(j)`).
-    tracked: TrackedPath = EMPTY_PATH
-
-
-@dataclass(frozen=True)
-class Paused:
-    """The run waits (RunControl.pause or a single step taken): `step` steps are done, the next is step + 1."""
-
-    epoch: int
-    step: int
-
-
-@dataclass(frozen=True)
-class StepExplained:
-    """One step taken in step mode, and what made it: the engine's own update rule with its numbers.
-
-    The gradient is the one the engine's rule uses (scratch and fast: of the minibatch's summed ½(ŷ−y)²,
-    divided by the batch size in the update; concise: net[0].weight.grad of MSELoss's mean, the update
-    is −lr · grad). Weights are the tracked ones (w1..w_k)."""
-
-    epoch: int
-    step: int
-    indices: tuple[int, ...]  #: the first (at most EXPLAINED_INDICES) example indices of the minibatch
-    batch_size: int  #: how many examples the minibatch holds
-    loss: float  #: the minibatch loss before the update, on this engine's scale
-    lr: float
-    grad_w: tuple[float, ...]
-    grad_b: float
-    update_w: tuple[float, ...]
-    update_b: float
-    rule: str
-
-
-@dataclass(frozen=True)
-class LearningRateChanged:
-    """From step `step` on the run uses `lr` (set while it ran; applied at a chunk boundary)."""
-
-    step: int
-    lr: float
-
-
-@dataclass(frozen=True)
-class EpochEnded:
-    epoch: int
-    loss: float  # the full-data loss, as the book prints it
-    steps: int
-    w: tuple[float, ...]
-    b: float
-    #: The run's own loss (without the weight-decay penalty), its mean over the validation set: the
-    #: book's evaluate_loss. None without a validation set.
-    val_loss: float | None = None
-
-
-@dataclass(frozen=True)
-class RunEnded:
-    result: RunResult
-
-
-TrainingEvent = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
-
-#: A step explained shows this many of its minibatch's example indices.
-EXPLAINED_INDICES = 64
 
 
 class TrainingSetupFailed(RuntimeError):
@@ -181,8 +96,7 @@ def train(
         optimum = least_squares(stats)
         summed_over = config.batch_size if config.reduction == "sum" else 1
         conditions = conditioning(stats, config.impl, config.loss, config.wd, summed_over)
-        theta_star = torch.tensor([*optimum.w, optimum.b], dtype=torch.float64)
-        surface = loss_surface(stats, theta_star, config.true_w, config.true_b, config.impl)
+        surface = loss_surface(stats, optimum, config.true_w, config.true_b, config.impl)
         unless_cancelled()
         engine = make_engine(config, cpu_data.to(device), generator)
         validation = cpu_validation.to(device) if cpu_validation is not None else None

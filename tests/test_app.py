@@ -24,10 +24,12 @@ from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownTableCellContents
 
 from linreg_tui.config import RunConfig
-from linreg_tui.data import DataPreview, preview_for
+from linreg_tui.data import preview_for
 from linreg_tui.devices import DeviceChoice
 from linreg_tui.engines import ScratchEngine
-from linreg_tui.results import RunResult, least_squares
+from linreg_tui.landscape import least_squares
+from linreg_tui.run.preview import DataPreview
+from linreg_tui.run.result import RunResult
 from linreg_tui.training import train
 from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp

@@ -1,4 +1,5 @@
-"""The core must not know the UI: --headless and the tests use it without Textual."""
+"""The core must not know the UI (--headless and the tests use it without Textual), and the layer that
+--help and the app's first paint need must not load torch."""
 
 from __future__ import annotations
 
@@ -26,6 +27,24 @@ def test_the_core_imports_no_textual() -> None:
         "    importlib.import_module(name)\n"
         f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {UI_PACKAGES!r} or m.startswith('linreg_tui.ui'))\n"
         "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def modules_under(package: str) -> list[str]:
+    module = __import__(package, fromlist=["__path__"])
+    return [package, *sorted(m.name for m in pkgutil.walk_packages(module.__path__, prefix=f"{package}."))]
+
+
+def test_the_run_layer_imports_no_torch() -> None:
+    modules = modules_under("linreg_tui.run")
+    assert {"linreg_tui.run.events", "linreg_tui.run.result"} <= set(modules)
+    code = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('linreg_tui'))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

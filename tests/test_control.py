@@ -17,8 +17,9 @@ from linreg_tui.config import ConfigError, RunConfig
 from linreg_tui.control import RunControl
 from linreg_tui.engines.scratch import ScratchEngine
 from linreg_tui.report import end_lines
-from linreg_tui.results import RunResult
-from linreg_tui.training import LearningRateChanged, Paused, StepLosses, TrainingEvent, train
+from linreg_tui.run.events import LearningRateChanged, Paused, StepLosses, TrainingEvent
+from linreg_tui.run.result import RunResult
+from linreg_tui.training import train
 from tests.apptools import fake_clock
 
 #: A safety net so that a broken control fails the test instead of hanging it; nothing is timed.

@@ -15,8 +15,9 @@ from linreg_tui.cli import main
 from linreg_tui.config import ConfigError, RunConfig, estimate_memory, parse_config
 from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.engines import make_engine
-from linreg_tui.results import RunResult
-from linreg_tui.training import EpochEnded, RunStarted, StepLosses, TrainingEvent, train
+from linreg_tui.run.events import EpochEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.run.result import RunResult
+from linreg_tui.training import train
 
 #: The book's weight-decay section: d = 200, 20 training and 100 validation examples, batch 5.
 BOOK_WEIGHT_DECAY = RunConfig(

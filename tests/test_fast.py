@@ -18,8 +18,9 @@ from linreg_tui.config import RunConfig, estimate_memory
 from linreg_tui.data import initial_weights, make_dataset, make_generator
 from linreg_tui.engines import FastEngine, ScratchEngine
 from linreg_tui.engines.fast import prefix_scan
-from linreg_tui.results import RunResult
-from linreg_tui.training import EpochEnded, SetupCancelled, StepLosses, TrainingEvent, train
+from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
+from linreg_tui.run.result import RunResult
+from linreg_tui.training import SetupCancelled, train
 
 
 def run(config: RunConfig, cancel: threading.Event | None = None) -> tuple[RunResult, list[float]]:

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from linreg_tui.config import RunConfig
 from linreg_tui.report import end_lines
-from linreg_tui.results import Optimum
+from linreg_tui.run.result import Optimum
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.data_plot import DataPlot, clip_line
 from linreg_tui.ui.log import MAX_LINES, LogPane

@@ -14,7 +14,8 @@ from linreg_tui.config import RunConfig
 from linreg_tui.data import initial_weights, make_dataset, make_generator
 from linreg_tui.path import TrackedPath
 from linreg_tui.report import start_lines
-from linreg_tui.training import EpochEnded, RunStarted, StepLosses, TrainingEvent, train
+from linreg_tui.run.events import EpochEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.training import train
 
 
 def plain_sgd_path(config: RunConfig, steps: int) -> list[list[float]]:

@@ -70,7 +70,8 @@ def test_text_report_ends_with_the_command(capsys: pytest.CaptureFixture[str]) -
 def test_a_run_with_live_lr_changes_is_reproduced_by_its_command() -> None:
     from linreg_tui.control import RunControl
     from linreg_tui.report import result_record
-    from linreg_tui.training import StepLosses, TrainingEvent, train
+    from linreg_tui.run.events import StepLosses, TrainingEvent
+    from linreg_tui.training import train
 
     config = parse_config({"true_w": "0.1, 0.7", "num_examples": "200", "epochs": "2", "lr": "0.03"})
     control = RunControl()

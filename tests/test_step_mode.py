@@ -15,15 +15,8 @@ from linreg_tui.config import RunConfig
 from linreg_tui.control import RunControl
 from linreg_tui.data import initial_weights, make_dataset, make_generator
 from linreg_tui.engines import Engine, make_engine
-from linreg_tui.training import (
-    EXPLAINED_INDICES,
-    EpochEnded,
-    Paused,
-    StepExplained,
-    StepLosses,
-    TrainingEvent,
-    train,
-)
+from linreg_tui.run.events import EXPLAINED_INDICES, EpochEnded, Paused, StepExplained, StepLosses, TrainingEvent
+from linreg_tui.training import train
 
 IMPLS = ["scratch", "concise", "fast"]
 

@@ -14,7 +14,7 @@ from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownTableCellContents
 
 from linreg_tui.config import RunConfig
-from linreg_tui.results import RunResult
+from linreg_tui.run.result import RunResult
 from linreg_tui.training import train
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.help import HelpScreen

@@ -17,15 +17,8 @@ from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset, make_dataset, make_generator, make_validation_set
 from linreg_tui.engines import ConciseEngine, Engine, ScratchEngine
 from linreg_tui.engines import make_engine as make_engine_for
-from linreg_tui.training import (
-    EpochEnded,
-    RunEnded,
-    RunStarted,
-    SetupCancelled,
-    StepLosses,
-    TrainingEvent,
-    train,
-)
+from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.training import SetupCancelled, train
 
 
 def run_with_events(config: RunConfig, cancel: threading.Event | None = None) -> tuple[list[TrainingEvent], object]:

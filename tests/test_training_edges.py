@@ -14,15 +14,9 @@ import torch
 from linreg_tui import training
 from linreg_tui.config import RunConfig
 from linreg_tui.engines import ScratchEngine
-from linreg_tui.results import RunResult
-from linreg_tui.training import (
-    EpochEnded,
-    SetupCancelled,
-    StepLosses,
-    TrainingEvent,
-    TrainingSetupFailed,
-    train,
-)
+from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
+from linreg_tui.run.result import RunResult
+from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 
 
 def step_losses(events: list[TrainingEvent]) -> list[float]:

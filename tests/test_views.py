@@ -10,7 +10,7 @@ import pytest
 from textual.widgets import Static, Tabs
 
 from linreg_tui.config import RunConfig
-from linreg_tui.results import RunResult
+from linreg_tui.run.result import RunResult
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.main_screen import MainScreen
 from tests.apptools import run_to_end, wait_ready, wait_until

@@ -12,7 +12,7 @@ import torch
 
 from linreg_tui.config import RunConfig
 from linreg_tui.data import Dataset
-from linreg_tui.landscape import TRACKED_WEIGHTS
+from linreg_tui.run.surface import TRACKED_WEIGHTS
 
 Batch = Any  # whatever an engine's epoch iterator yields and its run_steps takes back
 

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from linreg_tui.config import RunConfig
-from linreg_tui.results import RunResult
+from linreg_tui.run.result import RunResult
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.main_screen import MainScreen
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from textual.reactive import reactive
 
-from linreg_tui.data import DataPreview
+from linreg_tui.run.preview import DataPreview
 from linreg_tui.ui.loss_plot import UI_SHARE
 from linreg_tui.ui.plotting import CachedPlot
 

@@ -22,9 +22,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
 from linreg_tui.config import FIELDS, RunConfig
-from linreg_tui.report import _json_safe, new_run_id, result_record
-from linreg_tui.results import RunResult
-from linreg_tui.training import EpochEnded
+from linreg_tui.report import json_safe, new_run_id, result_record
+from linreg_tui.run.events import EpochEnded
+from linreg_tui.run.result import RunResult
 from linreg_tui.ui.landscape_plot import RunPath
 from linreg_tui.ui.loss_plot import KEEP_RUNS, MAX_OVERLAID, LossHistory, field_text
 from linreg_tui.ui.series import DecimatedSeries
@@ -144,7 +144,7 @@ def run_json(result: RunResult, trace: RunTrace | None, run_id: str) -> str:
             "step_losses": trace.losses.points()[1],
             "step_losses_every": trace.losses.bucket,
         }
-        record.update(_json_safe(extra))  # type: ignore[arg-type]
+        record.update(json_safe(extra))  # type: ignore[arg-type]
     return json.dumps(record, indent=2) + "\n"
 
 

@@ -23,7 +23,7 @@ from textual.containers import Vertical
 from textual.strip import Strip
 from textual.widget import Widget
 
-from linreg_tui.landscape import LossSurface
+from linreg_tui.run.surface import LossSurface
 from linreg_tui.ui.landscape_map import (
     LEVELS,
     SHADES,

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets import RichLog
 
-from linreg_tui.training import StepExplained
+from linreg_tui.run.events import StepExplained
 
 #: The log keeps the last this many lines (its border says how many older ones were dropped): a resize
 #: wraps every kept line again, 2 s for 5,000 lines.

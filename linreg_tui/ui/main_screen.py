@@ -25,7 +25,7 @@ from linreg_tui.config import ConfigError, RunConfig
 from linreg_tui.control import RunControl
 from linreg_tui.devices import DeviceChoice, available_devices, cuda_status
 from linreg_tui.presets import PRESETS, Preset
-from linreg_tui.results import RunResult
+from linreg_tui.run.result import RunResult
 from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot

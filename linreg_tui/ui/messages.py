@@ -18,8 +18,8 @@ from textual.message import Message
 
 from linreg_tui import training
 from linreg_tui.config import ConfigError
-from linreg_tui.data import DataPreview
 from linreg_tui.devices import DeviceChoice
+from linreg_tui.run.preview import DataPreview
 from linreg_tui.sweep import SweepRow
 
 

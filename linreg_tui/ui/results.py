@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from linreg_tui.report import format_gap
-from linreg_tui.results import Optimum, RunResult
+from linreg_tui.run.result import Optimum, RunResult
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.
 ALL_ROWS_UP_TO = 20

@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 from linreg_tui.config import ConfigError
 from linreg_tui.report import end_lines, epoch_line, lr_above_bound, start_lines
-from linreg_tui.training import EpochEnded, LearningRateChanged, Paused, RunEnded, RunStarted, StepExplained, StepLosses
+from linreg_tui.run.events import (
+    EpochEnded,
+    LearningRateChanged,
+    Paused,
+    RunEnded,
+    RunStarted,
+    StepExplained,
+    StepLosses,
+)
 from linreg_tui.ui.history import RunTrace
 from linreg_tui.ui.log import explained_lines, lr_change_line
 

@@ -1,4 +1,5 @@
-"""What a run produced, and the closed-form least-squares optimum it is compared against."""
+"""What a run produced: the learned parameters, how the run ended, and the closed-form optimum it is
+compared against. Plain values (no torch): the app's panels, the reports and the sweeps read them."""
 
 from __future__ import annotations
 
@@ -6,10 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-import torch
-
 from linreg_tui.config import RunConfig
-from linreg_tui.landscape import SufficientStats
 
 Status = Literal["finished", "cancelled", "diverged", "failed"]
 
@@ -26,17 +24,6 @@ class Optimum:
     w: tuple[float, ...]
     b: float
     unique: bool = True
-
-
-def least_squares(stats: SufficientStats) -> Optimum:
-    """Float64 least squares with a bias column, from the data's ZᵀZ and Zᵀy (one chunked pass over the
-    data per run, landscape.sufficient_statistics). X ~ N(0, 1) keeps them well conditioned. lstsq (not
-    solve) so that fewer examples than unknowns still give the minimum-norm answer instead of an error;
-    its rank says whether the answer is unique."""
-    d = stats.num_features
-    answer = torch.linalg.lstsq(stats.gram, stats.zty.unsqueeze(1), driver="gelsd")
-    solution = answer.solution.reshape(-1)
-    return Optimum(tuple(solution[:d].tolist()), float(solution[d]), unique=int(answer.rank) == d + 1)
 
 
 @dataclass(frozen=True)
