@@ -2,8 +2,10 @@
 
 The flags are checked here, before anything is served: a bad run flag or port is refused once, in one
 line, rather than in every tab. textual-serve (aiohttp) is imported only when serving, so `--help` and
-the refusals answer at once. textual-serve has no authentication: whoever reaches the port gets an app
-that runs on this machine, so only loopback is served unless --allow-remote says otherwise.
+the refusals answer at once. Whoever opens a tab runs an app on this machine, so the server asks for a
+random token (in the URL it prints, as Jupyter does; serve_gate checks it), serves only loopback unless
+--allow-remote says otherwise, and starts at most --max-sessions apps. The server itself is
+linreg_tui.ui.web_server.
 """
 
 from __future__ import annotations
@@ -11,14 +13,18 @@ from __future__ import annotations
 import argparse
 import errno
 import ipaddress
+import math
+import os
 import shlex
-import signal
 import socket
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from linreg_tui.config import ConfigError
 from linreg_tui.config_file import ConfigFileError
+from linreg_tui.serve_gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
 
 EXIT_SERVED = 0
 EXIT_FAILED = 1
@@ -26,20 +32,50 @@ EXIT_INVALID = 2
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_MAX_SESSIONS = 4
+DEFAULT_IDLE_MINUTES = 30.0
+
+#: What the apps read: the minutes a tab may sit without input and without a run training.
+IDLE_MINUTES_VARIABLE = "LINREG_TUI_IDLE_MINUTES"
+#: What the apps read: the directory the browser's ctrl+f may open configs from (absent: none).
+FILES_VARIABLE = "LINREG_TUI_FILES"
 
 
-def no_authentication(where: str, port: int) -> str:
+def remote_risk(where: str, port: int) -> str:
     """Why a non-loopback address is refused (or, with --allow-remote, warned about), and the safe way."""
     return (
-        f"textual-serve has no authentication: anyone who can reach {where} runs the app on this machine; "
-        f"from your computer use an SSH tunnel instead: `ssh -L {port}:localhost:{port} server`, then "
+        f"the server speaks plain HTTP: anyone on the network who sees its token (it travels unencrypted) "
+        f"runs the app on this machine through {where}; from your computer use an SSH tunnel instead: "
+        f"`ssh -L {port}:localhost:{port} server`, then "
         f"`linreg-tui serve{'' if port == DEFAULT_PORT else f' --port {port}'}` on the server and open "
-        f"http://localhost:{port}"
+        f"the URL it prints"
     )
 
 
-class ServeError(ValueError):
-    """A serve flag that is refused: one line naming the flag and what is allowed."""
+@dataclass(frozen=True)
+class ServeSettings:
+    """What `linreg-tui serve` serves, its flags checked."""
+
+    #: The shell command each tab runs (app_command).
+    command: str
+    host: str
+    port: int
+    #: --public-url without its trailing slash, or None: the page uses http://HOST:PORT.
+    public_url: str | None = None
+    #: The token a browser must bring; None with --no-token.
+    token: str | None = None
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    idle_minutes: float = DEFAULT_IDLE_MINUTES
+    #: --files, absolute and resolved; None: the apps open no files.
+    files: Path | None = None
+
+    def app_environment(self) -> dict[str, str | None]:
+        """The changes to the server's environment that each app process starts with (None: removed)."""
+        return {
+            TOKEN_VARIABLE: None,  # the server's secret: an app has no use for it
+            IDLE_MINUTES_VARIABLE: repr(self.idle_minutes),
+            FILES_VARIABLE: str(self.files) if self.files is not None else None,
+        }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,10 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="linreg-tui serve",
         allow_abbrev=False,  # `--p` must not be taken for --port: the flags it does not know are the app's
         description="Serve the app to a web browser (textual-serve): each browser tab runs its own app. "
-        "Ctrl+C stops the server and its apps. Any other flags are the app's (see `linreg-tui --help`: "
-        "--preset, --config, --w, --lr, ...): they prefill every tab's form, as they do for `linreg-tui`.",
+        "Open the URL the server prints: it carries the server's token (?token=...), without which a page "
+        "gets no app. Ctrl+C stops the server and its apps. Any other flags are the app's (see "
+        "`linreg-tui --help`: --preset, --config, --w, --lr, ...): they prefill every tab's form, as they do "
+        "for `linreg-tui`.",
         epilog="Over SSH: `ssh -L 8000:localhost:8000 server`, then `linreg-tui serve` on the server, "
-        "and open http://localhost:8000 on your computer.",
+        "and open the URL it prints on your computer.",
     )
     parser.add_argument(
         "--host", default=DEFAULT_HOST, help=f"the address to listen on (default {DEFAULT_HOST}, this machine only)"
@@ -65,7 +103,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--allow-remote",
         action="store_true",
-        help="serve on an address other machines can reach; there is no authentication (a classroom network)",
+        help="serve on an address other machines can reach (a classroom network); the token travels unencrypted there",
+    )
+    parser.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=f"the token browsers must bring (default: ${TOKEN_VARIABLE} if set, else a new random one each "
+        f"time; allowed: {TOKEN_ALLOWED}); other users of this machine can read a flag, not the variable",
+    )
+    parser.add_argument(
+        "--no-token",
+        action="store_true",
+        help="ask for no token, on loopback only (not with --allow-remote): any program on this machine, "
+        "and a web page through DNS rebinding, can then run the app",
+    )
+    parser.add_argument(
+        "--max-sessions",
+        metavar="N",
+        default=str(DEFAULT_MAX_SESSIONS),
+        help=f"the most tabs with an app at once; past them the page says the server is full "
+        f"(default {DEFAULT_MAX_SESSIONS}; each tab's app takes about 260 MiB with a CPU build of torch)",
+    )
+    parser.add_argument(
+        "--idle-minutes",
+        metavar="M",
+        default=f"{DEFAULT_IDLE_MINUTES:g}",
+        help=f"end a tab's app after M minutes without a key or the mouse while no run trains "
+        f"(default {DEFAULT_IDLE_MINUTES:g})",
+    )
+    parser.add_argument(
+        "--files",
+        metavar="DIR",
+        help="the directory the browser's ctrl+f may open TOML configs from (default: none: opening is off)",
     )
     return parser
 
@@ -74,6 +143,30 @@ def parse_port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise ServeError(f"--port: {text!r} is not a port (allowed: a whole number from 1 to 65535)")
     return int(text)
+
+
+def parse_max_sessions(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ServeError(f"--max-sessions: {text!r} is not a number of tabs (allowed: a whole number from 1 up)")
+    return int(text)
+
+
+def parse_idle_minutes(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = math.nan
+    if not (math.isfinite(minutes) and minutes > 0):
+        raise ServeError(f"--idle-minutes: {text!r} is not a time (allowed: a number of minutes above 0, e.g. 30)")
+    return minutes
+
+
+def check_files(text: str) -> Path:
+    """--files as the apps get it: absolute and resolved, so that their working directory does not matter."""
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise ServeError(f"--files: {text!r} is not a directory (allowed: an existing directory)")
+    return path.resolve()
 
 
 def is_loopback(host: str) -> bool:
@@ -100,7 +193,9 @@ def app_command(app_argv: list[str]) -> str:
     """The shell command each tab runs: this Python and this package (no `linreg-tui` on PATH needed)
     with the app's flags as given. textual-serve runs it with a shell, in the server's working directory
     (so a relative --config path still names the same file), hence the quoting."""
-    return shlex.join([sys.executable, "-m", "linreg_tui", *app_argv])
+    # `exec`: the shell becomes the app, so the process the server waits for (and kills, should it hang on
+    # quit) is the app itself rather than a shell above it.
+    return "exec " + shlex.join([sys.executable, "-m", "linreg_tui", *app_argv])
 
 
 def check_app_flags(app_argv: list[str]) -> None:
@@ -156,6 +251,10 @@ def main(argv: list[str]) -> int:
     try:
         port = parse_port(args.port)
         public_url = check_public_url(args.public_url) if args.public_url else None
+        max_sessions = parse_max_sessions(args.max_sessions)
+        idle_minutes = parse_idle_minutes(args.idle_minutes)
+        files = check_files(args.files) if args.files is not None else None
+        token = choose_token(args.token, no_token=args.no_token, allow_remote=args.allow_remote, environ=os.environ)
         check_app_flags(app_argv)
         remote = not is_loopback(args.host)
     except (ServeError, ConfigError, ConfigFileError) as exc:
@@ -163,56 +262,47 @@ def main(argv: list[str]) -> int:
     where = f"{args.host}:{port}"
     if remote and not args.allow_remote:
         print(
-            f"linreg-tui: refused --host {args.host}: {no_authentication(where, port)} "
+            f"linreg-tui: refused --host {args.host}: {remote_risk(where, port)} "
             "(or add --allow-remote to serve it anyway, on a network you trust)",
             file=sys.stderr,
         )
         return EXIT_INVALID
     if remote:
-        print(f"linreg-tui: warning: {no_authentication(where, port)}", file=sys.stderr)
+        print(f"linreg-tui: warning: {remote_risk(where, port)}", file=sys.stderr)
+    if token is None:
+        print(
+            "linreg-tui: warning: --no-token: any program on this machine, and a web page through DNS "
+            "rebinding, can run the app here",
+            file=sys.stderr,
+        )
     try:
         check_port_free(args.host, port)
     except ServeError as exc:
         print(f"linreg-tui: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    return serve(app_command(app_argv), args.host, port, public_url)
+    settings = ServeSettings(
+        command=app_command(app_argv),
+        host=args.host,
+        port=port,
+        public_url=public_url,
+        token=token,
+        max_sessions=max_sessions,
+        idle_minutes=idle_minutes,
+        files=files,
+    )
+    return serve(settings)
 
 
-def serve(command: str, host: str, port: int, public_url: str | None) -> int:
+def serve(settings: ServeSettings) -> int:
     """Serve until Ctrl+C or SIGTERM, which close every tab's app and end with exit 0: stopping is the
     only way a server ends, so it is not a failure (unlike a headless run cut short, which exits 130)."""
-    import asyncio
+    from linreg_tui.ui.web_server import LinregServer
 
-    from aiohttp import web
-    from textual_serve.server import Server
-
-    class LinregServer(Server):
-        """textual-serve's Server, which says it serves only once the port listens (its banner comes
-        from on_startup, before the bind: a client that trusted it could find the port closed)."""
-
-        async def on_startup(self, app: web.Application) -> None:
-            pass
-
-        def listening(self, *aiohttp_banner: object) -> None:
-            print(f"linreg-tui: serving the app on {self.public_url} (a new app per browser tab); Ctrl+C stops")
-            sys.stdout.flush()
-
-        def serve(self, debug: bool = False) -> None:
-            # textual-serve's serve(), with run_app's `print`, which aiohttp calls once the site listens.
-            self.debug = debug
-            self.initialize_logging()
-            loop = asyncio.new_event_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, self.request_exit)
-            web.run_app(
-                self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop, print=self.listening
-            )
-
-    server = LinregServer(command, host=host, port=port, title="linreg-tui", public_url=public_url)
+    server = LinregServer(settings)
     try:
         server.serve()
     except OSError as exc:  # the port taken between the check and the bind
-        print(f"linreg-tui: {port_error(host, port, exc)}", file=sys.stderr)
+        print(f"linreg-tui: {port_error(settings.host, settings.port, exc)}", file=sys.stderr)
         return EXIT_FAILED
     print("linreg-tui: stopped serving", file=sys.stderr)
     return EXIT_SERVED

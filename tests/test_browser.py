@@ -66,7 +66,7 @@ async def test_the_page_runs_the_app_and_trains(tmp_path: Path) -> None:
             try:
                 page = await browser.new_page(viewport=VIEWPORT)
                 page.on("websocket", frames.on_websocket)
-                await page.goto(server.url + "/")
+                await page.goto(server.start_url)  # the URL the server printed, with its token
                 assert "linreg-tui" in await page.content()  # the start card names the app
                 await frames.wait_for("Loss")  # the app's panels reached the page: the app runs in the tab
                 await page.click("#terminal")

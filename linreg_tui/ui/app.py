@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import os
 import signal
+import time
 from collections.abc import Mapping
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from linreg_tui.config import RunConfig
 from linreg_tui.run.result import RunResult
+from linreg_tui.serve import IDLE_MINUTES_VARIABLE
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.main_screen import MainScreen
 
 #: Signals that end the app as ctrl+q does, so the terminal is restored (alternate screen, mouse
 #: reporting, raw mode): SIGTERM is what `kill` and batch schedulers send, SIGHUP a closed SSH session.
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def idle_limit_seconds(environ: Mapping[str, str]) -> float | None:
+    """$LINREG_TUI_IDLE_MINUTES in seconds; None when unset or not a positive number (no limit). `linreg-tui
+    serve` sets it for its tabs' apps, which end after that long without a key or the mouse while no run
+    trains, freeing the tab's place (the server cannot see whether a run trains)."""
+    try:
+        minutes = float(environ.get(IDLE_MINUTES_VARIABLE, "nan"))
+    except ValueError:
+        return None
+    return minutes * 60 if math.isfinite(minutes) and minutes > 0 else None
 
 
 class LinregApp(App[None]):
@@ -42,6 +58,10 @@ class LinregApp(App[None]):
         self.main_screen = MainScreen(config or RunConfig(), preset, sweep)
         #: The signal that ended the app, if one did.
         self.exit_signal: signal.Signals | None = None
+        #: The seconds without input and training after which the app ends (None: never).
+        self.idle_limit = idle_limit_seconds(os.environ)
+        #: When the app last had a key or the mouse, or last trained (time.monotonic()).
+        self.last_active = time.monotonic()
 
     def get_default_screen(self) -> Screen[None]:
         return self.main_screen
@@ -56,11 +76,43 @@ class LinregApp(App[None]):
         """The last run's result, however it ended (None before the first)."""
         return self.main_screen.last_result
 
+    @property
+    def training(self) -> bool:
+        """Whether a run is training: running and not paused (a sweep cannot pause)."""
+        control = self.main_screen.run_driver.control
+        return self.running and not (control is not None and control.paused)
+
     def on_mount(self) -> None:
         if not self.is_headless:  # a test's app must not take the test runner's signals
             loop = asyncio.get_running_loop()
             for signum in EXIT_SIGNALS:
                 loop.add_signal_handler(signum, self._exit_on_signal, signum)
+        if self.idle_limit is not None:
+            # A run's end counts as activity: its tab then has the whole limit from there.
+            self.watch(self.main_screen, "running", self._mark_active, init=False)
+            self.set_timer(self.idle_limit, self._end_if_idle)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseEvent, events.Paste)):
+            self.last_active = time.monotonic()
+        await super().on_event(event)
+
+    def _mark_active(self) -> None:
+        self.last_active = time.monotonic()
+
+    def _end_if_idle(self) -> None:
+        """Ends the app after idle_limit seconds without input while no run trained; else looks again when
+        that time will have passed (one timer, not one per key)."""
+        assert self.idle_limit is not None
+        now = time.monotonic()
+        if self.training:
+            self.last_active = now
+        idle = now - self.last_active
+        if idle < self.idle_limit:
+            self.set_timer(self.idle_limit - idle, self._end_if_idle)
+            return
+        minutes = self.idle_limit / 60
+        self.exit(message=f"linreg-tui: ended after {minutes:g} minutes without input and without a run training")
 
     def _exit_on_signal(self, signum: signal.Signals) -> None:
         # Quitting cancels the workers, so a run stops at its next chunk of steps.
