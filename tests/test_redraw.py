@@ -141,7 +141,9 @@ async def test_the_apps_objects_are_left_out_of_the_garbage_collector_while_a_ru
 async def test_the_progress_line_moves_without_the_charts(monkeypatch: pytest.MonkeyPatch) -> None:
     """The charts' frames slow down as they cost more; the progress line keeps its own pace."""
     monkeypatch.setattr(MainScreen, "redraw_tick", lambda self: None)
-    app = LinregApp(RunConfig(num_examples=200_000, epochs=1))
+    # 2 million steps: still training when the line first shows an ETA, however fast the machine (20,000
+    # steps could end before it did, and the wait for "ETA" then never ended).
+    app = LinregApp(RunConfig(num_examples=200_000, epochs=100))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+r")
