@@ -1,7 +1,7 @@
 """`linreg-tui bench`: how fast the engines are on this machine, against the book's loops written plainly.
 
 Every line of the table is measured in this one run, on each device asked for. Our engines are timed
-through the real training loop (`training.train`), so its events, instrumentation and cancellation
+through the real training loop (`training.loop.train`), so its events, instrumentation and cancellation
 checks are inside the numbers; the baselines are d2l 3.2's and 3.3's code as the book prints it.
 
 How each line is timed, to keep the whole benchmark to about three minutes (five rounds):
@@ -40,13 +40,13 @@ import torch
 from torch import nn
 from torch.utils import data
 
-from linreg_tui.config import ConfigError, RunConfig, parse_field
-from linreg_tui.data import make_dataset, make_generator
-from linreg_tui.devices import describe_device, resolve_device
-from linreg_tui.engines.scratch import linreg, sgd, squared_loss  # the book's functions, as printed
 from linreg_tui.output import EXIT_READER_GONE, reader_watch
+from linreg_tui.run.config import ConfigError, RunConfig, parse_field
 from linreg_tui.run.events import StepLosses, TrainingEvent
-from linreg_tui.training import preflight, train
+from linreg_tui.training.data import make_dataset, make_generator
+from linreg_tui.training.devices import describe_device, resolve_device
+from linreg_tui.training.engines.scratch import linreg, sgd, squared_loss
+from linreg_tui.training.loop import preflight, train
 
 BOOK_SCRATCH = "book scratch"
 BOOK_CONCISE = "book concise"

@@ -14,12 +14,12 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from linreg_tui.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
-from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig
-from linreg_tui.config_file import ConfigFileError, read_config_file, save_config
 from linreg_tui.output import EXIT_READER_GONE, silence, use_ascii_fallback
-from linreg_tui.presets import apply_preset
-from linreg_tui.sweep import expand, split_sweep
+from linreg_tui.run.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
+from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig
+from linreg_tui.run.config_file import ConfigFileError, read_config_file, save_config
+from linreg_tui.run.presets import apply_preset
+from linreg_tui.run.sweep import expand, split_sweep
 
 _NEGATIVE = re.compile(r"^-[\d.]")
 
@@ -213,11 +213,18 @@ def run_headless(
 ) -> int:
     cancel = threading.Event()
     with _SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
-        from linreg_tui.control import RunControl
         from linreg_tui.output import LineOutput, reader_watch
-        from linreg_tui.report import MetricsRefused, event_lines, new_run_id, open_metrics, reproduce_line, result_json
+        from linreg_tui.run.control import RunControl
         from linreg_tui.run.events import RunEnded, TrainingEvent
-        from linreg_tui.training import SetupCancelled, TrainingSetupFailed, preflight, train
+        from linreg_tui.run.report import (
+            MetricsRefused,
+            event_lines,
+            new_run_id,
+            open_metrics,
+            reproduce_line,
+            result_json,
+        )
+        from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, preflight, train
 
         run_id = new_run_id()
         try:

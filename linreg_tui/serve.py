@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from linreg_tui.config import ConfigError
-from linreg_tui.config_file import ConfigFileError
+from linreg_tui.run.config import ConfigError
+from linreg_tui.run.config_file import ConfigFileError
 from linreg_tui.serve_gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
 
 EXIT_SERVED = 0
@@ -203,7 +203,7 @@ def check_app_flags(app_argv: list[str]) -> None:
     cli._main's: the preset, the config file over it, the flags over both)."""
     from linreg_tui.cli import build_parser as app_parser
     from linreg_tui.cli import run_texts
-    from linreg_tui.sweep import expand
+    from linreg_tui.run.sweep import expand
 
     args, unknown = app_parser().parse_known_args(app_argv)
     if unknown:

@@ -26,12 +26,13 @@ from linreg_tui.cli import (
     refuse,
     run_texts,
 )
-from linreg_tui.config import FIELDS, ConfigError, FieldError
-from linreg_tui.config_file import ConfigFileError
 from linreg_tui.output import EXIT_READER_GONE, LineOutput, reader_watch
-from linreg_tui.parsing import Refused, Whole
-from linreg_tui.presets import PRESETS, Preset, preset_named
-from linreg_tui.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, run_sweep
+from linreg_tui.run.config import FIELDS, ConfigError, FieldError
+from linreg_tui.run.config_file import ConfigFileError
+from linreg_tui.run.parsing import Refused, Whole
+from linreg_tui.run.presets import PRESETS, Preset, preset_named
+from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand
+from linreg_tui.training.sweep import run_sweep
 
 #: The table's columns after the swept fields: (header, width).
 RESULT_COLUMNS = (
@@ -103,7 +104,7 @@ def sweep_main(argv: Sequence[str]) -> int:
     cancel = threading.Event()  # the sweep: stop after the current run
     run_cancel = threading.Event()  # the current run: stop now (the reader left, the output failed)
     with _SweepSignalStop(cancel) as signals:
-        from linreg_tui.training import preflight  # torch: only once the input is known to be good
+        from linreg_tui.training.loop import preflight
 
         try:
             for point in points:
@@ -248,7 +249,7 @@ class _CsvWriter(_Writer):
 
 class _JsonWriter(_Writer):
     def end(self, rows: list[SweepRow]) -> None:
-        from linreg_tui.report import new_run_id, result_record
+        from linreg_tui.run.report import new_run_id, result_record
 
         runs: list[dict[str, object]] = []
         for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from linreg_tui.presets import PRESETS
+from linreg_tui.run.presets import PRESETS
 from tests.apptools import run_to_end, set_field, wait_ready, wait_until
 
 #: Fixed wording where the machine would show through (the torch build, the CUDA devices).

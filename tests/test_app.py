@@ -23,14 +23,14 @@ from textual.widgets import Button, DataTable, Input, Select, Static, Tabs
 from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownTableCellContents
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import preview_for
-from linreg_tui.devices import DeviceChoice
-from linreg_tui.engines import ScratchEngine
-from linreg_tui.landscape import least_squares
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.preview import DataPreview
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import train
+from linreg_tui.training.data import preview_for
+from linreg_tui.training.devices import DeviceChoice
+from linreg_tui.training.engines import ScratchEngine
+from linreg_tui.training.loop import train
+from linreg_tui.training.statistics import least_squares
 from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.help import HelpScreen
@@ -466,7 +466,7 @@ async def test_escape_during_the_set_up_stops_the_run_before_its_first_step(monk
         go_on.wait(timeout=60)
         return least_squares(data)
 
-    monkeypatch.setattr("linreg_tui.training.least_squares", slow_least_squares)
+    monkeypatch.setattr("linreg_tui.training.loop.least_squares", slow_least_squares)
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)

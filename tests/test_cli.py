@@ -18,9 +18,9 @@ import pytest
 import torch
 
 from linreg_tui.cli import main
-from linreg_tui.config import RunConfig
-from linreg_tui.data import make_dataset, make_generator
 from linreg_tui.output import LineOutput, reader_watch
+from linreg_tui.run.config import RunConfig
+from linreg_tui.training.data import make_dataset, make_generator
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -40,7 +40,7 @@ def test_headless_prints_the_books_lines(capsys: pytest.CaptureFixture[str]) -> 
     assert "finished: 300 steps" in out
 
 
-#: The keys of `--headless --json` (README "Run it"; results.RunResult.as_dict and report.result_record).
+#: The keys of `--headless --json` (README "Run it"; run.result.RunResult.as_dict and run.report.result_record).
 JSON_KEYS = {
     "run_id", "status", "message", "impl", "device", "seed", "true_w", "true_b", "w", "b", "w_error", "b_error",
     "ols_w", "ols_b", "gap_to_optimum", "ols_unique", "epoch_losses", "val_losses", "w_norm", "steps",
@@ -256,7 +256,7 @@ def test_a_second_ctrl_c_stops_at_once() -> None:
     # Ctrl+C can end it. It prints a line first, and the first Ctrl+C says it is stopping: the sync points.
     script = (
         "import sys, threading\n"
-        "import linreg_tui.training as training\n"
+        "import linreg_tui.training.loop as training\n"
         "def endless_set_up(*args, **kwargs):\n"
         "    print('making the data', flush=True)\n"
         "    threading.Event().wait(120)\n"
@@ -282,7 +282,7 @@ def test_a_failed_set_up_exits_1_with_one_line(
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise RuntimeError("CUDA error: out of memory\nmore details")
 
-    monkeypatch.setattr("linreg_tui.training.make_dataset", out_of_memory)
+    monkeypatch.setattr("linreg_tui.training.loop.make_dataset", out_of_memory)
     assert main(["--headless"]) == 1
     captured = capsys.readouterr()
     assert captured.err == "linreg-tui: could not prepare the run on cpu: RuntimeError: CUDA error: out of memory\n"

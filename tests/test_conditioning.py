@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from linreg_tui.conditioning import conditioning_for
-from linreg_tui.config import RunConfig
-from linreg_tui.data import make_dataset, make_generator
-from linreg_tui.landscape import conditioning, sufficient_statistics
+from linreg_tui.run.config import RunConfig
+from linreg_tui.training.conditioning import conditioning_for
+from linreg_tui.training.data import make_dataset, make_generator
+from linreg_tui.training.statistics import conditioning, sufficient_statistics
 
 
 @pytest.mark.parametrize(

@@ -7,16 +7,9 @@ import dataclasses
 import pytest
 
 from linreg_tui.cli import attach_flag_values, build_parser, config_texts
-from linreg_tui.config import (
-    FIELDS,
-    ConfigError,
-    MemoryEstimate,
-    RunConfig,
-    check_memory,
-    estimate_memory,
-    parse_config,
-)
-from linreg_tui.parsing import Real, Refused
+from linreg_tui.run.config import FIELDS, ConfigError, RunConfig, parse_config
+from linreg_tui.run.memory import MemoryEstimate, check_memory, estimate_memory
+from linreg_tui.run.parsing import Real, Refused
 
 
 def test_defaults_are_the_books() -> None:

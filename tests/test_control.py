@@ -11,15 +11,15 @@ from dataclasses import replace
 
 import pytest
 
-from linreg_tui import control as control_module
-from linreg_tui import training
-from linreg_tui.config import ConfigError, RunConfig
-from linreg_tui.control import RunControl
-from linreg_tui.engines.scratch import ScratchEngine
-from linreg_tui.report import end_lines
+from linreg_tui.run import control as control_module
+from linreg_tui.run.config import ConfigError, RunConfig
+from linreg_tui.run.control import RunControl
 from linreg_tui.run.events import LearningRateChanged, Paused, StepLosses, TrainingEvent
+from linreg_tui.run.report import end_lines
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import train
+from linreg_tui.training import loop
+from linreg_tui.training.engines.scratch import ScratchEngine
+from linreg_tui.training.loop import train
 from tests.apptools import fake_clock
 
 #: A safety net so that a broken control fails the test instead of hanging it; nothing is timed.
@@ -205,7 +205,7 @@ def test_a_replay_with_the_recorded_changes_ends_with_the_same_parameters_bit_fo
     # change falls, so both change at exactly these steps and end alike.
     schedule = ((37, 0.05), (250, 0.002), (501, 0.02))
     first = train(config, control=RunControl(lr_changes=schedule))
-    monkeypatch.setattr(training, "FLUSH_SECONDS", 0.0)  # every chunk is "slow": chunks shrink to single steps
+    monkeypatch.setattr(loop, "FLUSH_SECONDS", 0.0)  # every chunk is "slow": chunks shrink to single steps
     second = train(config, control=RunControl(lr_changes=schedule))
     assert first.lr_changes == second.lr_changes == schedule
     assert (first.w, first.b) == (second.w, second.b)

@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from linreg_tui.cli import main
-from linreg_tui.config import RunConfig
-from linreg_tui.data import make_dataset, make_generator
-from linreg_tui.engines import Engine, make_engine
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import RunStarted, StepLosses, TrainingEvent
-from linreg_tui.training import train
+from linreg_tui.training.data import make_dataset, make_generator
+from linreg_tui.training.engines import Engine, make_engine
+from linreg_tui.training.loop import train
 
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 

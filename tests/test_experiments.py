@@ -12,12 +12,13 @@ import pytest
 import torch
 
 from linreg_tui.cli import main
-from linreg_tui.config import ConfigError, RunConfig, estimate_memory, parse_config
-from linreg_tui.data import make_dataset, make_generator
-from linreg_tui.engines import make_engine
+from linreg_tui.run.config import ConfigError, RunConfig, parse_config
 from linreg_tui.run.events import EpochEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.run.memory import estimate_memory
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import train
+from linreg_tui.training.data import make_dataset, make_generator
+from linreg_tui.training.engines import make_engine
+from linreg_tui.training.loop import train
 
 #: The book's weight-decay section: d = 200, 20 training and 100 validation examples, batch 5.
 BOOK_WEIGHT_DECAY = RunConfig(

@@ -7,8 +7,8 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from linreg_tui.cli import main as cli_main
-from linreg_tui.config import parse_config
-from linreg_tui.presets import PRESETS, apply_preset
+from linreg_tui.run.config import parse_config
+from linreg_tui.run.presets import PRESETS, apply_preset
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.error_plot import LAW, ErrorPlot
 from linreg_tui.ui.presets_picker import PresetPicker, experiments_help

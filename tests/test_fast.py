@@ -12,15 +12,16 @@ from dataclasses import replace
 import pytest
 import torch
 
-from linreg_tui import fast_memory
 from linreg_tui.cli import main
-from linreg_tui.config import RunConfig, estimate_memory
-from linreg_tui.data import initial_weights, make_dataset, make_generator
-from linreg_tui.engines import FastEngine, ScratchEngine
-from linreg_tui.engines.fast import prefix_scan
+from linreg_tui.run import fast_memory
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
+from linreg_tui.run.memory import estimate_memory
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import SetupCancelled, train
+from linreg_tui.training.data import initial_weights, make_dataset, make_generator
+from linreg_tui.training.engines import FastEngine, ScratchEngine
+from linreg_tui.training.engines.fast import prefix_scan
+from linreg_tui.training.loop import SetupCancelled, train
 
 
 def run(config: RunConfig, cancel: threading.Event | None = None) -> tuple[RunResult, list[float]]:
@@ -335,13 +336,14 @@ def test_the_memory_estimate_covers_what_a_fast_epoch_allocates(
     assert fast_memory.pass_steps(2, 10**8) == 1  # a pass takes at least one step, however large
 
 
-def test_the_memory_model_keeps_config_free_of_torch() -> None:
-    """config.estimate_memory uses the engine's model; neither may import torch (--help stays instant)."""
+def test_the_memory_model_keeps_the_estimate_free_of_torch() -> None:
+    """run.memory's estimate uses the engine's model; neither may import torch (--help stays instant)."""
     code = (
         "import sys\n"
-        "from linreg_tui.config import RunConfig, estimate_memory\n"
+        "from linreg_tui.run.config import RunConfig\n"
+        "from linreg_tui.run.memory import estimate_memory\n"
         "estimate_memory(RunConfig(impl='fast'), on_cuda=False)\n"
-        "assert 'torch' not in sys.modules and 'linreg_tui.fast_memory' in sys.modules\n"
+        "assert 'torch' not in sys.modules and 'linreg_tui.run.fast_memory' in sys.modules\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.file_places import FILES_VARIABLE
 from linreg_tui.ui.file_prompt import FilePrompt

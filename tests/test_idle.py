@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp, idle_limit_seconds
 from tests.apptools import wait_ready, wait_until
 

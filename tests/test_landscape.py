@@ -10,10 +10,10 @@ import math
 import pytest
 import torch
 
-from linreg_tui.config import ConfigError, RunConfig, parse_config
-from linreg_tui.data import make_dataset, make_generator
-from linreg_tui.landscape import conditioning, least_squares, loss_surface, sufficient_statistics
-from linreg_tui.training import train
+from linreg_tui.run.config import ConfigError, RunConfig, parse_config
+from linreg_tui.training.data import make_dataset, make_generator
+from linreg_tui.training.loop import train
+from linreg_tui.training.statistics import conditioning, least_squares, loss_surface, sufficient_statistics
 
 
 def data_for(config: RunConfig) -> tuple[torch.Tensor, torch.Tensor]:

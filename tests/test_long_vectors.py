@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from linreg_tui.config import FIELDS, ConfigError, parse_config
-from linreg_tui.report import format_vector
+from linreg_tui.run.config import FIELDS, ConfigError, parse_config
+from linreg_tui.run.report import format_vector
 
 
 def test_repeat_reads_as_copies_and_is_written_back_the_same_way() -> None:

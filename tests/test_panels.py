@@ -13,8 +13,8 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 
-from linreg_tui.config import RunConfig
-from linreg_tui.report import end_lines
+from linreg_tui.run.config import RunConfig
+from linreg_tui.run.report import end_lines
 from linreg_tui.run.result import Optimum
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.data_plot import DataPlot, clip_line

@@ -10,12 +10,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import initial_weights, make_dataset, make_generator
-from linreg_tui.path import TrackedPath
-from linreg_tui.report import start_lines
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, RunStarted, StepLosses, TrainingEvent
-from linreg_tui.training import train
+from linreg_tui.run.path import TrackedPath
+from linreg_tui.run.report import start_lines
+from linreg_tui.training.data import initial_weights, make_dataset, make_generator
+from linreg_tui.training.loop import train
 
 
 def plain_sgd_path(config: RunConfig, steps: int) -> list[list[float]]:

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from linreg_tui.cli import main
-from linreg_tui.config import parse_config, parse_field
-from linreg_tui.presets import PRESETS, apply_preset
-from linreg_tui.training import train
+from linreg_tui.run.config import parse_config, parse_field
+from linreg_tui.run.presets import PRESETS, apply_preset
+from linreg_tui.training.loop import train
 
 
 @pytest.mark.parametrize("name", [name for name, preset in PRESETS.items() if not preset.sweep])

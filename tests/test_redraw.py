@@ -13,8 +13,8 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widget import Widget
 
-from linreg_tui import control as control_module
-from linreg_tui.config import RunConfig
+from linreg_tui.run import control as control_module
+from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.footer import QuietFooter
 from linreg_tui.ui.loss_plot import CHART_POINTS, LossPanel

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from linreg_tui.cli import main
-from linreg_tui.command import command_line, parse_lr_changes
-from linreg_tui.config import ConfigError, RunConfig, parse_config
-from linreg_tui.config_file import ConfigFileError, config_toml, read_config_file
+from linreg_tui.run.command import command_line, parse_lr_changes
+from linreg_tui.run.config import ConfigError, RunConfig, parse_config
+from linreg_tui.run.config_file import ConfigFileError, config_toml, read_config_file
 
 #: A float that needs all 17 significant digits to read back, and weights that are not short in binary.
 LONG_LR = 0.1 + 0.2
@@ -68,10 +68,10 @@ def test_text_report_ends_with_the_command(capsys: pytest.CaptureFixture[str]) -
 
 
 def test_a_run_with_live_lr_changes_is_reproduced_by_its_command() -> None:
-    from linreg_tui.control import RunControl
-    from linreg_tui.report import result_record
+    from linreg_tui.run.control import RunControl
     from linreg_tui.run.events import StepLosses, TrainingEvent
-    from linreg_tui.training import train
+    from linreg_tui.run.report import result_record
+    from linreg_tui.training.loop import train
 
     config = parse_config({"true_w": "0.1, 0.7", "num_examples": "200", "epochs": "2", "lr": "0.03"})
     control = RunControl()

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input
 
-from linreg_tui.config import RunConfig, parse_config
-from linreg_tui.config_file import read_config_file
-from linreg_tui.report import run_command
+from linreg_tui.run.config import RunConfig, parse_config
+from linreg_tui.run.config_file import read_config_file
+from linreg_tui.run.report import run_command
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.file_prompt import FilePrompt
 from linreg_tui.ui.history import HistoryScreen

@@ -11,12 +11,12 @@ from dataclasses import replace
 import pytest
 import torch
 
-from linreg_tui.config import RunConfig
-from linreg_tui.control import RunControl
-from linreg_tui.data import initial_weights, make_dataset, make_generator
-from linreg_tui.engines import Engine, make_engine
+from linreg_tui.run.config import RunConfig
+from linreg_tui.run.control import RunControl
 from linreg_tui.run.events import EXPLAINED_INDICES, EpochEnded, Paused, StepExplained, StepLosses, TrainingEvent
-from linreg_tui.training import train
+from linreg_tui.training.data import initial_weights, make_dataset, make_generator
+from linreg_tui.training.engines import Engine, make_engine
+from linreg_tui.training.loop import train
 
 IMPLS = ["scratch", "concise", "fast"]
 

@@ -13,9 +13,9 @@ from textual.widgets import Input, Markdown, Static
 from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownTableCellContents
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import train
+from linreg_tui.training.loop import train
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.loss_plot import LossPanel

@@ -14,10 +14,10 @@ from typing import Any, NoReturn
 import pytest
 
 from linreg_tui.cli import main
-from linreg_tui.config import RunConfig
-from linreg_tui.report import MetricsWriter, result_json
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
-from linreg_tui.training import train
+from linreg_tui.run.report import MetricsWriter, result_json
+from linreg_tui.training.loop import train
 from linreg_tui.ui.history import RunTrace, run_json
 from linreg_tui.ui.loss_plot import STEP_LOSSES_KEPT
 from linreg_tui.ui.series import DecimatedSeries

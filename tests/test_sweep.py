@@ -15,8 +15,8 @@ import threading
 import pytest
 
 from linreg_tui.cli import main
-from linreg_tui.config import ConfigError, RunConfig
-from linreg_tui.sweep import SweepPoint, SweepRow, error_slope, expand, split_sweep
+from linreg_tui.run.config import ConfigError, RunConfig
+from linreg_tui.run.sweep import SweepPoint, SweepRow, error_slope, expand, split_sweep
 
 #: A small run: 5 steps an epoch, 2 epochs.
 SMALL = ["--num-examples", "50", "--batch-size", "10", "--epochs", "2"]

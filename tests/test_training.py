@@ -13,12 +13,12 @@ import torch
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import Dataset, make_dataset, make_generator, make_validation_set
-from linreg_tui.engines import ConciseEngine, Engine, ScratchEngine
-from linreg_tui.engines import make_engine as make_engine_for
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
-from linreg_tui.training import SetupCancelled, train
+from linreg_tui.training.data import Dataset, make_dataset, make_generator, make_validation_set
+from linreg_tui.training.engines import ConciseEngine, Engine, ScratchEngine
+from linreg_tui.training.engines import make_engine as make_engine_for
+from linreg_tui.training.loop import SetupCancelled, train
 
 
 def run_with_events(config: RunConfig, cancel: threading.Event | None = None) -> tuple[list[TrainingEvent], object]:
@@ -252,7 +252,7 @@ def test_a_fault_in_the_engine_ends_the_run_as_failed(monkeypatch: pytest.Monkey
 
 def test_optimum_is_the_least_squares_solution() -> None:
     result = train(RunConfig(num_examples=500, epochs=1))
-    from linreg_tui.data import make_dataset, make_generator
+    from linreg_tui.training.data import make_dataset, make_generator
 
     data = make_dataset(result.config, make_generator(result.config.seed))
     Z = torch.cat([data.features.double(), torch.ones(500, 1, dtype=torch.float64)], dim=1)

@@ -11,12 +11,12 @@ from collections.abc import Callable, Sequence
 import pytest
 import torch
 
-from linreg_tui import training
-from linreg_tui.config import RunConfig
-from linreg_tui.engines import ScratchEngine
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
+from linreg_tui.training import loop
+from linreg_tui.training.engines import ScratchEngine
+from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, train
 
 
 def step_losses(events: list[TrainingEvent]) -> list[float]:
@@ -40,7 +40,7 @@ def test_a_set_up_that_cannot_be_made_fails_naming_the_device_and_the_reason(
     def broken(*args: object) -> object:
         raise error
 
-    monkeypatch.setattr(training, phase, broken)
+    monkeypatch.setattr(loop, phase, broken)
     events: list[TrainingEvent] = []
     with pytest.raises(TrainingSetupFailed) as caught:
         train(RunConfig(), events.append)
@@ -73,7 +73,7 @@ def test_a_stop_during_a_set_up_phase_skips_the_phases_after_it(
         return wrapper
 
     for name in SET_UP_PHASES:
-        monkeypatch.setattr(training, name, recorded(name, getattr(training, name)))
+        monkeypatch.setattr(loop, name, recorded(name, getattr(loop, name)))
     monkeypatch.setattr(ScratchEngine, "run_steps", recorded("run_steps", ScratchEngine.run_steps))
     events: list[TrainingEvent] = []
     with pytest.raises(SetupCancelled, match="stopped before training started"):
@@ -196,7 +196,7 @@ def run_timed(
         chunks.append((len(batches), seconds))
         return original(self, batches)
 
-    monkeypatch.setattr(training, "perf_counter", clock)
+    monkeypatch.setattr(loop, "perf_counter", clock)
     monkeypatch.setattr(ScratchEngine, "run_steps", timed)
     return train(config), chunks
 
@@ -219,8 +219,8 @@ def test_the_chunk_shrinks_when_steps_get_slow(monkeypatch: pytest.MonkeyPatch, 
     # a single step when one step alone takes longer.
     settle_by = math.ceil(math.log2(sizes[0]))
     settled = slow[settle_by:-1]
-    assert settled and all(seconds <= 2 * training.FLUSH_SECONDS or size == 1 for size, seconds in settled)
-    if slow_step_seconds > 2 * training.FLUSH_SECONDS:
+    assert settled and all(seconds <= 2 * loop.FLUSH_SECONDS or size == 1 for size, seconds in settled)
+    if slow_step_seconds > 2 * loop.FLUSH_SECONDS:
         assert {size for size, _ in settled} == {1}
     else:
-        assert all(seconds >= training.FLUSH_SECONDS / 2 for _, seconds in settled)  # not needlessly small
+        assert all(seconds >= loop.FLUSH_SECONDS / 2 for _, seconds in settled)  # not needlessly small

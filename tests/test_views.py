@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from textual.widgets import Static, Tabs
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.main_screen import MainScreen

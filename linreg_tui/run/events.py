@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from linreg_tui.config import RunConfig
-from linreg_tui.path import TrackedPath
+from linreg_tui.run.config import RunConfig
+from linreg_tui.run.path import TrackedPath
 from linreg_tui.run.preview import DataPreview
 from linreg_tui.run.result import Optimum, RunResult
 from linreg_tui.run.surface import Conditioning, LossSurface

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Literal
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 
 Status = Literal["finished", "cancelled", "diverged", "failed"]
 
@@ -41,7 +41,7 @@ class RunResult:
     message: str = ""
     #: For a diverged run: (epoch, global step) of the first non-finite loss or parameter.
     diverged_at: tuple[int, int] | None = None
-    #: λmax/λmin of ZᵀZ/n, and 2/λmax of the run's loss's Hessian (landscape.Conditioning).
+    #: λmax/λmin of ZᵀZ/n, and 2/λmax of the run's loss's Hessian (run.surface.Conditioning).
     condition_number: float = math.nan
     max_stable_lr: float = math.nan
     #: (step, lr): from each step on the run used the new learning rate (changed while it ran).

@@ -15,7 +15,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
 from linreg_tui.serve import IDLE_MINUTES_VARIABLE
 from linreg_tui.ui.help import HelpScreen

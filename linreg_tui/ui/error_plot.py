@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from linreg_tui.sweep import SweepRow, error_slope
+from linreg_tui.run.sweep import SweepRow, error_slope
 from linreg_tui.ui.plotting import CachedPlot
 
 LAW = "the error falls like 1/√n: a slope of about −0.5 on these axes"

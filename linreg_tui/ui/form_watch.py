@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 from textual.timer import Timer
 
-from linreg_tui.conditioning import conditioning_for
-from linreg_tui.config import ConfigError, RunConfig, check_memory, estimate_memory, parse_config
-from linreg_tui.data import preview_for
-from linreg_tui.devices import host_free_bytes
-from linreg_tui.report import conditioning_lines, lr_above_bound
+from linreg_tui.run.config import ConfigError, RunConfig, parse_config
+from linreg_tui.run.memory import check_memory, estimate_memory
+from linreg_tui.run.report import conditioning_lines, lr_above_bound
 from linreg_tui.run.surface import Conditioning, loss_scale
+from linreg_tui.training.conditioning import conditioning_for
+from linreg_tui.training.data import preview_for
+from linreg_tui.training.devices import host_free_bytes
 from linreg_tui.ui import messages
 
 if TYPE_CHECKING:

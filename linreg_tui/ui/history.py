@@ -21,9 +21,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from linreg_tui.config import FIELDS, RunConfig
-from linreg_tui.report import json_safe, new_run_id, result_record
+from linreg_tui.run.config import FIELDS, RunConfig
 from linreg_tui.run.events import EpochEnded
+from linreg_tui.run.report import json_safe, new_run_id, result_record
 from linreg_tui.run.result import RunResult
 from linreg_tui.ui.landscape_plot import RunPath
 from linreg_tui.ui.loss_plot import KEEP_RUNS, MAX_OVERLAID, LossHistory, field_text

@@ -147,7 +147,7 @@ class LandscapePanel(Vertical):
 
     def start_run(self, surface: LossSurface, initial: Point, exact: bool = True) -> None:
         """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's).
-        `exact`: the surface is the loss the run minimises (training.RunStarted.surface_is_exact)."""
+        `exact`: the surface is the loss the run minimises (run.events.RunStarted.surface_is_exact)."""
         self.border_subtitle = self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS
         self.runs_started += 1
         if self.surface is None or surface.names != self.surface.names:

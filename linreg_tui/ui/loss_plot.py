@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.reactive import reactive
 
-from linreg_tui.config import FIELDS, RunConfig
+from linreg_tui.run.config import FIELDS, RunConfig
 from linreg_tui.ui.plotting import CachedPlot
 from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.series import DecimatedSeries

@@ -21,12 +21,12 @@ from textual.timer import Timer
 from textual.widgets import Button, Header, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from linreg_tui.config import ConfigError, RunConfig
-from linreg_tui.control import RunControl
-from linreg_tui.devices import DeviceChoice, available_devices, cuda_status
-from linreg_tui.presets import PRESETS, Preset
+from linreg_tui.run.config import ConfigError, RunConfig
+from linreg_tui.run.control import RunControl
+from linreg_tui.run.presets import PRESETS, Preset
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train
+from linreg_tui.training.devices import DeviceChoice, available_devices, cuda_status
+from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.footer import QuietFooter

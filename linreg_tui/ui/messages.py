@@ -6,7 +6,7 @@ message class by the event's type, so the screen has one handler per event rathe
 None of them replaces a pending one (`can_replace`): StepLosses carry consecutive steps, and each
 step's loss is a point of the chart, so replacing one with the next would lose steps; merging would be
 safe, but the training loop already batches its steps into one message per chunk (about 10 a second,
-see training.FLUSH_SECONDS) and the handler only appends them, so the queue never grows. Each EpochEnded
+see training.loop.FLUSH_SECONDS) and the handler only appends them, so the queue never grows. Each EpochEnded
 is a line of the book's log and a point of the chart, and the others come once per run.
 """
 
@@ -16,76 +16,76 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from linreg_tui import training
-from linreg_tui.config import ConfigError
-from linreg_tui.devices import DeviceChoice
+from linreg_tui.run import events
+from linreg_tui.run.config import ConfigError
 from linreg_tui.run.preview import DataPreview
-from linreg_tui.sweep import SweepRow
+from linreg_tui.run.sweep import SweepRow
+from linreg_tui.training.devices import DeviceChoice
 
 
 @dataclass
 class RunStarted(Message):
     """The data, the optimum and the engine are made; the first step comes next."""
 
-    event: training.RunStarted
+    event: events.RunStarted
 
 
 @dataclass
 class StepLosses(Message):
     """The minibatch losses of a chunk of consecutive steps."""
 
-    event: training.StepLosses
+    event: events.StepLosses
 
 
 @dataclass
 class EpochEnded(Message):
     """An epoch ended: its full-data loss and the parameters after it."""
 
-    event: training.EpochEnded
+    event: events.EpochEnded
 
 
 @dataclass
 class RunEnded(Message):
     """The run ended (finished, cancelled, diverged or failed), with what it learned."""
 
-    event: training.RunEnded
+    event: events.RunEnded
 
 
 @dataclass
 class Paused(Message):
     """The run waits (ctrl+p, or a single step taken): `event.step` steps are done."""
 
-    event: training.Paused
+    event: events.Paused
 
 
 @dataclass
 class StepExplained(Message):
     """One step taken in step mode, with its minibatch, loss, gradient and update."""
 
-    event: training.StepExplained
+    event: events.StepExplained
 
 
 @dataclass
 class LearningRateChanged(Message):
     """The run uses a new learning rate from `event.step` on."""
 
-    event: training.LearningRateChanged
+    event: events.LearningRateChanged
 
 
 TrainingMessage = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
 
-_MESSAGE_FOR_EVENT: dict[type[training.TrainingEvent], type[TrainingMessage]] = {
-    training.RunStarted: RunStarted,
-    training.StepLosses: StepLosses,
-    training.EpochEnded: EpochEnded,
-    training.RunEnded: RunEnded,
-    training.Paused: Paused,
-    training.StepExplained: StepExplained,
-    training.LearningRateChanged: LearningRateChanged,
+_MESSAGE_FOR_EVENT: dict[type[events.TrainingEvent], type[TrainingMessage]] = {
+    events.RunStarted: RunStarted,
+    events.StepLosses: StepLosses,
+    events.EpochEnded: EpochEnded,
+    events.RunEnded: RunEnded,
+    events.Paused: Paused,
+    events.StepExplained: StepExplained,
+    events.LearningRateChanged: LearningRateChanged,
 }
 
 
-def for_event(event: training.TrainingEvent) -> TrainingMessage:
+def for_event(event: events.TrainingEvent) -> TrainingMessage:
     """The message that carries a training event to the screen."""
     return _MESSAGE_FOR_EVENT[type(event)](event)  # type: ignore[arg-type]
 

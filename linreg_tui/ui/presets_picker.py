@@ -1,4 +1,4 @@
-"""The preset picker: the form's first line, the book's exercises (linreg_tui/presets.py) by name.
+"""The preset picker: the form's first line, the book's exercises (linreg_tui/run/presets.py) by name.
 
 Choosing one fills the whole form: the preset's values, every other field back to its default (the
 device stays the one chosen: a preset is an experiment, not a machine). The screen logs the preset's
@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.message import Message
 from textual.widgets import Select
 
-from linreg_tui.presets import PRESETS, Preset, apply_preset
+from linreg_tui.run.presets import PRESETS, Preset, apply_preset
 
 
 class PresetPicker(Select[str]):

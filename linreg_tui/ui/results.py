@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from linreg_tui.report import format_gap
+from linreg_tui.run.report import format_gap
 from linreg_tui.run.result import Optimum, RunResult
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.

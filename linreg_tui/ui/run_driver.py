@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker
 
-from linreg_tui.config import ConfigError, RunConfig
-from linreg_tui.control import RunControl
+from linreg_tui.run.config import ConfigError, RunConfig
+from linreg_tui.run.control import RunControl
 from linreg_tui.ui.loss_plot import KEEP_RUNS
 
 if TYPE_CHECKING:

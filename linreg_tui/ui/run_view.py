@@ -6,8 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from linreg_tui.config import ConfigError
-from linreg_tui.report import end_lines, epoch_line, lr_above_bound, start_lines
+from linreg_tui.run.config import ConfigError
 from linreg_tui.run.events import (
     EpochEnded,
     LearningRateChanged,
@@ -17,6 +16,7 @@ from linreg_tui.run.events import (
     StepExplained,
     StepLosses,
 )
+from linreg_tui.run.report import end_lines, epoch_line, lr_above_bound, start_lines
 from linreg_tui.ui.history import RunTrace
 from linreg_tui.ui.log import explained_lines, lr_change_line
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from linreg_tui.config import ConfigError, parse_config
-from linreg_tui.config_file import ConfigFileError, config_toml, read_config_file
-from linreg_tui.report import run_command
+from linreg_tui.run.config import ConfigError, parse_config
+from linreg_tui.run.config_file import ConfigFileError, config_toml, read_config_file
+from linreg_tui.run.report import run_command
 from linreg_tui.ui.file_places import FilePlaces
 from linreg_tui.ui.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
 from linreg_tui.ui.history import HistoryScreen, run_json

@@ -13,7 +13,7 @@ from textual.renderables.bar import Bar
 from textual.widget import Widget
 from textual.widgets import Static
 
-from linreg_tui.config import RunConfig
+from linreg_tui.run.config import RunConfig
 
 
 class StepBar(Widget):

@@ -14,8 +14,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
-from linreg_tui.config import FIELDS
-from linreg_tui.sweep import SweepPoint, SweepRow
+from linreg_tui.run.config import FIELDS
+from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui.error_plot import ErrorPlot
 from linreg_tui.ui.results import format_number
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker, get_current_worker
 
-from linreg_tui.sweep import SweepPoint, SweepRow, run_sweep
+from linreg_tui.run.sweep import SweepPoint, SweepRow
+from linreg_tui.training.sweep import run_sweep
 from linreg_tui.ui import messages
 from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
 

@@ -1,5 +1,5 @@
 """The tracked parameters (w1..w_k, b) along a run, sampled to a bounded number of points for drawing
-(the core's linreg_tui.path.TrackedPath holds a chunk's every step; this keeps a run's few hundred)."""
+(the core's linreg_tui.run.path.TrackedPath holds a chunk's every step; this keeps a run's few hundred)."""
 
 from __future__ import annotations
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import Dataset
-from linreg_tui.engines.base import Engine, Params
-from linreg_tui.engines.concise import ConciseEngine
-from linreg_tui.engines.fast import FastEngine
-from linreg_tui.engines.scratch import ScratchEngine
+from linreg_tui.run.config import RunConfig
+from linreg_tui.training.data import Dataset
+from linreg_tui.training.engines.base import Engine, Params
+from linreg_tui.training.engines.concise import ConciseEngine
+from linreg_tui.training.engines.fast import FastEngine
+from linreg_tui.training.engines.scratch import ScratchEngine
 
 ENGINES: dict[str, type[Engine]] = {
     ScratchEngine.name: ScratchEngine,

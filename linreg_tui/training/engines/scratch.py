@@ -7,9 +7,9 @@ from collections.abc import Callable, Iterator, Sequence
 import torch
 from torch.nn import functional
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import Dataset, initial_weights
-from linreg_tui.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
+from linreg_tui.run.config import RunConfig
+from linreg_tui.training.data import Dataset, initial_weights
+from linreg_tui.training.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
 
 SCRATCH_RULE = (
     "sgd: param -= lr * param.grad / batch_size, with param.grad the gradient of l.sum() (the minibatch's "

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import IO
 
-from linreg_tui.command import command_line
+from linreg_tui.run.command import command_line
 from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
 from linreg_tui.run.result import RunResult
 

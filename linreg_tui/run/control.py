@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from linreg_tui.config import FIELDS
+from linreg_tui.run.config import FIELDS
 
 #: How long a paused run sleeps before it looks at a cancel event nobody notifies it about.
 POLL_SECONDS = 0.1

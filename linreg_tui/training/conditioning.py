@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from linreg_tui.config import RunConfig
-from linreg_tui.landscape import SufficientStats, conditioning
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.surface import Conditioning
+from linreg_tui.training.statistics import SufficientStats, conditioning
 
 
 def population_gram(config: RunConfig) -> torch.Tensor:

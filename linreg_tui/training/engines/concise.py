@@ -8,9 +8,9 @@ import torch
 from torch import nn
 from torch.utils import data
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import Dataset
-from linreg_tui.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
+from linreg_tui.run.config import RunConfig
+from linreg_tui.training.data import Dataset
+from linreg_tui.training.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
 
 CONCISE_RULE = (
     "trainer.step(): param -= lr * param.grad, with net[0].weight.grad and net[0].bias.grad the gradients "

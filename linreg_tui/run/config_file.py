@@ -16,8 +16,8 @@ import tempfile
 import tomllib
 from pathlib import Path
 
-from linreg_tui.config import FIELDS, RunConfig
-from linreg_tui.parsing import Refused, format_number
+from linreg_tui.run.config import FIELDS, RunConfig
+from linreg_tui.run.parsing import Refused, format_number
 
 
 class ConfigFileError(ValueError):

@@ -1,9 +1,9 @@
-"""Sweeps: every combination of comma-separated values of a few fields, trained one run after another.
+"""Sweeps: every combination of comma-separated values of a few fields, one run per point.
 
-Core (no Textual): the command line (linreg_tui/sweep_cli.py) and the app both run sweeps with this.
-A sweep is expanded and every point validated before anything trains, so a bad value in the last point
-is refused at once rather than after minutes of training. A run that diverges or fails is a row with
-its status, and the sweep goes on.
+What a sweep is, without torch: its points (expanded and every one validated before anything trains,
+so a bad value in the last point is refused at once rather than after minutes of training), its rows,
+and the error-against-n slope. training/sweep.py trains the points; the command line and the app both
+use it.
 """
 
 from __future__ import annotations
@@ -12,16 +12,14 @@ import dataclasses
 import itertools
 import math
 import statistics
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config, parse_field
-from linreg_tui.parsing import Numbers
+from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config, parse_field
+from linreg_tui.run.parsing import Numbers
 
-if TYPE_CHECKING:  # for the annotations only: importing training or results loads torch
-    from linreg_tui.run.events import TrainingEvent
+if TYPE_CHECKING:
     from linreg_tui.run.result import RunResult
 
 #: The fields that take comma-separated values in a sweep (the list fields true_w and scales keep
@@ -151,62 +149,6 @@ def expand(texts: Mapping[str, str], repeats: int = 1) -> list[SweepPoint]:
     if errors:
         raise ConfigError(errors)
     return points
-
-
-def run_sweep(
-    points: list[SweepPoint],
-    on_event: Callable[[SweepPoint, TrainingEvent], None] | None = None,
-    cancel: threading.Event | None = None,
-    on_row: Callable[[SweepRow], None] | None = None,
-    run_cancel: threading.Event | None = None,
-) -> list[SweepRow]:
-    """Train the points one after another with training.train and return their rows.
-
-    `cancel` stops the sweep after the current run (which ends as usual); `run_cancel` is handed to
-    each run as its own cancel (the app's stop): setting it stops the current run at its next chunk of
-    steps, and the sweep with it. `on_event` gets every run's events with its point; `on_row` each row
-    as its run ends. A run that diverges or fails is a row with its status, and the sweep goes on."""
-    from linreg_tui.training import SetupCancelled, TrainingSetupFailed, train  # torch: only when training
-
-    rows: list[SweepRow] = []
-    for point in points:
-        if (cancel is not None and cancel.is_set()) or (run_cancel is not None and run_cancel.is_set()):
-            break
-
-        def forward(event: TrainingEvent, point: SweepPoint = point) -> None:
-            if on_event is not None:
-                on_event(point, event)
-
-        try:
-            row = _row(point, train(point.config, forward, run_cancel))
-        except SetupCancelled as exc:
-            row = _failed_row(point, "cancelled", str(exc))
-        except (TrainingSetupFailed, ConfigError) as exc:  # ConfigError: the memory check refused it
-            row = _failed_row(point, "failed", str(exc))
-        rows.append(row)
-        if on_row is not None:
-            on_row(row)
-    return rows
-
-
-def _row(point: SweepPoint, result: RunResult) -> SweepRow:
-    val_losses = getattr(result, "val_losses", ())
-    return SweepRow(
-        point=point,
-        status=result.status,
-        final_loss=result.epoch_losses[-1] if result.epoch_losses else None,
-        final_val_loss=val_losses[-1] if val_losses else None,
-        max_w_error=max(abs(error) for error in result.w_error),
-        b_error=abs(result.b_error),
-        steps=result.steps,
-        seconds=result.train_seconds,
-        result=result,
-        message=result.message,
-    )
-
-
-def _failed_row(point: SweepPoint, status: str, message: str) -> SweepRow:
-    return SweepRow(point, status, None, None, None, None, 0, 0.0, None, message)
 
 
 def error_slope(rows: list[SweepRow]) -> float | None:

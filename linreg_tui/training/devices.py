@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from linreg_tui.config import ConfigError, FieldError
+from linreg_tui.run.config import ConfigError, FieldError
 
 
 @dataclass(frozen=True)

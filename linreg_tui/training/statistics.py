@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import torch
 
-from linreg_tui.config import optimum_rows_per_chunk
-from linreg_tui.data import Dataset
+from linreg_tui.run.memory import optimum_rows_per_chunk
 from linreg_tui.run.result import Optimum
 from linreg_tui.run.surface import TRACKED_WEIGHTS, Conditioning, LossSurface, loss_scale
+from linreg_tui.training.data import Dataset
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ from typing import Any, ClassVar
 
 import torch
 
-from linreg_tui.config import RunConfig
-from linreg_tui.data import Dataset
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.surface import TRACKED_WEIGHTS
+from linreg_tui.training.data import Dataset
 
 Batch = Any  # whatever an engine's epoch iterator yields and its run_steps takes back
 

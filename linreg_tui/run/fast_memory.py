@@ -1,6 +1,6 @@
-"""The fast engine's memory: what one pass of `FastEngine._pass` (engines/fast.py) holds at its peak.
+"""The fast engine's memory: what one pass of `FastEngine._pass` (training/engines/fast.py) holds at its peak.
 
-Pure Python and outside the engines package (whose __init__ imports torch), so that config.py's
+Pure Python and outside the engines package (whose __init__ imports torch), so that run/memory.py's
 estimate, parsing and `--help` stay torch-free. The engine sizes its passes with `pass_steps`, the
 estimate counts `epoch_pass_bytes`, and tests/test_fast.py measures a pass's allocations against
 `step_bytes`: a buffer added to the pass without this model is seen there.

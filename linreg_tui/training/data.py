@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from linreg_tui.config import OUTLIER_INDEX, RunConfig
+from linreg_tui.run.config import OUTLIER_INDEX, RunConfig
 from linreg_tui.run.preview import DataPreview
 
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import torch
 
-from linreg_tui import fast_memory
-from linreg_tui.config import RunConfig
-from linreg_tui.data import Dataset, initial_weights
-from linreg_tui.engines.base import Batch, Engine, Params, StepExplanation, tracked_count
-from linreg_tui.engines.scratch import linreg, loss_words, scratch_rule, squared_loss
+from linreg_tui.run import fast_memory
+from linreg_tui.run.config import RunConfig
+from linreg_tui.training.data import Dataset, initial_weights
+from linreg_tui.training.engines.base import Batch, Engine, Params, StepExplanation, tracked_count
+from linreg_tui.training.engines.scratch import linreg, loss_words, scratch_rule, squared_loss
 
 
 def compose(second: torch.Tensor, first: torch.Tensor) -> torch.Tensor:
@@ -86,7 +86,7 @@ class FastEngine(Engine):
         self.theta[:d] = initial_weights(d, generator, config.init_std).reshape(-1).to(self.device, torch.float64)
         self.order = torch.empty(0, dtype=torch.int64, device=self.device)  # this epoch's permutation
         self.scan = d <= fast_memory.SCAN_MAX_FEATURES
-        # linreg_tui/fast_memory.py models what _pass holds; passes of this many steps hold PASS_BYTES.
+        # linreg_tui/run/fast_memory.py models what _pass holds; passes of this many steps hold PASS_BYTES.
         self.pass_steps = fast_memory.pass_steps(d, config.batch_size)
         # θ's entries the path follows: w1..w_k and b (all of θ when d ≤ k).
         self.tracked_index = torch.tensor([*range(tracked_count(d)), d], device=self.device)
@@ -152,7 +152,7 @@ class FastEngine(Engine):
         """Take the steps over `rows` (consecutive minibatches); return their losses as float32 and
         θ before each step.
 
-        What it allocates is modelled in linreg_tui/fast_memory.py (and measured by tests/test_fast.py):
+        What it allocates is modelled in linreg_tui/run/fast_memory.py (and measured by tests/test_fast.py):
         a buffer added here belongs there too."""
         size, d = self.config.batch_size, self.config.num_features
         count = len(rows)

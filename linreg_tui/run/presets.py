@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from linreg_tui.config import FIELDS, ConfigError, FieldError
-from linreg_tui.parsing import format_number
+from linreg_tui.run.config import FIELDS, ConfigError, FieldError
+from linreg_tui.run.parsing import format_number
 
 #: The data-size preset's sizes: the English edition's hint, logarithmic rather than linear steps.
 DATA_SIZES = "5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000"

@@ -12,9 +12,9 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
-from linreg_tui.config import FIELDS, ConfigError, FieldError, RunConfig
-from linreg_tui.control import check_lr
-from linreg_tui.parsing import Refused, Whole, format_number
+from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig
+from linreg_tui.run.control import check_lr
+from linreg_tui.run.parsing import Refused, Whole, format_number
 
 PROGRAM = "linreg-tui"
 #: Written even when they are the defaults: what ran where, and the one seed everything random comes from.

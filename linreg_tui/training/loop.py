@@ -3,7 +3,7 @@
 Written once for all engines. It hands the engine a chunk of minibatches at a time and looks at the
 results once per chunk (one device synchronisation: the losses, the path of the tracked parameters and
 a finiteness flag in one transfer), so that the book's step stays the book's step. With a RunControl
-(linreg_tui/control.py) it pauses between chunks, takes single explained steps, and changes the
+(linreg_tui/run/control.py) it pauses between chunks, takes single explained steps, and changes the
 learning rate at a chunk boundary.
 """
 
@@ -19,14 +19,8 @@ from time import perf_counter  # a module-level name, so tests can give the loop
 
 import torch
 
-from linreg_tui.config import RunConfig, check_memory, estimate_memory
-from linreg_tui.control import Move, RunControl
-from linreg_tui.data import Dataset, make_dataset, make_generator, make_validation_set, preview
-from linreg_tui.devices import describe_device, device_free_bytes, host_free_bytes, resolve_device
-from linreg_tui.engines import Engine, Params, make_engine
-from linreg_tui.engines.base import StepExplanation, tracked_count
-from linreg_tui.landscape import conditioning, least_squares, loss_surface, sufficient_statistics
-from linreg_tui.path import TrackedPath, join
+from linreg_tui.run.config import RunConfig
+from linreg_tui.run.control import Move, RunControl
 from linreg_tui.run.events import (
     EXPLAINED_INDICES,
     EpochEnded,
@@ -38,7 +32,14 @@ from linreg_tui.run.events import (
     StepLosses,
     TrainingEvent,
 )
+from linreg_tui.run.memory import check_memory, estimate_memory
+from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.result import RunResult, Status
+from linreg_tui.training.data import Dataset, make_dataset, make_generator, make_validation_set, preview
+from linreg_tui.training.devices import describe_device, device_free_bytes, host_free_bytes, resolve_device
+from linreg_tui.training.engines import Engine, Params, make_engine
+from linreg_tui.training.engines.base import StepExplanation, tracked_count
+from linreg_tui.training.statistics import conditioning, least_squares, loss_surface, sufficient_statistics
 
 #: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
 #: and a prompt stop, rarely enough that the UI's work does not slow the training thread.
