@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from linreg_tui.run.config import ConfigError
 from linreg_tui.run.config_file import ConfigFileError
 from linreg_tui.serve_gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
+from linreg_tui.ui.served import FILES_VARIABLE, IDLE_MINUTES_VARIABLE
 
 EXIT_SERVED = 0
 EXIT_FAILED = 1
@@ -34,11 +35,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_SESSIONS = 4
 DEFAULT_IDLE_MINUTES = 30.0
-
-#: What the apps read: the minutes a tab may sit without input and without a run training.
-IDLE_MINUTES_VARIABLE = "LINREG_TUI_IDLE_MINUTES"
-#: What the apps read: the directory the browser's ctrl+f may open configs from (absent: none).
-FILES_VARIABLE = "LINREG_TUI_FILES"
 
 
 def remote_risk(where: str, port: int) -> str:

@@ -154,6 +154,24 @@ async def test_log_scale_draws_the_log10_of_each_loss_and_linear_draws_the_losse
         assert drawn_series(loss.chart) == linear and "linear y" in str(loss.border_title)
 
 
+@pytest.mark.parametrize("lr", ["0.03", "0.03, 0.1"], ids=["run", "sweep"])
+async def test_a_stop_in_the_same_moment_as_the_start_ends_the_run(lr: str) -> None:
+    """esc handled before the run's thread began: Textual then never calls the worker, so no event of the
+    run's would end it (the app said "stopping…" for good). The run ends, and the next one trains."""
+    app = LinregApp(RunConfig(num_examples=100, epochs=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await set_field(pilot, "lr", lr)
+        screen = app.main_screen
+        screen.action_run()
+        screen.action_stop()  # the same tick: the worker's task has not run yet
+        await wait_until(pilot, lambda: not app.running)
+        assert "stopped" in screen.status_bar.text
+        await set_field(pilot, "lr", "0.03")
+        await run_to_end(pilot)
+        assert app.last_result is not None and app.last_result.status == "finished"
+
+
 async def test_escape_stops_a_run_and_the_next_one_works() -> None:
     app = LinregApp(RunConfig(epochs=2000))
     async with app.run_test(size=(120, 36)) as pilot:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import pkgutil
 import subprocess
 import sys
@@ -12,24 +13,37 @@ import linreg_tui
 UI_PACKAGES = {"textual", "textual_plotext", "plotext", "rich"}
 
 
-def core_modules() -> list[str]:
+def modules_outside_the_ui() -> list[str]:
     """Every module of the package outside linreg_tui.ui, found on disk: a new one is checked too."""
     found = pkgutil.walk_packages(linreg_tui.__path__, prefix="linreg_tui.")
     return sorted(module.name for module in found if not module.name.startswith("linreg_tui.ui"))
 
 
-def test_the_core_imports_no_textual() -> None:
-    modules = core_modules()
-    assert {"linreg_tui.training.loop", "linreg_tui.training.engines.concise", "linreg_tui.cli"} <= set(modules)
+def imported_by(modules: list[str]) -> set[str]:
+    """The modules a fresh interpreter holds after importing `modules`."""
     code = (
-        "import importlib, sys\n"
+        "import importlib, json, sys\n"
         f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {UI_PACKAGES!r} or m.startswith('linreg_tui.ui'))\n"
-        "assert not bad, bad\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
+def test_nothing_outside_the_ui_loads_textual_when_imported() -> None:
+    """--headless, sweeps and the tests use the core without Textual; the commands load the app only
+    when they start it."""
+    modules = modules_outside_the_ui()
+    assert {"linreg_tui.training.loop", "linreg_tui.training.engines.concise", "linreg_tui.cli"} <= set(modules)
+    loaded = imported_by(modules)
+    assert not sorted(m for m in loaded if m.split(".")[0] in UI_PACKAGES)
+
+
+def test_the_core_imports_nothing_of_the_ui() -> None:
+    core = [*modules_under("linreg_tui.run"), *modules_under("linreg_tui.training")]
+    assert not sorted(m for m in imported_by(core) if m.startswith("linreg_tui.ui"))
 
 
 def modules_under(package: str) -> list[str]:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import signal
-import time
 from collections.abc import Mapping
+from time import monotonic  # a module-level name, so tests can give the idle limit a fake clock
 from typing import ClassVar
 
 from textual import events
@@ -17,24 +16,13 @@ from textual.screen import Screen
 
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
-from linreg_tui.serve import IDLE_MINUTES_VARIABLE
 from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.main_screen import MainScreen
+from linreg_tui.ui.served import idle_limit_seconds
 
 #: Signals that end the app as ctrl+q does, so the terminal is restored (alternate screen, mouse
 #: reporting, raw mode): SIGTERM is what `kill` and batch schedulers send, SIGHUP a closed SSH session.
 EXIT_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
-def idle_limit_seconds(environ: Mapping[str, str]) -> float | None:
-    """$LINREG_TUI_IDLE_MINUTES in seconds; None when unset or not a positive number (no limit). `linreg-tui
-    serve` sets it for its tabs' apps, which end after that long without a key or the mouse while no run
-    trains, freeing the tab's place (the server cannot see whether a run trains)."""
-    try:
-        minutes = float(environ.get(IDLE_MINUTES_VARIABLE, "nan"))
-    except ValueError:
-        return None
-    return minutes * 60 if math.isfinite(minutes) and minutes > 0 else None
 
 
 class LinregApp(App[None]):
@@ -60,8 +48,8 @@ class LinregApp(App[None]):
         self.exit_signal: signal.Signals | None = None
         #: The seconds without input and training after which the app ends (None: never).
         self.idle_limit = idle_limit_seconds(os.environ)
-        #: When the app last had a key or the mouse, or last trained (time.monotonic()).
-        self.last_active = time.monotonic()
+        #: When the app last had a key or the mouse, or last trained (monotonic()).
+        self.last_active = monotonic()
 
     def get_default_screen(self) -> Screen[None]:
         return self.main_screen
@@ -94,17 +82,17 @@ class LinregApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseEvent, events.Paste)):
-            self.last_active = time.monotonic()
+            self.last_active = monotonic()
         await super().on_event(event)
 
     def _mark_active(self) -> None:
-        self.last_active = time.monotonic()
+        self.last_active = monotonic()
 
     def _end_if_idle(self) -> None:
         """Ends the app after idle_limit seconds without input while no run trained; else looks again when
         that time will have passed (one timer, not one per key)."""
         assert self.idle_limit is not None
-        now = time.monotonic()
+        now = monotonic()
         if self.training:
             self.last_active = now
         idle = now - self.last_active

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The environment variable through which `linreg-tui serve --files DIR` names DIR to each tab's app.
-FILES_VARIABLE = "LINREG_TUI_FILES"
+from linreg_tui.ui.served import FILES_VARIABLE
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from linreg_tui.ui.share_actions import ShareActions
 from linreg_tui.ui.status_bar import StatusBar
 from linreg_tui.ui.sweep_panel import Sweep
 from linreg_tui.ui.sweep_runner import SweepRunner
+from linreg_tui.ui.thread_start import ThreadStart
 
 
 class MainScreen(Screen[None]):
@@ -280,11 +281,13 @@ class MainScreen(Screen[None]):
     # The workers ---------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="training", exit_on_error=False)
-    def train_in_thread(self, config: RunConfig, control: RunControl | None = None) -> None:
+    def train_in_thread(self, config: RunConfig, control: RunControl, begun: ThreadStart) -> None:
         """Runs in a thread: the core posts its events here as messages; widgets never see torch.
 
         The loop watches this worker's own cancelled_event: esc, quitting, a newer exclusive run or
         `workers.cancel_all()` all stop it, without a flag of our own to remember to set."""
+        if not begun.begin():
+            return  # stopped before this thread began: the screen has ended the run already
         cancelled = get_current_worker().cancelled_event
         try:
             train(config, lambda event: self.post_message(messages.for_event(event)), cancelled, control)

@@ -12,6 +12,7 @@ from textual.worker import Worker
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
 from linreg_tui.ui.loss_plot import KEEP_RUNS
+from linreg_tui.ui.thread_start import ThreadStart
 
 if TYPE_CHECKING:
     from linreg_tui.ui.main_screen import MainScreen
@@ -39,6 +40,8 @@ class RunDriver:
         self.worker: Worker[None] | None = None
         #: The run's pause, single steps and live learning rate (a new one per run; None in a sweep).
         self.control: RunControl | None = None
+        #: Whether the run's thread has begun (see ThreadStart).
+        self.begun = ThreadStart()
         #: The learning rate the run uses now, and the run's full-batch stability bound, once known.
         self.live_lr = 0.0
         self.max_stable_lr: float | None = None
@@ -65,16 +68,17 @@ class RunDriver:
         screen.run_view.starting()
         screen.running = True
         screen.status_bar.starting(config)
+        self.begun = ThreadStart()
         if len(points) > 1:
             self.control = None  # no pause, steps or live lr in a sweep: each point is its own run
-            self.worker = screen.sweeper.start(points, paused)
+            self.worker = screen.sweeper.start(points, paused, self.begun)
             return
         screen.history.default_overlaid = KEEP_RUNS
         # Held before step 1 until the panels show the run (RunView.started): laying them out is tenths of
         # a second of Python that would otherwise compete with the first steps for the GIL.
         self.control = RunControl(paused=paused, hold_start=True)
         self.live_lr, self.max_stable_lr = config.lr, None
-        self.worker = screen.train_in_thread(config, self.control)
+        self.worker = screen.train_in_thread(config, self.control, self.begun)
 
     def stop(self) -> None:
         if self.screen.running and self.worker is not None and not self.worker.is_cancelled:
@@ -82,6 +86,11 @@ class RunDriver:
             if self.control is not None:
                 self.control.stop()  # wakes a paused run now, not at its next look at the event
             self.screen.status_bar.stopping()
+            if self.begun.give_up():  # its thread never began: nothing else will end the run
+                if self.screen.sweeper.running:
+                    self.screen.sweeper.ended()
+                else:
+                    self.screen.run_view.setup_failed("stopped before training started", cancelled=True)
 
     def step(self) -> None:
         """One explained step: from idle a run starts paused before step 1; a running run pauses."""

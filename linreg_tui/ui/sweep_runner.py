@@ -12,6 +12,7 @@ from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.training.sweep import run_sweep
 from linreg_tui.ui import messages
 from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
+from linreg_tui.ui.thread_start import ThreadStart
 
 if TYPE_CHECKING:
     from linreg_tui.ui.main_screen import MainScreen
@@ -28,7 +29,7 @@ class SweepRunner:
     def running(self) -> bool:
         return self.sweep is not None and self.sweep.state == "running"
 
-    def start(self, points: list[SweepPoint], paused: bool) -> Worker[None]:
+    def start(self, points: list[SweepPoint], paused: bool, begun: ThreadStart) -> Worker[None]:
         """The form holds a sweep: its runs one after another, overlaid on the loss chart."""
         screen = self.screen
         if paused:
@@ -37,7 +38,7 @@ class SweepRunner:
         screen.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
         screen.log_pane.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
         return screen.run_worker(
-            partial(self._run, points),
+            partial(self._run, points, begun),
             name="sweep_in_thread",
             group="training",
             exclusive=True,
@@ -45,9 +46,11 @@ class SweepRunner:
             exit_on_error=False,
         )
 
-    def _run(self, points: list[SweepPoint]) -> None:
+    def _run(self, points: list[SweepPoint], begun: ThreadStart) -> None:
         """In the worker's thread: each point's run posts its events as a single run does. esc sets this
         worker's cancelled_event, which stops the current run at its next chunk and the sweep with it."""
+        if not begun.begin():
+            return  # stopped before this thread began: the screen has ended the sweep already
         cancelled = get_current_worker().cancelled_event
         post = self.screen.post_message
         run_sweep(
