@@ -2,7 +2,7 @@
 
 import sys
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -36,7 +36,9 @@ def test_nothing_outside_the_ui_loads_textual_when_imported() -> None:
     """--headless, sweeps and the tests use the core without Textual; the commands load the app only
     when they start it."""
     modules = modules_outside_the_ui()
-    assert {"linreg_tui.training.loop", "linreg_tui.training.engines.concise", "linreg_tui.cli"} <= set(modules)
+    assert {"linreg_tui.training.loop", "linreg_tui.training.engines.concise", "linreg_tui.commands.main"} <= set(
+        modules
+    )
     loaded = imported_by(modules)
     assert not sorted(m for m in loaded if m.split(".")[0] in UI_PACKAGES)
 

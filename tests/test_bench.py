@@ -7,19 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from linreg_tui.bench import (
-    APP_SECTION,
-    ENGINES_SECTION,
-    HEADER,
-    QUICK_SIZES,
-    Case,
-    Timing,
-    format_table,
-    main,
-    run_cases,
-    time_in_app,
-)
-from linreg_tui.cli import main as cli_main
+from linreg_tui.commands.bench.cases import APP_SECTION, ENGINES_SECTION, time_in_app
+from linreg_tui.commands.bench.harness import QUICK_SIZES, Case, Timing, run_cases
+from linreg_tui.commands.bench.main import main
+from linreg_tui.commands.bench.report import HEADER, format_table
+from linreg_tui.commands.main import main as cli_main
 from linreg_tui.run.config import RunConfig
 
 
@@ -169,7 +161,7 @@ def test_a_case_that_fails_is_a_line_of_the_table_and_the_exit_code_1(
         at = ("a section", "cpu", 100, 10)
         return [Case(*at, "headless", None, scripted(5.0)), Case(*at, "in the app", "headless", refused)]
 
-    monkeypatch.setattr("linreg_tui.bench.SECTIONS", {"a section": cases})
+    monkeypatch.setattr("linreg_tui.commands.bench.main.SECTIONS", {"a section": cases})
     assert main(["--quick", "--device", "cpu"]) == 1
     captured = capsys.readouterr()
     table = [cells(line) for line in captured.out.splitlines() if line.startswith("|")]
@@ -192,7 +184,7 @@ def test_a_run_the_app_cannot_make_is_an_error_not_a_hang(monkeypatch: pytest.Mo
         raise RuntimeError("out of memory")
 
     monkeypatch.setattr("linreg_tui.training.loop.make_dataset", out_of_memory)  # the app's set-up fails
-    monkeypatch.setattr("linreg_tui.bench.APP_SETTLE_S", 1.0)
+    monkeypatch.setattr("linreg_tui.commands.bench.cases.APP_SETTLE_S", 1.0)
     with pytest.raises(RuntimeError, match="the app ended the run without a result"):
         time_in_app(SMALL_RUN, deadline_s=60)
 
@@ -219,7 +211,7 @@ def test_rounds_are_asked_for_and_the_table_says_how_it_was_made(
         at = ("a section", "cpu", 100, 10)
         return [Case(*at, "headless", None, scripted(5.0, 6.0)), Case(*at, "app", "headless", scripted(6.0, 6.0))]
 
-    monkeypatch.setattr("linreg_tui.bench.SECTIONS", {"a section": cases})
+    monkeypatch.setattr("linreg_tui.commands.bench.main.SECTIONS", {"a section": cases})
     assert main(["--quick", "--device", "cpu", "--rounds", "2"]) == 0
     captured = capsys.readouterr()
     assert "2 cases, loops timed for about 0.05 s each, the median of 2 rounds" in captured.err

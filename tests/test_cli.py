@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from linreg_tui.cli import main
-from linreg_tui.output import LineOutput, reader_watch
+from linreg_tui.commands.main import main
+from linreg_tui.commands.output import LineOutput, reader_watch
 from linreg_tui.run.config import RunConfig
 from linreg_tui.training.data import make_dataset, make_generator
 
@@ -137,7 +137,7 @@ def test_unwritable_metrics_path_is_refused_before_training(tmp_path: Path) -> N
 def test_help_and_bad_flags_do_not_import_torch() -> None:
     code = (
         "import sys\n"
-        "from linreg_tui.cli import main\n"
+        "from linreg_tui.commands.main import main\n"
         "for argv in (['--help'], ['--bogus'], ['--headless', '--epochs', 'x']):\n"
         "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
@@ -165,7 +165,7 @@ def test_ctrl_c_before_training_starts_exits_130_without_a_traceback(
     def interrupted(config: object, **kwargs: object) -> int:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("linreg_tui.cli.run_headless", interrupted)
+    monkeypatch.setattr("linreg_tui.commands.train.run_headless", interrupted)
     assert main(["--headless"]) == 130
     assert capsys.readouterr().err == "linreg-tui: cancelled\n"
 
@@ -216,8 +216,8 @@ def late_ctrl_c():
     time.sleep(0.2)
     print("exit hooks done", file=sys.stderr)
 atexit.register(late_ctrl_c)
-from linreg_tui.cli import main
-from linreg_tui.output import LineOutput, reader_watch
+from linreg_tui.commands.main import main
+from linreg_tui.commands.output import LineOutput, reader_watch
 sys.exit(main())
 """
 
@@ -261,7 +261,7 @@ def test_a_second_ctrl_c_stops_at_once() -> None:
         "    print('making the data', flush=True)\n"
         "    threading.Event().wait(120)\n"
         "training.make_dataset = endless_set_up\n"
-        "from linreg_tui.cli import main\n"
+        "from linreg_tui.commands.main import main\n"
         "sys.exit(main(['--headless']))\n"
     )
     process = subprocess.Popen(

@@ -6,7 +6,8 @@ import dataclasses
 
 import pytest
 
-from linreg_tui.cli import attach_flag_values, build_parser, config_texts
+from linreg_tui.commands.common import attach_flag_values, config_texts
+from linreg_tui.commands.train import build_parser
 from linreg_tui.run.config import FIELDS, ConfigError, RunConfig, parse_config
 from linreg_tui.run.memory import MemoryEstimate, check_memory, estimate_memory
 from linreg_tui.run.parsing import Real, Refused

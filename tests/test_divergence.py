@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import RunStarted, StepLosses, TrainingEvent
 from linreg_tui.training.data import make_dataset, make_generator

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
 from linreg_tui.run.events import EpochEnded, RunStarted, StepLosses, TrainingEvent
 from linreg_tui.run.memory import estimate_memory

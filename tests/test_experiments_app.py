@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable, Input
 
-from linreg_tui.cli import main as cli_main
+from linreg_tui.commands.main import main as cli_main
 from linreg_tui.run.config import parse_config
 from linreg_tui.run.presets import PRESETS, apply_preset
 from linreg_tui.ui.app import LinregApp

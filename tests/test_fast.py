@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run import fast_memory
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent

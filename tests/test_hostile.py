@@ -6,7 +6,7 @@ import pytest
 from textual.events import Paste
 from textual.widgets import Input, Static
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.log import LogPane
 from linreg_tui.ui.params import ParamsPanel

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run.config import parse_config, parse_field
 from linreg_tui.run.presets import PRESETS, apply_preset
 from linreg_tui.training.loop import train

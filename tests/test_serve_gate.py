@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from linreg_tui.serve import ServeSettings
-from linreg_tui.serve_gate import origin_allowed
+from linreg_tui.commands.serve import ServeSettings
+from linreg_tui.commands.serve_gate import origin_allowed
 from tests.test_serve import wait_until_gone
 
 aiohttp = pytest.importorskip("aiohttp", reason="the served tests need aiohttp (pip install -e '.[test]')")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run.command import command_line, parse_lr_changes
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
 from linreg_tui.run.config_file import ConfigFileError, config_toml, read_config_file

@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import pytest
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
 from linreg_tui.run.report import MetricsWriter, result_json

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from linreg_tui.cli import main
+from linreg_tui.commands.main import main
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.sweep import SweepPoint, SweepRow, error_slope, expand, split_sweep
 
@@ -188,7 +188,7 @@ def test_a_second_ctrl_c_stops_the_current_run_at_once() -> None:
 def test_a_second_signal_once_the_runs_are_over_still_gets_the_summary() -> None:
     """Ctrl+C pressed twice as the last run ends: the second has nothing left to stop, and the table's
     end and the summary line are written all the same."""
-    from linreg_tui.sweep_cli import _SweepSignalStop
+    from linreg_tui.commands.sweep import _SweepSignalStop
 
     cancel = threading.Event()
     with _SweepSignalStop(cancel) as signals:

@@ -23,8 +23,8 @@ from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 from textual_serve.server import Server, to_int
 
-from linreg_tui.serve import ServeSettings
-from linreg_tui.serve_gate import Gate, Refusal
+from linreg_tui.commands.serve import ServeSettings
+from linreg_tui.commands.serve_gate import Gate, Refusal
 
 log = logging.getLogger("textual-serve")
 

@@ -1,4 +1,5 @@
-"""`linreg-tui`: the app, `--headless` training, and `bench`.
+"""`linreg-tui [flags]`: the app with its form filled in, or with `--headless` one run, printed as the
+book prints it (or as JSON, or appended to a metrics file).
 
 Imports only the pure-Python config at first: --help and bad flags answer before torch (seconds to
 import) is loaded. The headless path imports the core; the app is imported only when it runs.
@@ -8,30 +9,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import signal
 import sys
 import threading
-from collections.abc import Sequence
 
-from linreg_tui.output import EXIT_READER_GONE, silence, use_ascii_fallback
+from linreg_tui.commands.common import (
+    EXIT_DIVERGED,
+    EXIT_FAILED,
+    EXIT_FINISHED,
+    EXIT_INVALID,
+    SignalStop,
+    add_field_flags,
+    attach_flag_values,
+    refuse,
+    run_texts,
+)
+from linreg_tui.commands.output import EXIT_READER_GONE
 from linreg_tui.run.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
-from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig
-from linreg_tui.run.config_file import ConfigFileError, read_config_file, save_config
-from linreg_tui.run.presets import apply_preset
+from linreg_tui.run.config import ConfigError, FieldError, RunConfig
+from linreg_tui.run.config_file import ConfigFileError, save_config
 from linreg_tui.run.sweep import expand, split_sweep
-
-_NEGATIVE = re.compile(r"^-[\d.]")
-
-EXIT_FINISHED = 0
-EXIT_FAILED = 1
-EXIT_INVALID = 2
-EXIT_DIVERGED = 3
-EXIT_CANCELLED = 130
-
-#: Flag → RunConfig field, from the one table of fields. Values are read as text and parsed by
-#: config.parse_config, like the form.
-FLAGS: dict[str, str] = {field.flag: name for name, field in FIELDS.items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,76 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def add_field_flags(parser: argparse.ArgumentParser, title: str) -> None:
-    """A flag per field of the one table, in a group titled `title`."""
-    fields = parser.add_argument_group(title)
-    for name, field in FIELDS.items():
-        # Values stay text: the same parser as the form explains bad ones. '%' is argparse's format sign.
-        fields.add_argument(
-            field.flag, dest=name, metavar=field.metavar, default=None, help=field.help_text().replace("%", "%%")
-        )
-
-
-def attach_flag_values(argv: list[str]) -> list[str]:
-    """`--w -3.4,2` as `--w=-3.4,2`: argparse takes a value that starts with '-' (and is not a plain
-    negative number) for an option of its own."""
-    out: list[str] = []
-    for token in argv:
-        if out and out[-1] in FLAGS and _NEGATIVE.match(token):
-            out[-1] = f"{out[-1]}={token}"
-        else:
-            out.append(token)
-    return out
-
-
-def config_texts(args: argparse.Namespace) -> dict[str, str]:
-    return {name: value for name in FIELDS if (value := getattr(args, name)) is not None}
-
-
-def run_texts(args: argparse.Namespace) -> dict[str, str]:
-    """The field texts of a run (or a sweep): the preset, the config file over it, the flags over both, so
-    that `--config base.toml --lr 0.1` is base.toml at lr 0.1. Raises ConfigError or ConfigFileError."""
-    return {
-        **(apply_preset(args.preset) if args.preset else {}),
-        **(read_config_file(args.config) if args.config else {}),
-        **config_texts(args),
-    }
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    for stream in (sys.stdout, sys.stderr):
-        use_ascii_fallback(stream)  # `PYTHONIOENCODING=ascii`: "·" and "×" spelled in ASCII, not a traceback
-    try:
-        code = _main(list(sys.argv[1:] if argv is None else argv))
-    except KeyboardInterrupt as interrupt:  # before training installed its own handler, or a second signal
-        print("linreg-tui: cancelled", file=sys.stderr)
-        code = 128 + getattr(interrupt, "signum", signal.SIGINT)
-    except BrokenPipeError:  # the reader left (`linreg-tui --help | head -1`): stop quietly, not as a failure
-        silence(sys.stdout)
-        silence(sys.stderr)
-        return EXIT_READER_GONE
-    if argv is None and code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
-        # The process was stopped by a signal and says so on its way out; one more (Ctrl+C pressed twice
-        # as a sweep's last run ends) would only interrupt the interpreter's clean-up: a traceback from
-        # torch's exit hooks. (Only for the process's own command line: a caller's handlers are its own.)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, signal.SIG_IGN)
-    return code
-
-
-def _main(argv: list[str]) -> int:
-    if argv[:1] == ["bench"]:
-        from linreg_tui.bench import main as bench_main
-
-        return bench_main(argv[1:])
-    if argv[:1] in (["sweep"], ["presets"]):
-        from linreg_tui.sweep_cli import presets_main, sweep_main
-
-        return sweep_main(argv[1:]) if argv[0] == "sweep" else presets_main(argv[1:])
-    if argv[:1] == ["serve"]:
-        from linreg_tui.serve import main as serve_main
-
-        return serve_main(argv[1:])
+def run(argv: list[str]) -> int:
+    """`linreg-tui [flags]`: the app with the form filled in, or with --headless one run printed."""
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
@@ -203,17 +131,12 @@ def refuse_a_sweep(texts: dict[str, str], preset: str | None) -> None:
         raise ConfigError([FieldError(name, texts[name], reason)])
 
 
-def refuse(error: ValueError) -> int:
-    print(f"linreg-tui: invalid input: {error}", file=sys.stderr)
-    return EXIT_INVALID
-
-
 def run_headless(
     config: RunConfig, *, as_json: bool, metrics: str | None, lr_changes: tuple[tuple[int, float], ...] = ()
 ) -> int:
     cancel = threading.Event()
-    with _SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
-        from linreg_tui.output import LineOutput, reader_watch
+    with SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
+        from linreg_tui.commands.output import LineOutput, reader_watch
         from linreg_tui.run.control import RunControl
         from linreg_tui.run.events import RunEnded, TrainingEvent
         from linreg_tui.run.report import (
@@ -276,46 +199,3 @@ def run_headless(
     if result.status == "cancelled":
         return signals.exit_code
     return {"finished": EXIT_FINISHED, "diverged": EXIT_DIVERGED}.get(result.status, EXIT_FAILED)
-
-
-class _Interrupted(KeyboardInterrupt):
-    """A second SIGINT or SIGTERM: stop at once (main exits with 128 + the signal's number)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-class _SignalStop:
-    """Ctrl+C (SIGINT) and SIGTERM (what a batch scheduler sends before it kills a job) end a headless
-    run alike: the first stops it after the current chunk of steps and the partial report is written,
-    the exit code then 128 + the signal's number (130, 143); a second stops at once."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-    MESSAGE = b"linreg-tui: stopping after the current steps to write the report (again to stop at once)\n"
-
-    def __init__(self, cancel: threading.Event) -> None:
-        self.cancel = cancel
-        self.signum: int | None = None
-        self.previous: dict[int, object] = {}
-
-    def __enter__(self) -> _SignalStop:
-        for signum in self.SIGNALS:
-            self.previous[signum] = signal.signal(signum, self._handle)
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + (self.signum or signal.SIGINT)
-
-    def _handle(self, signum: int, frame: object) -> None:
-        if self.signum is not None:
-            raise _Interrupted(signum)
-        self.signum = signum
-        self.cancel.set()
-        # os.write, not print: a handler can run in the middle of another write to the same stream.
-        os.write(sys.__stderr__.fileno() if sys.__stderr__ else 2, self.MESSAGE)

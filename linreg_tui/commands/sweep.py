@@ -1,6 +1,6 @@
-"""`linreg-tui sweep` (runs one after another, as a table, JSON or CSV) and `linreg-tui presets`.
+"""`linreg-tui sweep`: runs one after another, as a table, JSON or CSV.
 
-Dispatched by cli.py like `bench`. Everything is checked before anything trains: every point of the
+Dispatched by commands/main.py. Everything is checked before anything trains: every point of the
 sweep is parsed and validated (exit 2, one line naming the field and the value), and the device and
 memory of each are checked. Ctrl+C (or SIGTERM) stops after the current run with the table so far
 (exit 130, 143); a second stops at once.
@@ -13,24 +13,23 @@ import csv
 import io
 import json
 import sys
-import textwrap
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from linreg_tui.cli import (
+from linreg_tui.commands.common import (
     EXIT_FAILED,
     EXIT_FINISHED,
-    _SignalStop,
     add_field_flags,
     attach_flag_values,
     refuse,
     run_texts,
 )
-from linreg_tui.output import EXIT_READER_GONE, LineOutput, reader_watch
+from linreg_tui.commands.output import EXIT_READER_GONE, LineOutput, reader_watch
+from linreg_tui.commands.train import SignalStop
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError
 from linreg_tui.run.config_file import ConfigFileError
 from linreg_tui.run.parsing import Refused, Whole
-from linreg_tui.run.presets import PRESETS, Preset, preset_named
+from linreg_tui.run.presets import PRESETS
 from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand
 from linreg_tui.training.sweep import run_sweep
 
@@ -45,7 +44,7 @@ RESULT_COLUMNS = (
 CSV_COLUMNS = ("seed", "status", "final_loss", "final_val_loss", "max_w_error", "b_error", "steps", "seconds")
 
 
-class _SweepSignalStop(_SignalStop):
+class _SweepSignalStop(SignalStop):
     MESSAGE = b"linreg-tui: stopping after the current run to print the table so far (again to stop at once)\n"
     #: Once the runs are over, a second signal has nothing left to cut short: the table's end and the
     #: summary line are written whatever arrives (a Ctrl+C pressed twice as the last run ends).
@@ -95,7 +94,7 @@ def parse_repeats(text: str) -> int:
         raise ConfigError([FieldError("repeats", text, refused.reason)]) from None
 
 
-def sweep_main(argv: Sequence[str]) -> int:
+def main(argv: Sequence[str]) -> int:
     args = build_sweep_parser().parse_args(attach_flag_values(list(argv)))
     try:
         points = expand(run_texts(args), repeats=parse_repeats(args.repeats))
@@ -271,52 +270,3 @@ def _short(value: float | None) -> str:
 
 def _describe_point(point: SweepPoint) -> str:
     return ", ".join([*(f"{FIELDS[n].short} {v}" for n, v in point.swept.items()), f"seed {point.config.seed}"])
-
-
-# --- linreg-tui presets ---------------------------------------------------------------------------------
-
-
-def presets_main(argv: Sequence[str], write: Callable[[str], object] = print) -> int:
-    parser = argparse.ArgumentParser(
-        prog="linreg-tui presets",
-        description="The book's experiments as presets: a line each, or one preset's question and what to look for.",
-        epilog="Run one with `linreg-tui --headless --preset NAME` (a sweep: `linreg-tui sweep --preset NAME`), "
-        "or pick it in the app; flags after the preset override its values.",
-    )
-    parser.add_argument("name", nargs="?", help="the preset to describe")
-    args = parser.parse_args(list(argv))
-    if args.name is None:
-        width = max(len(name) for name in PRESETS)
-        for preset in PRESETS.values():
-            write(f"{preset.name.ljust(width)}  {preset.summary}")
-        return EXIT_FINISHED
-    try:
-        preset = preset_named(args.name)
-    except ConfigError as exc:
-        return refuse(exc)
-    for line in describe_preset(preset):
-        write(line)
-    return EXIT_FINISHED
-
-
-def describe_preset(preset: Preset) -> list[str]:
-    """The preset's paragraph: its question, what to look for, its values and the command that runs it."""
-
-    def paragraph(label: str, text: str) -> list[str]:
-        return textwrap.wrap(f"{label}: {text}", width=100, subsequent_indent="  ")
-
-    values = " ".join(f"{FIELDS[name].flag} {_shown(text)}" for name, text in {**preset.values, **preset.sweep}.items())
-    return [
-        f"{preset.name}: {preset.summary}",
-        *paragraph("question", preset.question),
-        *paragraph("look for", preset.look_for),
-        *paragraph("values", values),
-        f"run: {preset.command}",
-    ]
-
-
-def _shown(text: str) -> str:
-    parts = [part.strip() for part in text.split(",")]
-    if len(parts) > 12:  # the weight-decay preset's 200 weights
-        return f"{','.join(parts[:3])},… ({len(parts)} values)"
-    return ",".join(parts)

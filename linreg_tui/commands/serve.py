@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from linreg_tui.commands.serve_gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
 from linreg_tui.run.config import ConfigError
 from linreg_tui.run.config_file import ConfigFileError
-from linreg_tui.serve_gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
 from linreg_tui.ui.served import FILES_VARIABLE, IDLE_MINUTES_VARIABLE
 
 EXIT_SERVED = 0
@@ -197,8 +197,8 @@ def app_command(app_argv: list[str]) -> str:
 def check_app_flags(app_argv: list[str]) -> None:
     """Refuse, once and before serving, what every tab's app would refuse (the same reading as
     cli._main's: the preset, the config file over it, the flags over both)."""
-    from linreg_tui.cli import build_parser as app_parser
-    from linreg_tui.cli import run_texts
+    from linreg_tui.commands.common import run_texts
+    from linreg_tui.commands.train import build_parser as app_parser
     from linreg_tui.run.sweep import expand
 
     args, unknown = app_parser().parse_known_args(app_argv)
@@ -240,7 +240,7 @@ def port_error(host: str, port: int, error: OSError) -> str:
 
 
 def main(argv: list[str]) -> int:
-    from linreg_tui.cli import attach_flag_values, refuse
+    from linreg_tui.commands.common import attach_flag_values, refuse
 
     # `--w -3.4,2` as `--w=-3.4,2` first, so that the value travels with its flag to the app.
     args, app_argv = build_parser().parse_known_args(attach_flag_values(argv))
