@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+import textual.app as textual_app
 from textual.events import Paste
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -48,15 +51,35 @@ async def set_field(pilot: Pilot, field: str, value: str) -> None:
     await pilot.pause()
 
 
+@contextmanager
+def keys_without_idle_waits() -> Iterator[None]:
+    """Pilot's key presses without its wait for an idle process after each key. The same key events go
+    through the driver and Pilot still waits for the screen to handle each; but an idle process never
+    comes while a run trains (its thread keeps a core busy), so each key waited up to 2 s: typing a
+    learning rate mid-run took 17 s, and the form's hostile values most of a minute."""
+    original = textual_app.wait_for_idle
+
+    async def one_turn(*args: object, **kwargs: object) -> None:
+        await asyncio.sleep(0)
+
+    textual_app.wait_for_idle = one_turn  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        textual_app.wait_for_idle = original
+
+
 async def type_into(pilot: Pilot, field: str, text: str) -> None:
     """Clicks the field, clears it with ctrl+u (delete to the start) and types the text key by key (a
-    text longer than a person would type, such as 1,001 weights, is pasted)."""
+    text longer than a person would type, such as 1,001 weights, is pasted), then waits for the app to
+    settle (pilot.pause)."""
     await pilot.click(f"#{field}")
-    await pilot.press("end", "ctrl+u")
+    await pilot.press("end", "ctrl+u")  # with Pilot's waits: the field has focus, and is cleared, first
     if len(text) > 60:
         pilot.app.query_one(f"#{field}").post_message(Paste(text))
     else:
-        await pilot.press(*text)  # Pilot names the key of each character itself
+        with keys_without_idle_waits():
+            await pilot.press(*text)  # Pilot names the key of each character itself
     await pilot.pause()
 
 
