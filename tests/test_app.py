@@ -24,10 +24,10 @@ from textual.widgets._footer import FooterKey
 from textual.widgets._markdown import MarkdownTableCellContents
 
 from linreg_tui.run.config import RunConfig
+from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.preview import DataPreview
 from linreg_tui.run.result import RunResult
 from linreg_tui.training.data import preview_for
-from linreg_tui.training.devices import DeviceChoice
 from linreg_tui.training.engines import ScratchEngine
 from linreg_tui.training.loop import train
 from linreg_tui.training.statistics import least_squares
@@ -256,12 +256,12 @@ async def test_an_unexpected_worker_error_is_logged_and_the_app_goes_on(monkeypa
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
-        monkeypatch.setattr("linreg_tui.ui.main_screen.train", broken)
+        monkeypatch.setattr("linreg_tui.training.loop.train", broken)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "error while training: ValueError: something" in log_text(app))
         await wait_until(pilot, lambda: not app.running)
         # The conditioning estimate's worker (the form changed): its error names it, not another worker.
-        monkeypatch.setattr("linreg_tui.ui.form_watch.conditioning_for", broken)
+        monkeypatch.setattr("linreg_tui.training.conditioning.conditioning_for", broken)
         await set_field(pilot, "batch_size", "20")
         await wait_until(pilot, lambda: "error while estimating the conditioning: ValueError" in log_text(app))
         monkeypatch.undo()
@@ -293,7 +293,7 @@ async def test_quitting_mid_run_stops_the_worker_promptly(monkeypatch: pytest.Mo
         finally:
             thread_done.set()
 
-    monkeypatch.setattr("linreg_tui.ui.main_screen.train", recording_train)
+    monkeypatch.setattr("linreg_tui.training.loop.train", recording_train)
     app = LinregApp(RunConfig(epochs=5000))  # 500,000 steps: minutes, unless quitting stops it
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
@@ -422,7 +422,7 @@ async def test_an_outdated_data_preview_never_replaces_the_current_one(monkeypat
             release_slow.wait(timeout=60)
         return preview_for(config)
 
-    monkeypatch.setattr("linreg_tui.ui.form_watch.preview_for", preview_held_for_3000)
+    monkeypatch.setattr("linreg_tui.training.data.preview_for", preview_held_for_3000)
 
     def hook(message: Message) -> None:
         if isinstance(message, messages.PreviewReady) and message.preview and message.preview.total == 3000:
@@ -550,8 +550,8 @@ async def test_the_first_paint_does_not_wait_for_cuda(monkeypatch: pytest.Monkey
             gave_up.set()
         return [DeviceChoice("cpu", "cpu"), DeviceChoice("cuda:0", "cuda:0 · a GPU (80 GiB)")]
 
-    monkeypatch.setattr("linreg_tui.ui.main_screen.available_devices", slow_devices)
-    monkeypatch.setattr("linreg_tui.ui.main_screen.cuda_status", lambda: "1 CUDA device(s), CUDA 12.8")
+    monkeypatch.setattr("linreg_tui.training.devices.available_devices", slow_devices)
+    monkeypatch.setattr("linreg_tui.training.devices.cuda_status", lambda: "1 CUDA device(s), CUDA 12.8")
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_until(pilot, lambda: probing.is_set() and app.main_screen.data_plot.preview is not None)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from textual.pilot import Pilot
 
-from linreg_tui.training.devices import DeviceChoice
+from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.ui.app import LinregApp
 from tests import scenes
 from tests.apptools import fake_clock
@@ -21,8 +21,8 @@ from tests.apptools import fake_clock
 @pytest.fixture(autouse=True)
 def repeatable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("linreg_tui.training.loop.perf_counter", fake_clock())
-    monkeypatch.setattr("linreg_tui.ui.main_screen.cuda_status", lambda: scenes.FIXED_CUDA_STATUS)
-    monkeypatch.setattr("linreg_tui.ui.main_screen.available_devices", lambda: [DeviceChoice("cpu", "cpu")])
+    monkeypatch.setattr("linreg_tui.training.devices.cuda_status", lambda: scenes.FIXED_CUDA_STATUS)
+    monkeypatch.setattr("linreg_tui.training.devices.available_devices", lambda: [DeviceChoice("cpu", "cpu")])
 
 
 Scene = Callable[[Pilot], Awaitable[None]]

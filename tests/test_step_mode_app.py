@@ -56,7 +56,7 @@ def recording_train(monkeypatch: pytest.MonkeyPatch) -> tuple[list[RunResult], t
         finally:
             thread_done.set()
 
-    monkeypatch.setattr("linreg_tui.ui.main_screen.train", record)
+    monkeypatch.setattr("linreg_tui.training.loop.train", record)
     return ended, thread_done
 
 

@@ -4,6 +4,7 @@ the fields change, and `train` before it makes the data."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from linreg_tui.run import fast_memory
@@ -87,3 +88,18 @@ def human_bytes(count: float) -> str:
             return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
         count /= 1024
     return f"{count:.1f} TiB"
+
+
+def host_free_bytes() -> int:
+    """MemAvailable where Linux tells it (it counts reclaimable cache), else free physical pages."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 1 << 40  # unknown: do not refuse on a guess

@@ -1,19 +1,12 @@
-"""Which devices exist, turning the device field into a torch.device, and how much memory is free."""
+"""Which devices exist (with torch), turning the device field into a torch.device, and how much memory a
+device has free."""
 
 from __future__ import annotations
-
-import os
-from dataclasses import dataclass
 
 import torch
 
 from linreg_tui.run.config import ConfigError, FieldError
-
-
-@dataclass(frozen=True)
-class DeviceChoice:
-    value: str  # what the device field takes: "cpu", "cuda:0", ...
-    label: str  # what a person reads: "cuda:0 · NVIDIA H200 (139 GiB)"
+from linreg_tui.run.devices import DeviceChoice
 
 
 def cuda_status() -> str:
@@ -55,21 +48,6 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return str(device)
-
-
-def host_free_bytes() -> int:
-    """MemAvailable where Linux tells it (it counts reclaimable cache), else free physical pages."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return 1 << 40  # unknown: do not refuse on a guess
 
 
 def device_free_bytes(device: torch.device) -> int | None:

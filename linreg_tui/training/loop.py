@@ -32,11 +32,11 @@ from linreg_tui.run.events import (
     StepLosses,
     TrainingEvent,
 )
-from linreg_tui.run.memory import check_memory, estimate_memory
+from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.result import RunResult, Status
 from linreg_tui.training.data import Dataset, make_dataset, make_generator, make_validation_set, preview
-from linreg_tui.training.devices import describe_device, device_free_bytes, host_free_bytes, resolve_device
+from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, Params, make_engine
 from linreg_tui.training.engines.base import StepExplanation, tracked_count
 from linreg_tui.training.statistics import conditioning, least_squares, loss_surface, sufficient_statistics

@@ -11,12 +11,9 @@ from typing import TYPE_CHECKING
 from textual.timer import Timer
 
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
-from linreg_tui.run.memory import check_memory, estimate_memory
+from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.report import conditioning_lines, lr_above_bound
 from linreg_tui.run.surface import Conditioning, loss_scale
-from linreg_tui.training.conditioning import conditioning_for
-from linreg_tui.training.data import preview_for
-from linreg_tui.training.devices import host_free_bytes
 from linreg_tui.ui import messages
 
 if TYPE_CHECKING:
@@ -72,6 +69,8 @@ class FormWatch:
     def _estimate(self, config: RunConfig) -> None:
         """In the worker's thread: the conditioning the form's values will have, said in the log before
         any run: "largest stable lr ≈ 0.125"."""
+        from linreg_tui.training.conditioning import conditioning_for  # torch: loaded behind the form
+
         estimate = conditioning_for(config)
         self.screen.app.call_from_thread(self._show_estimate, estimate_key(config), config, estimate)
 
@@ -124,6 +123,8 @@ class FormWatch:
         except ConfigError as error:
             self.screen.post_message(messages.PreviewRefused(key, error))
             return
+        from linreg_tui.training.data import preview_for  # torch: loaded behind the form
+
         self.screen.post_message(messages.PreviewReady(key, preview_for(config)))
 
     def show_preview(self, message: messages.PreviewReady) -> None:

@@ -23,10 +23,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
+from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.presets import PRESETS, Preset
 from linreg_tui.run.result import RunResult
-from linreg_tui.training.devices import DeviceChoice, available_devices, cuda_status
-from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, train
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.footer import QuietFooter
@@ -73,6 +72,8 @@ class MainScreen(Screen[None]):
         self.last_result: RunResult | None = None
         #: The devices, once the probe has answered (None until then).
         self.devices: list[DeviceChoice] | None = None
+        #: The worker that loads torch behind the form and finds the devices (probe_devices).
+        self.torch_loader: Worker[None] | None = None
         self.redraw_timer: Timer | None = None
         self.pacer = FramePacer(shortest=1 / REDRAW_HZ, tick=1 / (2 * REDRAW_HZ))
         self.progress_pacer = FramePacer(shortest=1 / PROGRESS_HZ, tick=self.pacer.tick)
@@ -160,9 +161,14 @@ class MainScreen(Screen[None]):
         if self.initial_preset is not None:
             self.params_panel.query_one(PresetPicker).show_chosen(self.initial_preset)
             self._tell_preset(PRESETS[self.initial_preset])
-        self.probe_devices()
-        self.form_watch.schedule_preview(self.initial_config, delay=None)
+        # After the first paint: both import torch (a second or two of a thread that holds the GIL most
+        # of the time), which would otherwise hold the form back.
+        self.call_after_refresh(self._load_torch_behind_the_form)
         self.redraw_timer = self.set_interval(self.pacer.tick, self._redraw_if_due)
+
+    def _load_torch_behind_the_form(self) -> None:
+        self.torch_loader = self.probe_devices()
+        self.form_watch.schedule_preview(self.initial_config, delay=None)
 
     # Running, stopping, stepping -----------------------------------------------------------------
 
@@ -288,6 +294,10 @@ class MainScreen(Screen[None]):
         `workers.cancel_all()` all stop it, without a flag of our own to remember to set."""
         if not begun.begin():
             return  # stopped before this thread began: the screen has ended the run already
+        # Here, not at the top: the form is shown before torch has loaded (probe_devices loads it behind
+        # the form); a run asked for sooner waits here, in its thread, until torch is there.
+        from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, train
+
         cancelled = get_current_worker().cancelled_event
         try:
             train(config, lambda event: self.post_message(messages.for_event(event)), cancelled, control)
@@ -300,7 +310,10 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, group="devices", exit_on_error=False)
     def probe_devices(self) -> None:
-        """Off the UI thread: on a GPU server the first CUDA call starts the driver, seconds at times."""
+        """Off the UI thread, after the first paint: loads torch (a second or two) and finds the devices
+        (on a GPU server the first CUDA call starts the driver, seconds at times)."""
+        from linreg_tui.training.devices import available_devices, cuda_status
+
         self.post_message(messages.DevicesFound(available_devices(), cuda_status()))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -18,9 +18,9 @@ from textual.message import Message
 
 from linreg_tui.run import events
 from linreg_tui.run.config import ConfigError
+from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.preview import DataPreview
 from linreg_tui.run.sweep import SweepRow
-from linreg_tui.training.devices import DeviceChoice
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING
 
-from textual.worker import Worker
+from textual.worker import Worker, WorkerState
 
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
@@ -68,6 +68,10 @@ class RunDriver:
         screen.run_view.starting()
         screen.running = True
         screen.status_bar.starting(config)
+        loader = screen.torch_loader
+        if loader is not None and loader.state in (WorkerState.PENDING, WorkerState.RUNNING):
+            # The form came before torch: the run's thread waits for the import the loader is doing.
+            screen.status_bar.say(f"starting {config.impl} on {config.device}: torch is still loading…")
         self.begun = ThreadStart()
         if len(points) > 1:
             self.control = None  # no pause, steps or live lr in a sweep: each point is its own run

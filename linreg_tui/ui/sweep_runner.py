@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker, get_current_worker
 
 from linreg_tui.run.sweep import SweepPoint, SweepRow
-from linreg_tui.training.sweep import run_sweep
 from linreg_tui.ui import messages
 from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
 from linreg_tui.ui.thread_start import ThreadStart
@@ -51,6 +50,8 @@ class SweepRunner:
         worker's cancelled_event, which stops the current run at its next chunk and the sweep with it."""
         if not begun.begin():
             return  # stopped before this thread began: the screen has ended the sweep already
+        from linreg_tui.training.sweep import run_sweep  # torch: loaded behind the form
+
         cancelled = get_current_worker().cancelled_event
         post = self.screen.post_message
         run_sweep(
