@@ -198,7 +198,7 @@ async def test_divergence_is_shown_and_the_chart_copes() -> None:
         assert result is not None and result.status == "diverged"
         log = log_text(app)
         assert "diverged in epoch 1 at step" in log and "Try a smaller learning rate, e.g. 0.5" in log
-        assert "diverged" in str(app.query_one("#status", Static).render())
+        assert app.main_screen.status_bar.text.startswith("diverged at epoch 1, step")
         table = app.query_one(DataTable)
         assert float(table.get_row_at(0)[2]) == pytest.approx(result.w[0], rel=5e-3)  # as many digits as shown
         loss = app.query_one(LossPanel)

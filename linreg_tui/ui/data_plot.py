@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from textual.reactive import reactive
 
 from linreg_tui.data import DataPreview
+from linreg_tui.ui.fitting import FittedBorder, Wording
 from linreg_tui.ui.loss_plot import UI_SHARE
 from linreg_tui.ui.plotting import CachedPlot
 
@@ -43,12 +44,16 @@ class DataPlot(CachedPlot):
         self.true_w: tuple[float, ...] = ()
         self.true_b = 0.0
         self._means: tuple[float, ...] = ()
+        self.fitted_border = FittedBorder(self)
         self._dirty = False
         self._replotted_at = 0.0
         self._drawn_line: tuple[float, float] | None = None
 
     def on_mount(self) -> None:
         self.replot()
+
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
 
     def show(self, preview: DataPreview) -> None:
         if preview == self.preview:  # a run starting on the data already shown: nothing to redraw
@@ -126,8 +131,9 @@ class DataPlot(CachedPlot):
         row = (max(labels) - min(labels)) * (1 + 2 * LINE_MARGIN) / max(1, self.size.height)
         return any(abs((fit[0] - drawn[0]) * x + fit[1] - drawn[1]) > row / 4 for x in (min(xs), max(xs)))
 
-    def _draw_lines(self) -> str:
-        """The true line (dim) and the model's over the scatter; returns the legend's words."""
+    def _draw_lines(self) -> Wording:
+        """The true line (dim) and the model's over the scatter; returns the legend's wordings ("" when
+        no line is known), the one that says which are off the chart in full, then briefly."""
         fit = self.fit_line()
         if fit is None or self.preview is None:
             return ""
@@ -137,7 +143,7 @@ class DataPlot(CachedPlot):
         y_range = (min(labels) - margin, max(labels) + margin)
         colours = not (self.app.no_color or self.app.console.color_system not in ("256", "truecolor"))
         marks = ("━", "━") if colours else ("*", "·")
-        words = []
+        long_words, short_words = [], []
         for (slope, intercept), color, marker, mark, word in (
             (_line(self.true_w, self.true_b, self.column, self._means), TRUE_COLOR, "braille", marks[1], "true"),
             (fit, MODEL_COLOR, "braille", marks[0], "model"),
@@ -146,11 +152,11 @@ class DataPlot(CachedPlot):
             if segment is not None:
                 (xa, xb), (ya, yb) = segment
                 self.plt.plot([xa, xb], [ya, yb], color=color, marker=marker if colours else mark)
-            else:
-                word += " (off the chart)"
             r, g, b = color
-            words.append(f"[rgb({r},{g},{b})]{mark}[/] {word}")
-        return " ".join(words) + " · "
+            key = f"[rgb({r},{g},{b})]{mark}[/] {word}"
+            long_words.append(key + (" (off the chart)" if segment is None else ""))
+            short_words.append(key + (" (off)" if segment is None else ""))
+        return " ".join(long_words), " ".join(short_words)
 
     def wait_for_run(self, reason: str) -> None:
         self.preview = None
@@ -167,8 +173,7 @@ class DataPlot(CachedPlot):
         plt = self.plt
         plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
         if self.preview is None:
-            self.border_title = "Data"
-            self.border_subtitle = ""
+            self.fitted_border.set(title=["Data"], subtitle=[])
             # plotext drops a title wider than the chart (a third of 200 columns): a parenthesis goes below.
             head, opening, rest = waiting.partition(" (")
             plt.title(head)
@@ -185,12 +190,15 @@ class DataPlot(CachedPlot):
         legend = self._draw_lines()
         self._draw_highlight()
         # The count and the lines' legend go under the chart: beside the title they were cut off at 120×36.
-        title = f"Data: features[:, {column}] vs labels"
-        subtitle = legend + (
-            f"{drawn:,} points" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
+        self.fitted_border.set(
+            title=[f"Data: features[:, {column}] vs labels"],
+            subtitle=[
+                legend,
+                (f"{drawn:,} points",)
+                if not preview.downsampled
+                else (f"first {drawn:,} of {preview.total:,} drawn", f"{drawn:,} of {preview.total:,}"),
+            ],
         )
-        if (self.border_title, self.border_subtitle) != (title, subtitle):  # each set repaints the panel
-            self.border_title, self.border_subtitle = title, subtitle
         plt.xlabel(f"feature {column}")
         self.replotted()
 

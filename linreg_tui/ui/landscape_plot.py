@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from linreg_tui.landscape import LossSurface
+from linreg_tui.ui.fitting import FittedBorder
 from linreg_tui.ui.landscape_map import (
     LEVELS,
     SHADES,
@@ -100,8 +101,15 @@ class LandscapePanel(Vertical):
 
     BORDER_TITLE = "Landscape"
     BORDER_SUBTITLE = "^g next pair"
-    #: The subtitle when the run minimises another loss (huber, absolute, weight decay): the map is not it.
-    NOT_THIS_RUNS_LOSS = "map: squared loss, no weight decay: not this run's · ^g next pair"
+    #: The subtitle's wordings when the run minimises another loss (huber, absolute, weight decay): the
+    #: map is not it. The longest that fits the panel is shown.
+    NOT_THIS_RUNS_LOSS = (
+        "map: squared loss, no weight decay: not this run's · ^g next pair",
+        "map: squared loss, no weight decay: not this run's",
+        "map: squared loss: not this run's · ^g next pair",
+        "map: squared loss: not this run's",
+        "map: not this run's loss",
+    )
     DEFAULT_CSS = """
     LandscapePanel #landscape-legend {
         height: auto;
@@ -121,6 +129,7 @@ class LandscapePanel(Vertical):
         #: Bumped whenever what is drawn changes: the map repaints on the next render.
         self.version = 0
         self.map = LandscapeMap(self)
+        self.fitted_border = FittedBorder(self)
         self.legend = QuietStatic(id="landscape-legend")
         self._legend_text = ""
         self._dirty = False
@@ -143,12 +152,15 @@ class LandscapePanel(Vertical):
     def on_mount(self) -> None:
         self._show_legend()
 
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
+
     # What the screen tells it ----------------------------------------------------------------------
 
     def start_run(self, surface: LossSurface, initial: Point, exact: bool = True) -> None:
         """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's).
         `exact`: the surface is the loss the run minimises (training.RunStarted.surface_is_exact)."""
-        self.border_subtitle = self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS
+        self.fitted_border.set(subtitle=[self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS])
         self.runs_started += 1
         if self.surface is None or surface.names != self.surface.names:
             self.pair_index = 0
@@ -212,17 +224,27 @@ class LandscapePanel(Vertical):
         self._show_legend()
 
     def _update_title(self) -> None:
+        """The pair, and what is held at the optimum: the longest wording that fits the panel."""
         if self.surface is None:
-            title = "Landscape"
-        else:
-            i, j = self.pair
-            names = self.surface.names
-            held = held_names(names, (i, j), self.surface.held)
-            title = f"Landscape: {names[i]} × {names[j]}"
-            if held:
-                title += f" · {held if ',' not in held else 'the rest'} at optimum"
-        if self.border_title != title:  # setting it repaints the whole panel, even to the same text
-            self.border_title = title
+            self.fitted_border.set(title=["Landscape"])
+            return
+        i, j = self.pair
+        names = self.surface.names
+        pair = (f"Landscape: {names[i]} × {names[j]}", f"{names[i]} × {names[j]}")
+        held = held_names(names, (i, j), self.surface.held)
+        if not held:
+            self.fitted_border.set(title=[pair])
+            return
+        rest = held if "," not in held else "the rest"
+        short_rest = rest.removeprefix("the ")
+        wordings = (
+            f"{pair[0]} · {rest} at optimum",
+            f"{pair[0]} · {short_rest} at optimum",
+            pair[0],
+            f"{pair[1]} · {short_rest} at optimum",
+            pair[1],
+        )
+        self.fitted_border.set(title=[tuple(dict.fromkeys(wordings))])  # each wording once
 
     def _update_view(self) -> None:
         """The view covers the start, the optimum, the truth and the path (see `grown`)."""

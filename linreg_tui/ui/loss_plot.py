@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 
 from linreg_tui.config import FIELDS, RunConfig
+from linreg_tui.ui.fitting import FittedBorder
 from linreg_tui.ui.plotting import CachedPlot
 from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.series import DecimatedSeries
@@ -124,6 +125,7 @@ class LossPanel(Vertical):
         self.legend = QuietStatic(id="loss-legend")
         self._legend_text = ""
         self._replotted_at = 0.0
+        self.fitted_border = FittedBorder(self)
 
     def compose(self) -> ComposeResult:
         yield self.chart
@@ -131,6 +133,9 @@ class LossPanel(Vertical):
 
     def on_mount(self) -> None:
         self.replot()
+
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
 
     def start_run(self, config: RunConfig) -> None:
         """A new live run, numbered. Which earlier runs are drawn beside it is `show_earlier`'s (the run
@@ -190,9 +195,8 @@ class LossPanel(Vertical):
         self._x_range = (math.inf, -math.inf)
         plt = self.chart.plt
         plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
-        title = f"Loss ({'log y' if self.log_y else 'linear y'}; ^l toggles)"
-        if self.border_title != title:  # setting it repaints the whole panel, even to the same text
-            self.border_title = title
+        axis = "log y" if self.log_y else "linear y"
+        self.fitted_border.set(title=[(f"Loss ({axis}; ^l toggles)", f"Loss ({axis})", "Loss")])
         legend: list[str] = []
         live = self.current.config if self.current is not None else None
         markers = PREVIOUS_MARKERS if self.colours_run_out else ("braille",) * KEEP_RUNS
