@@ -1,4 +1,4 @@
-"""Text that fits: the status line, the header and the border titles and subtitles are shortened to
+"""Text that fits: the status line, the border titles and subtitles and the legends are shortened to
 the width they get, never cut inside a word or a number (issue 18: "…appears when th", "the rest at
 optim…", "2,078 ste…", "step" with its number cut, at 120×36 and 80×24)."""
 
@@ -18,6 +18,8 @@ from linreg_tui.config import RunConfig, parse_config
 from linreg_tui.presets import apply_preset
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.fitting import ELLIPSIS, fit, leading_words, wordings
+from linreg_tui.ui.landscape_plot import IDLE_NOTE
+from linreg_tui.ui.legend import Legend, rows_of
 from tests.apptools import run_to_end, set_field, wait_ready, wait_until
 
 PROGRESS = [" 63%", "step 2,078/3,000", "ETA 0:04", "lr 0.1", "epoch 21/30"]
@@ -48,6 +50,16 @@ def test_a_part_too_long_for_the_width_keeps_its_leading_words_with_an_ellipsis(
     assert fit([("diverged at epoch 1, step 57", "diverged")], 20) == "diverged"
     assert leading_words("step 1,234,567", 9) == "step…"  # not "step 1,2…"
     assert leading_words("1,234,567", 5) == ""
+
+
+def test_a_legend_breaks_between_keys_never_inside_one() -> None:
+    keys = ["━ w1 (true 2)", "━ w2 (true -3.4)", "━ w3 (true 0.01)", "━ b (true 4.2)"]
+    rows = rows_of([keys, ["(dim lines: the true values)"]], 34)
+    assert rows == [
+        "━ w1 (true 2)  ━ w2 (true -3.4)",
+        "━ w3 (true 0.01)  ━ b (true 4.2)",
+        "(dim lines: the true values)",
+    ]
 
 
 def problems_on_screen(app: LinregApp) -> list[str]:
@@ -135,3 +147,32 @@ async def test_a_narrow_status_line_drops_whole_parts_and_keeps_its_numbers(size
         await wait_until(pilot, lambda: bar.text.startswith("paused · step 3/30,000"))
         assert bar.shown.startswith("paused · step 3/30,000")
         assert cell_len(bar.shown) <= bar.line.content_size.width
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 36)])
+async def test_before_a_run_the_landscape_and_parameters_say_whole_what_comes(size: tuple[int, int]) -> None:
+    app = LinregApp()
+    async with app.run_test(size=size) as pilot:
+        await wait_ready(pilot)
+        for key, legend_id, note in (
+            ("f6", "#landscape-legend", IDLE_NOTE),
+            ("f7", "#weights-legend", "no run yet: ctrl+r trains; each weight and b are drawn against the step"),
+        ):
+            await pilot.press(key)
+            await pilot.pause(0.1)
+            legend = app.query_one(legend_id, Legend)
+            assert " ".join(line.strip() for line in drawn_lines(legend)).strip() == note
+
+
+async def test_at_80x24_each_legend_key_is_on_one_row() -> None:
+    """Textual wraps at any space, the no-break space too: "━ w3 (true" over "0.01)" at 80×24."""
+    app = LinregApp(RunConfig(true_w=(2.0, -3.4, 0.01, 1.5), num_examples=100, epochs=1))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot)
+        await pilot.press("f7")
+        await pilot.pause(0.2)
+        legend = app.main_screen.weights_panel.legend
+        rows = [line.strip().replace("\u00a0", " ") for line in drawn_lines(legend)]
+        for name, true in (("w1", "2"), ("w2", "-3.4"), ("w3", "0.01"), ("w4", "1.5"), ("b", "4.2")):
+            assert any(f"{name} (true {true})" in row for row in rows), (name, rows)

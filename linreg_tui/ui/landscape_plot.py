@@ -37,10 +37,12 @@ from linreg_tui.ui.landscape_map import (
     tick_text,
     wanted_range,
 )
+from linreg_tui.ui.legend import Legend
 from linreg_tui.ui.loss_plot import MAX_OVERLAID  # the same earlier runs as the loss chart
-from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.tracked import Point, SampledPath
 
+#: What the panel says before the first run.
+IDLE_NOTE = "no run yet: ctrl+r trains; the loss map appears when the run starts"
 #: The markers: characters, so that they are told apart without colour.
 START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", ":", "*", "+"
 MARKER_COLORS = {
@@ -113,7 +115,7 @@ class LandscapePanel(Vertical):
     DEFAULT_CSS = """
     LandscapePanel #landscape-legend {
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
     }
     """
@@ -130,8 +132,7 @@ class LandscapePanel(Vertical):
         self.version = 0
         self.map = LandscapeMap(self)
         self.fitted_border = FittedBorder(self)
-        self.legend = QuietStatic(id="landscape-legend")
-        self._legend_text = ""
+        self.legend = Legend(id="landscape-legend")
         self._dirty = False
         #: Some of the live path lies outside the view (a diverged run): drawn clipped, and said so.
         self.clipped = False
@@ -269,10 +270,7 @@ class LandscapePanel(Vertical):
         """The map's lines: y ticks at the left, the shaded grid with the markers, x ticks below. Every
         Segment has a style (`base`, the widget's): Textual's colour filters expect one."""
         if self.surface is None or self._view is None or width < 12 or height < 3:
-            note = "ctrl+r trains; the loss map appears when the run starts"
-            return (
-                [Strip([Segment(note[:width], base)]).adjust_cell_length(width, base)] if self.surface is None else []
-            )
+            return []  # before a run the legend says what comes (it wraps: one line was cut at 120×36)
         _, (y0, y1) = self._view
         rows = height - 1
         y_ticks = {0: y1 - (y1 - y0) / (2 * rows), rows - 1: y0 + (y1 - y0) / (2 * rows)}
@@ -403,10 +401,10 @@ class LandscapePanel(Vertical):
             notes.append(f"({held_names(self.surface.names, self.pair, self.surface.held)} held at the optimum)")
         if self.clipped:
             notes.append("the path leaves the view: clipped")
-        text = "  ".join(parts) + ("\n" + " · ".join(notes) if notes else "")
-        if text != self._legend_text:  # an update costs a layout pass: only when it changed
-            self._legend_text = text
-            self.legend.update(text)
+        if self.surface is None:
+            self.legend.show([IDLE_NOTE])
+        else:
+            self.legend.show(parts, notes)
 
 
 def _key(mark: str, color: str, label: str) -> str:

@@ -15,8 +15,8 @@ from textual.reactive import reactive
 
 from linreg_tui.config import FIELDS, RunConfig
 from linreg_tui.ui.fitting import FittedBorder
+from linreg_tui.ui.legend import Legend
 from linreg_tui.ui.plotting import CachedPlot
-from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.series import DecimatedSeries
 
 #: The live run's step losses kept (for its JSON, `history.RunTrace`): every step up to this many, means
@@ -122,8 +122,7 @@ class LossPanel(Vertical):
         self._dirty = True
         self.chart = CachedPlot(id="loss-chart")
         # The legend lives under the chart: plotext's own legend box would hide the curves under it.
-        self.legend = QuietStatic(id="loss-legend")
-        self._legend_text = ""
+        self.legend = Legend(id="loss-legend")
         self._replotted_at = 0.0
         self.fitted_border = FittedBorder(self)
 
@@ -216,10 +215,7 @@ class LossPanel(Vertical):
             if self.current.lr_changes and legend:
                 self._mark_lr_changes(self.current.lr_changes)
                 legend.append(_key(LR_CHANGE_COLOR, "lr changed", mark="│"))
-        legend_text = "  ".join(legend) or "no run yet: ctrl+r trains"
-        if legend_text != self._legend_text:  # an update costs a layout pass: only when it changed
-            self._legend_text = legend_text
-            self.legend.update(legend_text)
+        self.legend.show(legend or ["no run yet: ctrl+r trains"])
         if legend:
             self._label_axes()
         plt.xlabel("step")
