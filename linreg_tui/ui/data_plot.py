@@ -1,5 +1,8 @@
 """The data panel: a plotext scatter of one feature column against the labels, as the book draws it,
-with the model's line over it, moving as training goes, and the true line dimmer."""
+with the model's line over it, moving as training goes, and the true line dimmer.
+
+Features are named by the weight that multiplies them, as the results and the landscape name the
+weights: x₂ is w2's feature, the book's `features[:, 1]` (its code counts columns from 0)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from collections.abc import Sequence
 from textual.reactive import reactive
 
 from linreg_tui.data import DataPreview
+from linreg_tui.ui.data_view import subscript
 from linreg_tui.ui.fitting import FittedBorder, Wording
 from linreg_tui.ui.loss_plot import UI_SHARE
 from linreg_tui.ui.plotting import CachedPlot
@@ -28,7 +32,8 @@ class DataPlot(CachedPlot):
     """`plt.scatter(features[:, 1], labels)` from d2l 3.2, in the terminal."""
 
     BORDER_TITLE = "Data"
-    #: Which feature column is drawn; the book draws column 1.
+    #: Which feature column is drawn, counted from 0 as the book's code does: column 1 is x₂, w2's
+    #: feature, the one the book draws.
     column: reactive[int] = reactive(1)
 
     can_focus = True  # f2 marks it in the wide layout
@@ -189,9 +194,10 @@ class DataPlot(CachedPlot):
         plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
         legend = self._draw_lines()
         self._draw_highlight()
+        name = f"x{subscript(column + 1)}"
         # The count and the lines' legend go under the chart: beside the title they were cut off at 120×36.
         self.fitted_border.set(
-            title=[f"Data: features[:, {column}] vs labels"],
+            title=[(f"Data: {name} (w{column + 1}'s feature) vs labels", f"Data: {name} vs labels", f"{name} vs y")],
             subtitle=[
                 legend,
                 (f"{drawn:,} points",)
@@ -199,7 +205,7 @@ class DataPlot(CachedPlot):
                 else (f"first {drawn:,} of {preview.total:,} drawn", f"{drawn:,} of {preview.total:,}"),
             ],
         )
-        plt.xlabel(f"feature {column}")
+        plt.xlabel(f"{name} (w{column + 1}'s feature)")
         self.replotted()
 
 

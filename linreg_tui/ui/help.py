@@ -94,6 +94,8 @@ and 1,000 epochs, lr 0.018 converges and lr 0.019 diverges.
   one of least norm), and training may reach another. The error column is true − learned, the sign
   the book prints.
 * The scatter draws at most 2,000 points (the first ones; rows are independent); training uses all.
+  It names a feature by its weight, as the results do: x₂ is w2's feature, the book's `features[:, 1]`
+  (the book's code counts columns from 0).
 """
 
 

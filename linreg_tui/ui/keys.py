@@ -29,7 +29,7 @@ MAIN_SCREEN_KEYS: list[BindingType] = [
         "Column",
         priority=True,
         id="next-feature",
-        tooltip="data chart: next feature column",
+        tooltip="data chart: the next feature (x₂ is w2's feature, the book's features[:, 1])",
     ),
     Binding(
         "ctrl+o",
