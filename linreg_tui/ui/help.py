@@ -95,7 +95,8 @@ and 1,000 epochs, lr 0.018 converges and lr 0.019 diverges.
   the book prints.
 * The scatter draws at most 2,000 points (the first ones; rows are independent); training uses all.
   It names a feature by its weight, as the results do: x₂ is w2's feature, the book's `features[:, 1]`
-  (the book's code counts columns from 0).
+  (the book's code counts columns from 0). Its y axis covers the bulk of the labels; one far outside
+  (the outlier preset's y₅ = 10000) is drawn at the edge with its value.
 """
 
 
