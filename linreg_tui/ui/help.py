@@ -65,7 +65,8 @@ EXPLANATION = """\
   file is replaced only after a second Enter (or Overwrite).
 * `f10`, the run history: every run of the session with what changed from the run before, its status,
   final loss, largest |w error| and time. Enter, space or a click draws a run on the loss chart and
-  the landscape, or hides it: the newest three are drawn until you choose, at most twelve.
+  the landscape, or hides it: the newest three are drawn until you choose, at most twelve. `ctrl+o`
+  hides them all at once; they stay in the history.
 
 ## Conditioning: the theory beside the experiment
 
