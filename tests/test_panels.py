@@ -322,7 +322,7 @@ async def test_in_the_app_the_data_title_is_whole_at_120x36() -> None:
         plot = pilot.app.query_one(DataPlot)
         top, *_, bottom = screen_text(plot)
         title = str(plot.border_title)
-        assert title.startswith("Data: features[:, 1] vs labels") and title in top  # drawn whole
+        assert title == "Data: x₂ (w2's feature) vs labels" and title in top  # drawn whole
         assert "1,000 points" in bottom
 
     await in_app(RunConfig(), scene)

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import DataTable, Input
+from textual.widgets._markdown import MarkdownTableCellContents
 
 from linreg_tui.run.config import RunConfig, parse_config
 from linreg_tui.run.config_file import read_config_file
 from linreg_tui.run.report import run_command
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.file_prompt import FilePrompt
+from linreg_tui.ui.help import HelpScreen
 from linreg_tui.ui.history import HistoryScreen
+from linreg_tui.ui.keys import HIDE_EARLIER_RUNS
 from linreg_tui.ui.loss_plot import CHART_POINTS, KEEP_RUNS, MAX_OVERLAID, LossHistory
 from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
 
@@ -169,3 +172,34 @@ async def test_sixty_runs_keep_bounded_curves_and_the_charts_only_what_they_draw
             await pilot.press("space")
         assert len(screen.loss_panel.previous) == MAX_OVERLAID
         assert f"at most {MAX_OVERLAID} earlier runs" in log_text(app)
+
+
+async def test_ctrl_o_hides_the_earlier_runs_that_f10_draws_again_as_the_help_and_readme_say() -> None:
+    """One true thing: ctrl+o hides the earlier runs from the loss chart and the landscape; they stay in
+    the history, where f10 draws any of them again (the help said "forget", the README "hides")."""
+    app = LinregApp(replace(TINY, epochs=1))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_ready(pilot)
+        for lr in ("0.01", "0.1", "0.03"):
+            await set_field(pilot, "lr", lr)
+            await run_to_end(pilot)
+        screen = app.main_screen
+        loss, landscape = screen.loss_panel, screen.landscape_panel
+        assert [h.number for h in loss.previous] == [2, 1] and len(landscape.previous) == 2
+        await pilot.press("ctrl+o")
+        assert loss.previous == [] and landscape.previous == []  # hidden from both
+        assert [record.number for record in screen.history.records] == [1, 2, 3]  # not forgotten
+        await pilot.press("f10")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        app.screen.query_one(DataTable).move_cursor(row=0)
+        await pilot.press("enter")
+        assert [h.number for h in loss.previous] == [1] and len(landscape.previous) == 1
+        await pilot.press("escape")
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = [str(cell.render()).strip() for cell in app.screen.query(MarkdownTableCellContents)]
+        said = rows[rows.index("^o") + 1]  # the key as the footer shows it
+    assert said == HIDE_EARLIER_RUNS
+    assert "hide" in said and "loss chart and the landscape" in said and "f10 draws" in said
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert "`ctrl+o` hides them from the loss chart and the landscape (they stay in the history, and `f10`" in readme

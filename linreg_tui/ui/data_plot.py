@@ -1,21 +1,30 @@
 """The data panel: a plotext scatter of one feature column against the labels, as the book draws it,
-with the model's line over it, moving as training goes, and the true line dimmer."""
+with the model's line over it, moving as training goes, and the true line dimmer.
+
+Features are named by the weight that multiplies them, as the results and the landscape name the
+weights: x₂ is w2's feature, the book's `features[:, 1]` (its code counts columns from 0). The y axis
+covers the bulk of the labels; one far out is drawn at the edge with its value (see data_view)."""
 
 from __future__ import annotations
 
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from textual.reactive import reactive
 
 from linreg_tui.run.preview import DataPreview
+from linreg_tui.ui.data_view import DOWN, UP, EdgeMarks, bulk_range, edge_label, subscript, with_room
+from linreg_tui.ui.fitting import FittedBorder, Wording
 from linreg_tui.ui.loss_plot import UI_SHARE
 from linreg_tui.ui.plotting import CachedPlot
 
 MODEL_COLOR = (255, 165, 0)
 TRUE_COLOR = (130, 130, 130)
-#: A line (a diverged run's) is clipped to the labels' range widened by this share of it on each side,
+#: Labels beyond the view, drawn at its edge.
+EDGE_COLOR = (255, 80, 80)
+#: A line (a diverged run's) is clipped to the labels' view widened by this share of it on each side,
 #: so that it cannot squash the scatter into one row.
 LINE_MARGIN = 0.25
 #: While training the line moves at most this often: each move rebuilds the whole scatter (about 25 ms of
@@ -27,7 +36,8 @@ class DataPlot(CachedPlot):
     """`plt.scatter(features[:, 1], labels)` from d2l 3.2, in the terminal."""
 
     BORDER_TITLE = "Data"
-    #: Which feature column is drawn; the book draws column 1.
+    #: Which feature column is drawn, counted from 0 as the book's code does: column 1 is x₂, w2's
+    #: feature, the one the book draws.
     column: reactive[int] = reactive(1)
 
     can_focus = True  # f2 marks it in the wide layout
@@ -43,6 +53,11 @@ class DataPlot(CachedPlot):
         self.true_w: tuple[float, ...] = ()
         self.true_b = 0.0
         self._means: tuple[float, ...] = ()
+        #: The labels' bulk (see data_view.bulk_range), and the y range last drawn, lines included.
+        self._bulk = (0.0, 0.0)
+        self._y_view = (0.0, 1.0)
+        self.edge_marks = EdgeMarks((), ())
+        self.fitted_border = FittedBorder(self)
         self._dirty = False
         self._replotted_at = 0.0
         self._drawn_line: tuple[float, float] | None = None
@@ -50,11 +65,15 @@ class DataPlot(CachedPlot):
     def on_mount(self) -> None:
         self.replot()
 
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
+
     def show(self, preview: DataPreview) -> None:
         if preview == self.preview:  # a run starting on the data already shown: nothing to redraw
             return
         self.preview = preview
         self._means = tuple(math.fsum(values) / len(values) for values in preview.columns)
+        self._bulk = bulk_range(preview.labels)
         column = min(self.column, len(preview.columns) - 1)
         if column != self.column:
             self.column = column  # its watcher redraws
@@ -72,8 +91,10 @@ class DataPlot(CachedPlot):
 
     def _draw_highlight(self) -> None:
         if self.preview is not None and self.highlighted:
+            low, high = self._y_view
             xs = [self.preview.columns[self.column][index] for index in self.highlighted]
-            self.plt.scatter(xs, [self.preview.labels[index] for index in self.highlighted], marker="x", color="red")
+            ys = [min(high, max(low, self.preview.labels[index])) for index in self.highlighted]
+            self.plt.scatter(xs, ys, marker="x", color="red")
 
     # The model's line ------------------------------------------------------------------------------
 
@@ -122,35 +143,65 @@ class DataPlot(CachedPlot):
         fit, drawn = self.fit_line(), self._drawn_line
         if fit is None or drawn is None or self.preview is None:
             return True
-        xs, labels = self.preview.columns[self.column], self.preview.labels
-        row = (max(labels) - min(labels)) * (1 + 2 * LINE_MARGIN) / max(1, self.size.height)
+        xs = self.preview.columns[self.column]
+        low, high = self._y_view
+        row = (high - low) / max(1, self.size.height)
         return any(abs((fit[0] - drawn[0]) * x + fit[1] - drawn[1]) > row / 4 for x in (min(xs), max(xs)))
 
-    def _draw_lines(self) -> str:
-        """The true line (dim) and the model's over the scatter; returns the legend's words."""
+    def _line_segments(self, low: float, high: float) -> list[LineToDraw]:
+        """The true line and the model's, each clipped to the data's x range and the y view [low, high]
+        widened by LINE_MARGIN (None: no part of it there); none before a run."""
         fit = self.fit_line()
         if fit is None or self.preview is None:
-            return ""
-        xs, labels = self.preview.columns[self.column], self.preview.labels
-        x_range = (min(xs), max(xs))
-        margin = (max(labels) - min(labels)) * LINE_MARGIN
-        y_range = (min(labels) - margin, max(labels) + margin)
+            return []
+        xs = self.preview.columns[self.column]
+        margin = (high - low) * LINE_MARGIN
+        box = ((min(xs), max(xs)), (low - margin, high + margin))
+        return [
+            LineToDraw(clip_line(*_line(self.true_w, self.true_b, self.column, self._means), *box), TRUE_COLOR, "true"),
+            LineToDraw(clip_line(*fit, *box), MODEL_COLOR, "model"),
+        ]
+
+    def _draw_lines(self, lines: list[LineToDraw]) -> Wording:
+        """The true line (dim) and the model's over the scatter; returns the legend's wordings ("" when
+        no line is known), the one that says which are off the chart in full, then briefly."""
         colours = not (self.app.no_color or self.app.console.color_system not in ("256", "truecolor"))
-        marks = ("━", "━") if colours else ("*", "·")
-        words = []
-        for (slope, intercept), color, marker, mark, word in (
-            (_line(self.true_w, self.true_b, self.column, self._means), TRUE_COLOR, "braille", marks[1], "true"),
-            (fit, MODEL_COLOR, "braille", marks[0], "model"),
-        ):
-            segment = clip_line(slope, intercept, x_range, y_range)
-            if segment is not None:
-                (xa, xb), (ya, yb) = segment
-                self.plt.plot([xa, xb], [ya, yb], color=color, marker=marker if colours else mark)
-            else:
-                word += " (off the chart)"
-            r, g, b = color
-            words.append(f"[rgb({r},{g},{b})]{mark}[/] {word}")
-        return " ".join(words) + " · "
+        marks = {TRUE_COLOR: "━" if colours else "·", MODEL_COLOR: "━" if colours else "*"}
+        long_words, short_words = [], []
+        for line in lines:
+            mark = marks[line.color]
+            if line.segment is not None:
+                (xa, xb), (ya, yb) = line.segment
+                self.plt.plot([xa, xb], [ya, yb], color=line.color, marker="braille" if colours else mark)
+            r, g, b = line.color
+            key = f"[rgb({r},{g},{b})]{mark}[/] {line.word}"
+            long_words.append(key + (" (off the chart)" if line.segment is None else ""))
+            short_words.append(key + (" (off)" if line.segment is None else ""))
+        return (" ".join(long_words), " ".join(short_words)) if lines else ""
+
+    def _draw_scatter(self, low: float, high: float) -> None:
+        """The points inside [low, high]; those beyond it at its edge, an arrow each, the most extreme
+        on each side written with its value."""
+        assert self.preview is not None
+        xs, labels = self.preview.columns[self.column], self.preview.labels
+        inside = [(x, y) for x, y in zip(xs, labels, strict=True) if low <= y <= high]
+        if inside:
+            self.plt.scatter(*zip(*inside, strict=True), marker="braille", color="cyan")
+        self.edge_marks = EdgeMarks.beyond(labels, low, high)
+        middle = (min(xs) + max(xs)) / 2
+        for rows, edge, arrow in ((self.edge_marks.above, high, UP), (self.edge_marks.below, low, DOWN)):
+            if rows:
+                self.plt.scatter([xs[row] for row in rows], [edge] * len(rows), marker=arrow, color=EDGE_COLOR)
+                # Written away from the nearer side of the chart, so that the frame does not cut it.
+                x = xs[rows[0]]
+                left = x <= middle
+                self.plt.text(
+                    edge_label(rows, labels, arrow, arrow_first=left),
+                    x=x,
+                    y=edge,
+                    color=EDGE_COLOR,
+                    alignment="left" if left else "right",
+                )
 
     def wait_for_run(self, reason: str) -> None:
         self.preview = None
@@ -167,8 +218,7 @@ class DataPlot(CachedPlot):
         plt = self.plt
         plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
         if self.preview is None:
-            self.border_title = "Data"
-            self.border_subtitle = ""
+            self.fitted_border.set(title=["Data"], subtitle=[])
             # plotext drops a title wider than the chart (a third of 200 columns): a parenthesis goes below.
             head, opening, rest = waiting.partition(" (")
             plt.title(head)
@@ -181,18 +231,37 @@ class DataPlot(CachedPlot):
         self._drawn_line = self.fit_line()
         preview, column = self.preview, self.column
         drawn = len(preview.labels)
-        plt.scatter(preview.columns[column], preview.labels, marker="braille", color="cyan")
-        legend = self._draw_lines()
+        lines = self._line_segments(*self._bulk)
+        # The view: the labels' bulk and the lines' ends (a diverged run's line runs past the data).
+        ends = [y for line in lines if line.segment is not None for y in line.segment[1]]
+        low, high = with_room(min([*self._bulk, *ends]), max([*self._bulk, *ends]))
+        self._y_view = (low, high)
+        self._draw_scatter(low, high)
+        legend = self._draw_lines(lines)
         self._draw_highlight()
+        plt.ylim(low, high)
+        name = f"x{subscript(column + 1)}"
         # The count and the lines' legend go under the chart: beside the title they were cut off at 120×36.
-        title = f"Data: features[:, {column}] vs labels"
-        subtitle = legend + (
-            f"{drawn:,} points" if not preview.downsampled else f"first {drawn:,} of {preview.total:,} drawn"
+        self.fitted_border.set(
+            title=[(f"Data: {name} (w{column + 1}'s feature) vs labels", f"Data: {name} vs labels", f"{name} vs y")],
+            subtitle=[
+                legend,
+                (f"{drawn:,} points",)
+                if not preview.downsampled
+                else (f"first {drawn:,} of {preview.total:,} drawn", f"{drawn:,} of {preview.total:,}"),
+            ],
         )
-        if (self.border_title, self.border_subtitle) != (title, subtitle):  # each set repaints the panel
-            self.border_title, self.border_subtitle = title, subtitle
-        plt.xlabel(f"feature {column}")
+        plt.xlabel(f"{name} (w{column + 1}'s feature)")
         self.replotted()
+
+
+@dataclass(frozen=True)
+class LineToDraw:
+    """A line over the scatter: its part inside the view (None: none of it is), colour and legend word."""
+
+    segment: tuple[tuple[float, float], tuple[float, float]] | None
+    color: tuple[int, int, int]
+    word: str
 
 
 def _line(w: Sequence[float], b: float, column: int, means: Sequence[float]) -> tuple[float, float]:

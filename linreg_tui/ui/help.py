@@ -65,7 +65,8 @@ EXPLANATION = """\
   file is replaced only after a second Enter (or Overwrite).
 * `f10`, the run history: every run of the session with what changed from the run before, its status,
   final loss, largest |w error| and time. Enter, space or a click draws a run on the loss chart and
-  the landscape, or hides it: the newest three are drawn until you choose, at most twelve.
+  the landscape, or hides it: the newest three are drawn until you choose, at most twelve. `ctrl+o`
+  hides them all at once; they stay in the history.
 
 ## Conditioning: the theory beside the experiment
 
@@ -94,6 +95,9 @@ and 1,000 epochs, lr 0.018 converges and lr 0.019 diverges.
   one of least norm), and training may reach another. The error column is true − learned, the sign
   the book prints.
 * The scatter draws at most 2,000 points (the first ones; rows are independent); training uses all.
+  It names a feature by its weight, as the results do: x₂ is w2's feature, the book's `features[:, 1]`
+  (the book's code counts columns from 0). Its y axis covers the bulk of the labels; one far outside
+  (the outlier preset's y₅ = 10000) is drawn at the edge with its value.
 """
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from textual.binding import Binding, BindingType
 
+#: ctrl+o, in the help (and the README, which a test holds to it).
+HIDE_EARLIER_RUNS = "hide the earlier runs from the loss chart and the landscape (f10 draws any of them again)"
+
 # Short descriptions: at 60 columns the footer must still have room for the app's f1 Help and ^q Quit.
 MAIN_SCREEN_KEYS: list[BindingType] = [
     Binding("ctrl+r", "run", "Run", priority=True, id="run", tooltip="train with the form's values"),
@@ -29,15 +32,16 @@ MAIN_SCREEN_KEYS: list[BindingType] = [
         "Column",
         priority=True,
         id="next-feature",
-        tooltip="data chart: next feature column",
+        tooltip="data chart: the next feature (x₂ is w2's feature, the book's features[:, 1])",
     ),
+    # What ctrl+o does is ShareActions.clear_runs: the runs stay in the history, which can draw them again.
     Binding(
         "ctrl+o",
         "clear_runs",
-        "Clear",
+        "Hide",
         priority=True,
         id="clear-runs",
-        tooltip="forget the earlier runs on the loss chart",
+        tooltip=HIDE_EARLIER_RUNS,
     ),
     Binding("f2", "show_panel('data')", "Data", show=False, id="show-data", tooltip="show the Data panel"),
     Binding("f3", "show_panel('loss')", "Loss", show=False, id="show-loss", tooltip="show the Loss panel"),

@@ -24,6 +24,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from linreg_tui.run.surface import LossSurface
+from linreg_tui.ui.fitting import FittedBorder
 from linreg_tui.ui.landscape_map import (
     LEVELS,
     SHADES,
@@ -36,10 +37,12 @@ from linreg_tui.ui.landscape_map import (
     tick_text,
     wanted_range,
 )
+from linreg_tui.ui.legend import Legend
 from linreg_tui.ui.loss_plot import MAX_OVERLAID  # the same earlier runs as the loss chart
-from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.tracked import Point, SampledPath
 
+#: What the panel says before the first run.
+IDLE_NOTE = "no run yet: ctrl+r trains; the loss map appears when the run starts"
 #: The markers: characters, so that they are told apart without colour.
 START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", ":", "*", "+"
 MARKER_COLORS = {
@@ -100,12 +103,19 @@ class LandscapePanel(Vertical):
 
     BORDER_TITLE = "Landscape"
     BORDER_SUBTITLE = "^g next pair"
-    #: The subtitle when the run minimises another loss (huber, absolute, weight decay): the map is not it.
-    NOT_THIS_RUNS_LOSS = "map: squared loss, no weight decay: not this run's · ^g next pair"
+    #: The subtitle's wordings when the run minimises another loss (huber, absolute, weight decay): the
+    #: map is not it. The longest that fits the panel is shown.
+    NOT_THIS_RUNS_LOSS = (
+        "map: squared loss, no weight decay: not this run's · ^g next pair",
+        "map: squared loss, no weight decay: not this run's",
+        "map: squared loss: not this run's · ^g next pair",
+        "map: squared loss: not this run's",
+        "map: not this run's loss",
+    )
     DEFAULT_CSS = """
     LandscapePanel #landscape-legend {
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
     }
     """
@@ -121,8 +131,8 @@ class LandscapePanel(Vertical):
         #: Bumped whenever what is drawn changes: the map repaints on the next render.
         self.version = 0
         self.map = LandscapeMap(self)
-        self.legend = QuietStatic(id="landscape-legend")
-        self._legend_text = ""
+        self.fitted_border = FittedBorder(self)
+        self.legend = Legend(id="landscape-legend")
         self._dirty = False
         #: Some of the live path lies outside the view (a diverged run): drawn clipped, and said so.
         self.clipped = False
@@ -143,12 +153,15 @@ class LandscapePanel(Vertical):
     def on_mount(self) -> None:
         self._show_legend()
 
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
+
     # What the screen tells it ----------------------------------------------------------------------
 
     def start_run(self, surface: LossSurface, initial: Point, exact: bool = True) -> None:
         """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's).
         `exact`: the surface is the loss the run minimises (run.events.RunStarted.surface_is_exact)."""
-        self.border_subtitle = self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS
+        self.fitted_border.set(subtitle=[self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS])
         self.runs_started += 1
         if self.surface is None or surface.names != self.surface.names:
             self.pair_index = 0
@@ -212,17 +225,27 @@ class LandscapePanel(Vertical):
         self._show_legend()
 
     def _update_title(self) -> None:
+        """The pair, and what is held at the optimum: the longest wording that fits the panel."""
         if self.surface is None:
-            title = "Landscape"
-        else:
-            i, j = self.pair
-            names = self.surface.names
-            held = held_names(names, (i, j), self.surface.held)
-            title = f"Landscape: {names[i]} × {names[j]}"
-            if held:
-                title += f" · {held if ',' not in held else 'the rest'} at optimum"
-        if self.border_title != title:  # setting it repaints the whole panel, even to the same text
-            self.border_title = title
+            self.fitted_border.set(title=["Landscape"])
+            return
+        i, j = self.pair
+        names = self.surface.names
+        pair = (f"Landscape: {names[i]} × {names[j]}", f"{names[i]} × {names[j]}")
+        held = held_names(names, (i, j), self.surface.held)
+        if not held:
+            self.fitted_border.set(title=[pair])
+            return
+        rest = held if "," not in held else "the rest"
+        short_rest = rest.removeprefix("the ")
+        wordings = (
+            f"{pair[0]} · {rest} at optimum",
+            f"{pair[0]} · {short_rest} at optimum",
+            pair[0],
+            f"{pair[1]} · {short_rest} at optimum",
+            pair[1],
+        )
+        self.fitted_border.set(title=[tuple(dict.fromkeys(wordings))])  # each wording once
 
     def _update_view(self) -> None:
         """The view covers the start, the optimum, the truth and the path (see `grown`)."""
@@ -247,10 +270,7 @@ class LandscapePanel(Vertical):
         """The map's lines: y ticks at the left, the shaded grid with the markers, x ticks below. Every
         Segment has a style (`base`, the widget's): Textual's colour filters expect one."""
         if self.surface is None or self._view is None or width < 12 or height < 3:
-            note = "ctrl+r trains; the loss map appears when the run starts"
-            return (
-                [Strip([Segment(note[:width], base)]).adjust_cell_length(width, base)] if self.surface is None else []
-            )
+            return []  # before a run the legend says what comes (it wraps: one line was cut at 120×36)
         _, (y0, y1) = self._view
         rows = height - 1
         y_ticks = {0: y1 - (y1 - y0) / (2 * rows), rows - 1: y0 + (y1 - y0) / (2 * rows)}
@@ -381,10 +401,10 @@ class LandscapePanel(Vertical):
             notes.append(f"({held_names(self.surface.names, self.pair, self.surface.held)} held at the optimum)")
         if self.clipped:
             notes.append("the path leaves the view: clipped")
-        text = "  ".join(parts) + ("\n" + " · ".join(notes) if notes else "")
-        if text != self._legend_text:  # an update costs a layout pass: only when it changed
-            self._legend_text = text
-            self.legend.update(text)
+        if self.surface is None:
+            self.legend.show([IDLE_NOTE])
+        else:
+            self.legend.show(parts, notes)
 
 
 def _key(mark: str, color: str, label: str) -> str:

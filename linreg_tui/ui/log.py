@@ -10,6 +10,7 @@ from textual import events
 from textual.widgets import RichLog
 
 from linreg_tui.run.events import StepExplained
+from linreg_tui.ui.fitting import FittedBorder
 
 #: The log keeps the last this many lines (its border says how many older ones were dropped): a resize
 #: wraps every kept line again, 2 s for 5,000 lines.
@@ -29,6 +30,7 @@ class LogPane(RichLog):
         self.entries: deque[tuple[str, str]] = deque(maxlen=MAX_LINES)
         self.dropped = 0
         self._wrapped_for = 0  # the width the written rows were wrapped for
+        self.fitted_border = FittedBorder(self)
 
     @property
     def lines_written(self) -> list[str]:
@@ -37,7 +39,8 @@ class LogPane(RichLog):
     def say(self, line: str, kind: str = "info") -> None:
         if len(self.entries) == MAX_LINES:
             self.dropped += 1
-            self.border_subtitle = f"last {MAX_LINES:,} lines; {self.dropped:,} older dropped"
+            dropped = f"{self.dropped:,} older dropped"
+            self.fitted_border.set(subtitle=[(f"last {MAX_LINES:,} lines; {dropped}", dropped)])
         self.entries.append((line, kind))
         self.write(Text(line, style=STYLES[kind]))
 
@@ -45,6 +48,7 @@ class LogPane(RichLog):
         """RichLog wraps at write time; lines written while hidden (a narrow layout's other tab) or
         at another width are wrapped again for the width the pane has now. A change of height alone
         wraps nothing again."""
+        self.fitted_border.refit()
         width = event.size.width
         if width and width != self._wrapped_for:
             self._wrapped_for = width

@@ -14,8 +14,9 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 
 from linreg_tui.run.config import FIELDS, RunConfig
+from linreg_tui.ui.fitting import FittedBorder
+from linreg_tui.ui.legend import Legend
 from linreg_tui.ui.plotting import CachedPlot
-from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.series import DecimatedSeries
 
 #: The live run's step losses kept (for its JSON, `history.RunTrace`): every step up to this many, means
@@ -121,9 +122,9 @@ class LossPanel(Vertical):
         self._dirty = True
         self.chart = CachedPlot(id="loss-chart")
         # The legend lives under the chart: plotext's own legend box would hide the curves under it.
-        self.legend = QuietStatic(id="loss-legend")
-        self._legend_text = ""
+        self.legend = Legend(id="loss-legend")
         self._replotted_at = 0.0
+        self.fitted_border = FittedBorder(self)
 
     def compose(self) -> ComposeResult:
         yield self.chart
@@ -131,6 +132,9 @@ class LossPanel(Vertical):
 
     def on_mount(self) -> None:
         self.replot()
+
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
 
     def start_run(self, config: RunConfig) -> None:
         """A new live run, numbered. Which earlier runs are drawn beside it is `show_earlier`'s (the run
@@ -190,9 +194,8 @@ class LossPanel(Vertical):
         self._x_range = (math.inf, -math.inf)
         plt = self.chart.plt
         plt.clear_figure()  # data, title, labels and ticks: every replot draws them all again
-        title = f"Loss ({'log y' if self.log_y else 'linear y'}; ^l toggles)"
-        if self.border_title != title:  # setting it repaints the whole panel, even to the same text
-            self.border_title = title
+        axis = "log y" if self.log_y else "linear y"
+        self.fitted_border.set(title=[(f"Loss ({axis}; ^l toggles)", f"Loss ({axis})", "Loss")])
         legend: list[str] = []
         live = self.current.config if self.current is not None else None
         markers = PREVIOUS_MARKERS if self.colours_run_out else ("braille",) * KEEP_RUNS
@@ -212,10 +215,7 @@ class LossPanel(Vertical):
             if self.current.lr_changes and legend:
                 self._mark_lr_changes(self.current.lr_changes)
                 legend.append(_key(LR_CHANGE_COLOR, "lr changed", mark="│"))
-        legend_text = "  ".join(legend) or "no run yet: ctrl+r trains"
-        if legend_text != self._legend_text:  # an update costs a layout pass: only when it changed
-            self._legend_text = legend_text
-            self.legend.update(legend_text)
+        self.legend.show(legend or ["no run yet: ctrl+r trains"])
         if legend:
             self._label_axes()
         plt.xlabel("step")

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from linreg_tui.ui.legend import Legend
 from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE, Color, step_ticks
 from linreg_tui.ui.plotting import CachedPlot
-from linreg_tui.ui.quiet_static import QuietStatic
 from linreg_tui.ui.tracked import Point, SampledPath
 
 #: One colour per tracked parameter (w1..w4, then b).
@@ -30,7 +30,7 @@ class ParamsOverTime(Vertical):
     }
     ParamsOverTime #weights-legend {
         height: auto;
-        max-height: 3;
+        max-height: 4;
         padding: 0 1;
     }
     """
@@ -43,8 +43,7 @@ class ParamsOverTime(Vertical):
         self.num_features = 0
         self.path: SampledPath | None = None
         self.chart = CachedPlot(id="weights-chart")
-        self.legend = QuietStatic(id="weights-legend")
-        self._legend_text = ""
+        self.legend = Legend(id="weights-legend")
         self._dirty = False
         self._replotted_at = 0.0
 
@@ -102,23 +101,21 @@ class ParamsOverTime(Vertical):
             low, high = min(low, *values), max(high, *values)
             # No live values here: a legend that changes is a layout pass per redraw (Results has them).
             legend.append(_key(color, name[-1] if no_colour else "━", f"{name} (true {true_value:.4g})"))
-        if self.path is None:
-            plt.title("ctrl+r trains; each weight and b are drawn against the step")
-        else:
+        if self.path is not None:
             ticks = step_ticks(0, max(1, last_step))
             plt.xticks(ticks, [str(t) for t in ticks])
             if high > low:  # short labels of our own: plotext writes a diverged run's 1e18 in 19 digits
                 values = [low + k * (high - low) / 4 for k in range(5)]
                 plt.yticks(values, [f"{v:.3g}" for v in values])
             plt.xlabel("step")
-        text = "  ".join(legend)
-        if self.num_features > len(self.names) - 1:
-            text += f"\n(dim lines: the true values · w1–w{len(self.names) - 1} of {self.num_features:,})"
-        elif legend:
-            text += "\n(dim lines: the true values)"
-        if text != self._legend_text:  # an update costs a layout pass: only when it changed
-            self._legend_text = text
-            self.legend.update(text)
+        if self.path is None:
+            # In the legend, which wraps: plotext leaves out a title wider than the chart.
+            self.legend.show(["no run yet: ctrl+r trains; each weight and b are drawn against the step"])
+        elif self.num_features > len(self.names) - 1:
+            tracked = f"w1–w{len(self.names) - 1} of {self.num_features:,}"
+            self.legend.show(legend, [f"(dim lines: the true values · {tracked})"])
+        else:
+            self.legend.show(legend, ["(dim lines: the true values)"])
         self.chart.replotted()
 
 

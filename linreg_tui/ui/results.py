@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Static
 
 from linreg_tui.run.report import format_gap
 from linreg_tui.run.result import Optimum, RunResult
+from linreg_tui.ui.fitting import FittedBorder
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.
 ALL_ROWS_UP_TO = 20
@@ -104,6 +105,10 @@ class ResultsPanel(Vertical):
         self.max_stable_lr: float | None = None
         #: The weights that have a row now (indices), in table order; the bias is always the last row.
         self.shown: list[int] = []
+        self.fitted_border = FittedBorder(self)
+
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="results-table", cursor_type="row", zebra_stripes=True)
@@ -136,7 +141,7 @@ class ResultsPanel(Vertical):
         self.query_one("#results-summary", Static).update("training…")
         self.condition_number = self.max_stable_lr = None
         self.query_one("#results-conditioning", Static).update("")  # the new run's comes with its start
-        self.border_subtitle = ""
+        self.fitted_border.set(subtitle=[])
 
     def show_parameters(self, w: tuple[float, ...], b: float) -> None:
         """The learned values and their errors. Cells change in place while the same weights are shown
@@ -167,8 +172,9 @@ class ResultsPanel(Vertical):
         )
         widget.set_class(bool(above), "-above")
         # The bounded table (many features) fills the panel: there the numbers are on its border.
-        short = f"κ {condition_number:.3g} · stable lr < {max_stable_lr:.3g}{' (lr above!)' if above else ''}"
-        self.border_subtitle = short if self.has_class("-bounded") else ""
+        bound = f"stable lr < {max_stable_lr:.3g}{' (lr above!)' if above else ''}"
+        short = (f"κ {condition_number:.3g} · {bound}", bound)
+        self.fitted_border.set(subtitle=[short if self.has_class("-bounded") else ""])
 
     def finish(self, result: RunResult) -> None:
         self.show_parameters(result.w, result.b)

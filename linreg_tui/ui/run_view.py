@@ -17,6 +17,7 @@ from linreg_tui.run.events import (
     StepLosses,
 )
 from linreg_tui.run.report import end_lines, epoch_line, lr_above_bound, start_lines
+from linreg_tui.ui.fitting import Wording
 from linreg_tui.ui.history import RunTrace
 from linreg_tui.ui.log import explained_lines, lr_change_line
 
@@ -145,16 +146,23 @@ class RunView:
         if result.status == "diverged" and not screen.loss_panel.log_y:
             screen.loss_panel.log_y = True
             log.say("the loss chart now has a log y axis, to show the blow-up (ctrl+l toggles)", "note")
-        summary = f"{result.status} · {result.steps:,} steps · {result.steps_per_second:,.0f} steps/s"
-        screen.sub_title = f"{result.config.impl} · {result.device} · {summary}"
+        # The header says what ran and how it ended, short enough for 60 columns (Textual's header cuts
+        # its title, mid-number at times: "2,078 ste…"); the counts are the status line's and the results'.
+        screen.sub_title = f"{result.config.impl} · {result.device} · {result.status}"
+        # The status line's parts, the most important first (a narrow line drops the last ones).
+        summary: list[Wording] = [result.status, f"{result.steps:,} steps", f"{result.steps_per_second:,.0f} steps/s"]
         if result.diverged_at is not None:
             epoch, step = result.diverged_at
-            summary = f"diverged at epoch {epoch}, step {step:,}: try a smaller lr, e.g. {result.config.lr / 10:g}"
-        elif result.status == "cancelled":
-            summary = result.message  # "cancelled in epoch 2 after 1,234 steps"
+            smaller = f"{result.config.lr / 10:g}"
+            summary = [
+                f"diverged at epoch {epoch}, step {step:,}",
+                (f"try a smaller lr, e.g. {smaller}", f"try lr {smaller}"),
+            ]
+        elif result.status == "cancelled":  # "cancelled in epoch 2 after 1,234 steps", or briefly
+            summary = [(result.message, f"cancelled after {result.steps:,} steps", "cancelled")]
         elif result.status == "failed":
-            summary = "failed: see the log"
-        screen.status_bar.ended(summary)
+            summary = ["failed: see the log"]
+        screen.status_bar.ended(*summary)
         screen.last_result = result
         if screen.history.live is not None:
             screen.history.live.finish(result)

@@ -1,4 +1,6 @@
-"""The status bar: a run's progress and ETA while it trains, else what happened last."""
+"""The status bar: a run's progress and ETA while it trains, else what happened last. Its line is a
+FittedLine: at a width that cannot hold every part, the least important parts go, never half a word or
+half a number."""
 
 from __future__ import annotations
 
@@ -11,9 +13,9 @@ from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.renderables.bar import Bar
 from textual.widget import Widget
-from textual.widgets import Static
 
 from linreg_tui.run.config import RunConfig
+from linreg_tui.ui.fitting import SEPARATOR, FittedLine, Wording
 
 
 class StepBar(Widget):
@@ -79,7 +81,7 @@ class StatusBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield StepBar()  # percentage and ETA are in the text
-        yield Static("ready: ctrl+r trains, f1 explains", id="status")
+        yield FittedLine(("ready: ctrl+r trains, f1 explains", "ready: ctrl+r trains"), id="status")
 
     @property
     def shown_step(self) -> int | None:
@@ -88,11 +90,23 @@ class StatusBar(Horizontal):
         return bar.progress if bar.display else None
 
     @property
-    def text(self) -> str:
-        return str(self.query_one("#status", Static).render())
+    def line(self) -> FittedLine:
+        return self.query_one("#status", FittedLine)
 
-    def say(self, text: str) -> None:
-        self.query_one("#status", Static).update(text, layout=False)  # one line: no layout pass needed
+    @property
+    def text(self) -> str:
+        """All the line says, whatever its width (`shown`: what the width holds)."""
+        return self.line.text
+
+    @property
+    def shown(self) -> str:
+        return self.line.shown
+
+    def say(self, *parts: Wording) -> None:
+        """Say these parts, the most important first: a text's " · " separates parts of its own (the
+        file keys' outcomes, the sweep's summary), so a narrow line drops whole parts from the end."""
+        split = [piece for part in parts for piece in (part.split(SEPARATOR) if isinstance(part, str) else [part])]
+        self.line.update(*split)
 
     def starting(self, config: RunConfig) -> None:
         """A run was asked for; its data and engine are being made. Nothing of the last run shows."""
@@ -127,20 +141,21 @@ class StatusBar(Horizontal):
         self._paused_at = time.monotonic()
         if self._config is not None:
             self.query_one(StepBar).progress = step
-            total = f"/{self._config.total_steps:,} · epoch {epoch}/{self._config.epochs}"
+            steps, epochs = f"step {step:,}/{self._config.total_steps:,}", f"epoch {epoch}/{self._config.epochs}"
         else:
-            total = f" · epoch {epoch}"
-        self.say(f"paused · step {step:,}{total} · lr {lr:g} · ctrl+t steps, ctrl+p goes on, esc stops")
+            steps, epochs = f"step {step:,}", f"epoch {epoch}"
+        keys = ("ctrl+t steps, ctrl+p goes on, esc stops", "^t steps, ^p goes on, esc stops")
+        self.say("paused", steps, epochs, f"lr {lr:g}", keys)
 
     def stopping(self) -> None:
         """Asked to stop: "stopping…" is what to read until the run ends."""
         self._config = None
         self.say("stopping…")
 
-    def ended(self, summary: str) -> None:
+    def ended(self, *summary: Wording) -> None:
         self._config = None
         self.query_one(StepBar).display = False
-        self.say(summary)
+        self.say(*summary)
 
     def show_progress(self) -> None:
         if self._latest is None or self._config is None:
@@ -150,10 +165,14 @@ class StatusBar(Horizontal):
         self.query_one(StepBar).progress = step
         elapsed = time.monotonic() - self._training_since
         eta = elapsed / step * (config.total_steps - step) if step else 0.0
-        changed = f" · lr {self._changed_lr:g}" if self._changed_lr is not None else ""
+        changed = f"lr {self._changed_lr:g}" if self._changed_lr is not None else ""
+        # The most telling first: a narrow line keeps the share and the step, and drops the epoch.
         self.say(
-            f"{step / config.total_steps:4.0%} · epoch {epoch}/{config.epochs} · step {step:,}/"
-            f"{config.total_steps:,} · ETA {clock(eta)}{changed}"
+            f"{step / config.total_steps:4.0%}",  # 4 cells: the line does not jitter
+            f"step {step:,}/{config.total_steps:,}",
+            f"ETA {clock(eta)}",
+            changed,
+            f"epoch {epoch}/{config.epochs}",
         )
 
 

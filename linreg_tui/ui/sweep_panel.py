@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from linreg_tui.run.config import FIELDS
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui.error_plot import ErrorPlot
+from linreg_tui.ui.fitting import FittedBorder
 from linreg_tui.ui.results import format_number
 
 #: The columns after the swept fields'.
@@ -48,6 +49,10 @@ class Sweep:
         names = " × ".join(FIELDS[name].short for name in self.fields)
         return f"sweep over {names}: {len(self.rows)} of {len(self.points)} runs, {self.state}"
 
+    def describe_briefly(self) -> str:
+        """ "sweep: 2 of 4 runs, running", for a narrow status line."""
+        return f"sweep: {len(self.rows)} of {len(self.points)} runs, {self.state}"
+
 
 def row_cells(row: SweepRow, fields: list[str]) -> list[str]:
     """A table row: the swept values as typed, then the result."""
@@ -65,6 +70,17 @@ def row_cells(row: SweepRow, fields: list[str]) -> list[str]:
         f"{row.steps:,}",
         f"{row.seconds:.2f} s",
     ]
+
+
+class SweepBox(Vertical):
+    """The box around the sweep's table: its title is the sweep's state, in the longest wording that fits."""
+
+    def __init__(self) -> None:
+        super().__init__(id="sweep-box")
+        self.fitted_border = FittedBorder(self)
+
+    def on_resize(self) -> None:
+        self.fitted_border.refit()
 
 
 class SweepScreen(ModalScreen[None]):
@@ -100,7 +116,7 @@ class SweepScreen(ModalScreen[None]):
         self.table: DataTable[str] = DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="sweep-box"):
+        with SweepBox():
             yield self.table
             yield Static("no run has ended yet", id="sweep-empty")
             if self.sweep.shows_data_size:
@@ -119,7 +135,7 @@ class SweepScreen(ModalScreen[None]):
         self.refresh_sweep()
 
     def refresh_sweep(self) -> None:
-        self.query_one("#sweep-box").border_title = self.sweep.describe()
+        self.query_one(SweepBox).fitted_border.set(title=[(self.sweep.describe(), self.sweep.describe_briefly())])
         self.query_one("#sweep-empty").display = not self.sweep.rows
         if self.sweep.shows_data_size:
             self.query_one(ErrorPlot).show(self.sweep.rows)

@@ -78,7 +78,7 @@ class SweepRunner:
         sweep.state = "finished" if len(sweep.rows) == len(sweep.points) else "stopped"
         screen.running = False
         screen.log_pane.say(f"{sweep.describe()} (f9 shows the table)", "book")
-        screen.status_bar.ended(f"{sweep.describe()} · f9 shows the table")
+        screen.status_bar.ended((sweep.describe(), sweep.describe_briefly()), "f9 shows the table")
         if isinstance(screen.app.screen, SweepScreen):
             screen.app.screen.refresh_sweep()
 
