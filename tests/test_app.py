@@ -111,7 +111,7 @@ async def test_the_same_seed_reproduces_a_run_and_runs_are_compared() -> None:
         assert legend.count("scratch lr=0.03") == 2 and "scratch lr=0.01: steps" in legend
         await pilot.press("ctrl+o")
         assert loss.previous == []
-        assert "earlier runs cleared" in log_text(app)
+        assert "earlier runs hidden from the loss chart and the landscape" in log_text(app)
 
 
 async def test_the_loss_charts_epoch_points_sit_at_each_epochs_last_step() -> None:

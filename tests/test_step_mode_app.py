@@ -136,7 +136,7 @@ async def test_escape_stops_a_paused_run_and_its_thread_ends(monkeypatch: pytest
         assert thread_done.wait(timeout=30), "the training thread went on after esc"
         assert (ended[0].status, ended[0].steps) == ("cancelled", 1)
         assert app.last_result is not None and app.last_result.status == "cancelled"
-        assert status(app).startswith("cancelled in epoch 1 after 1 steps")
+        assert status(app) == "cancelled in epoch 1 after 1 step", status(app)
 
 
 async def test_quitting_while_paused_ends_the_training_thread(monkeypatch: pytest.MonkeyPatch) -> None:

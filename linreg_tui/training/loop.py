@@ -34,6 +34,7 @@ from linreg_tui.run.events import (
 )
 from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.path import TrackedPath, join
+from linreg_tui.run.report import count
 from linreg_tui.run.result import RunResult, Status
 from linreg_tui.training.data import Dataset, make_dataset, make_generator, make_validation_set, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
@@ -208,7 +209,7 @@ class _Loop:
             move = self._next_move(epoch)
             if self.cancel.is_set():
                 self.status = "cancelled"
-                self.message = f"cancelled in epoch {epoch} after {self.steps:,} steps"
+                self.message = f"cancelled in epoch {epoch} after {count(self.steps, 'step')}"
                 return False
             self._apply_lr_change()
             group = list(islice(batches, 1 if move == "step" else self._chunk_size()))

@@ -16,7 +16,7 @@ from linreg_tui.run.events import (
     StepExplained,
     StepLosses,
 )
-from linreg_tui.run.report import end_lines, epoch_line, lr_above_bound, start_lines
+from linreg_tui.run.report import count, end_lines, epoch_line, lr_above_bound, start_lines
 from linreg_tui.ui.fitting import Wording
 from linreg_tui.ui.history import RunTrace
 from linreg_tui.ui.log import explained_lines, lr_change_line
@@ -159,7 +159,7 @@ class RunView:
                 (f"try a smaller lr, e.g. {smaller}", f"try lr {smaller}"),
             ]
         elif result.status == "cancelled":  # "cancelled in epoch 2 after 1,234 steps", or briefly
-            summary = [(result.message, f"cancelled after {result.steps:,} steps", "cancelled")]
+            summary = [(result.message, f"cancelled after {count(result.steps, 'step')}", "cancelled")]
         elif result.status == "failed":
             summary = ["failed: see the log"]
         screen.status_bar.ended(*summary)

@@ -46,7 +46,7 @@ class ShareActions:
     def clear_runs(self) -> None:
         self.screen.history.hide_all()
         self.show_chosen_runs()
-        said = "earlier runs cleared from the loss chart (f10: the run history draws them again)"
+        said = "earlier runs hidden from the loss chart and the landscape (f10: the run history draws them again)"
         self.screen.log_pane.say(said, "note")
 
     def show_history(self) -> None:
