@@ -32,7 +32,7 @@ async def wait_ready(pilot: Pilot) -> None:
     assert isinstance(app, LinregApp)
     await pilot.pause()  # an auto-pilot (the snapshots') starts before the main screen is composed
     await wait_until(pilot, lambda: app.main_screen.data_plot.preview is not None)
-    await wait_until(pilot, lambda: app.main_screen.devices is not None)
+    await wait_until(pilot, lambda: app.main_screen.session.devices is not None)
 
 
 async def run_to_end(pilot: Pilot, timeout: float = 60.0) -> None:

@@ -565,7 +565,7 @@ async def test_the_first_paint_does_not_wait_for_cuda(monkeypatch: pytest.Monkey
         await type_into(pilot, "epochs", "4")  # the form works while the probe waits
         assert app.main_screen.params_panel.texts()["epochs"] == "4"
         answer.set()
-        await wait_until(pilot, lambda: app.main_screen.devices is not None)
+        await wait_until(pilot, lambda: app.main_screen.session.devices is not None)
         device = app.query_one("#device", Select)
         assert [value for _, value in device._options] == ["cpu", "auto", "cuda:0"]
         assert device.value == "cpu"  # the choice is kept

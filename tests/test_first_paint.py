@@ -81,7 +81,7 @@ async def main():
         assert screen.params_panel.region.area > 0 and screen.query_one("#lr").region.area > 0
         print("painted; torch loaded:", torch_loaded.is_set())
         torch_may_load.set()
-        await wait_until(pilot, lambda: screen.devices is not None)
+        await wait_until(pilot, lambda: screen.session.devices is not None)
         print("devices found; torch loaded:", torch_loaded.is_set())
 
 asyncio.run(main())

@@ -218,8 +218,8 @@ async def test_each_chunk_of_losses_is_summed_once_for_the_chart_and_the_json(mo
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await run_to_end(pilot)
-        screen = app.main_screen
-        assert screen.last_result is not None and sum(passes) == screen.last_result.steps == 6_000
-        assert screen.trace is not None and len(screen.trace.losses) == 6_000  # every step, for the JSON
+        screen, session = app.main_screen, app.main_screen.session
+        assert session.last_result is not None and sum(passes) == session.last_result.steps == 6_000
+        assert session.trace is not None and len(session.trace.losses) == 6_000  # every step, for the JSON
         assert screen.loss_panel.current is not None
         assert len(screen.loss_panel.current.steps.coarse_points(CHART_POINTS)[0]) <= CHART_POINTS + 1

@@ -148,15 +148,15 @@ async def test_sixty_runs_keep_bounded_curves_and_the_charts_only_what_they_draw
         await wait_ready(pilot)
         await run_to_end(pilot)
         screen = app.main_screen
-        result = screen.last_result
+        result = screen.session.last_result
         assert result is not None
         for number in range(2, 62):  # RunResults fed to the history directly, not trained 60 times
             loss = LossHistory(result.config, number)
             loss.steps.extend(1, [1.0 / step for step in range(1, 5001)])
             loss.epoch_steps, loss.epoch_losses = list(range(100)), [1.0] * 100
-            screen.history.start(result.config, loss, None).finish(result)
+            screen.session.history.start(result.config, loss, None).finish(result)
         screen.share.show_chosen_runs()
-        records = screen.history.records
+        records = screen.session.history.records
         assert len(records) == 61
         # Earlier runs keep what the chart draws; the live run all 5,000 steps (up to STEP_LOSSES_KEPT, for its JSON).
         assert all(len(record.loss.steps) <= CHART_POINTS + 1 for record in records[:-1])
@@ -188,7 +188,7 @@ async def test_ctrl_o_hides_the_earlier_runs_that_f10_draws_again_as_the_help_an
         assert [h.number for h in loss.previous] == [2, 1] and len(landscape.previous) == 2
         await pilot.press("ctrl+o")
         assert loss.previous == [] and landscape.previous == []  # hidden from both
-        assert [record.number for record in screen.history.records] == [1, 2, 3]  # not forgotten
+        assert [record.number for record in screen.session.history.records] == [1, 2, 3]  # not forgotten
         await pilot.press("f10")
         await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         app.screen.query_one(DataTable).move_cursor(row=0)

@@ -227,7 +227,7 @@ async def test_a_learning_rate_typed_while_running_is_taken_once_typing_pauses()
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.main_screen.loss_panel.current is not None)
         await type_into(pilot, "lr", "0.05")  # no Enter
-        await wait_until(pilot, lambda: app.main_screen.run_driver.live_lr == 0.05)
+        await wait_until(pilot, lambda: app.main_screen.session.live_lr == 0.05)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.running)
         result = app.last_result

@@ -62,12 +62,12 @@ class LinregApp(App[None]):
     @property
     def last_result(self) -> RunResult | None:
         """The last run's result, however it ended (None before the first)."""
-        return self.main_screen.last_result
+        return self.main_screen.session.last_result
 
     @property
     def training(self) -> bool:
         """Whether a run is training: running and not paused (a sweep cannot pause)."""
-        control = self.main_screen.run_driver.control
+        control = self.main_screen.session.control
         return self.running and not (control is not None and control.paused)
 
     def on_mount(self) -> None:

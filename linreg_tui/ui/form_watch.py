@@ -5,9 +5,10 @@ of examples, must not hold the UI thread."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
+from textual.screen import Screen
 from textual.timer import Timer
 
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
@@ -15,9 +16,9 @@ from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.report import conditioning_lines, lr_above_bound
 from linreg_tui.run.surface import Conditioning, loss_scale
 from linreg_tui.ui import messages
-
-if TYPE_CHECKING:
-    from linreg_tui.ui.main_screen import MainScreen
+from linreg_tui.ui.data_plot import DataPlot
+from linreg_tui.ui.log import LogPane
+from linreg_tui.ui.params import ParamsPanel
 
 
 def estimate_key(config: RunConfig) -> tuple[object, ...]:
@@ -32,10 +33,15 @@ def data_key(config: RunConfig) -> tuple[object, ...]:
 
 
 class FormWatch:
-    """Follows the form's values for the screen that owns the form, the Data panel and the log."""
+    """Follows the form's values: its data in the Data panel, its conditioning in the log. Its workers
+    run on `screen`, which hears of their results as messages and hands them back here."""
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(
+        self, screen: Screen[None], form: ParamsPanel, data: DataPlot, log: LogPane, running: Callable[[], bool]
+    ) -> None:
         self.screen = screen
+        self.form, self.data, self.log = form, data, log
+        self.running = running
         self._preview_timer: Timer | None = None
         self._previewed: tuple[object, ...] | None = None
         self._estimated: tuple[object, ...] | None = None  # the form values of the last conditioning estimate
@@ -75,20 +81,20 @@ class FormWatch:
         self.screen.app.call_from_thread(self._show_estimate, estimate_key(config), config, estimate)
 
     def _show_estimate(self, key: tuple[object, ...], config: RunConfig, estimate: Conditioning) -> None:
-        if key != self._estimated or self.screen.running:  # typed on since, or a run says the data's own values
+        if key != self._estimated or self.running():  # typed on since, or a run says the data's own values
             return
         for line in conditioning_lines(estimate.condition_number, estimate.max_stable_lr, config.lr):
-            self.screen.log_pane.say(f"estimate before the run (from scales and corr): {line}", "note")
+            self.log.say(f"estimate before the run (from scales and corr): {line}", "note")
 
     def _warn_of_lr_above_bound(self, config: RunConfig) -> None:
         """Before a run: the last run's bound holds for the same data (rescaled for the other loss)."""
-        if self._bound_seen is None or self.screen.running:
+        if self._bound_seen is None or self.running():
             return
         key, impl, bound = self._bound_seen
         if key == data_key(config):
             bound *= loss_scale(impl) / loss_scale(config.impl)
             if config.lr > bound:
-                self.screen.params_panel.note(lr_above_bound(config.lr, bound))
+                self.form.note(lr_above_bound(config.lr, bound))
 
     # The data preview ------------------------------------------------------------------------------
 
@@ -129,21 +135,21 @@ class FormWatch:
 
     def show_preview(self, message: messages.PreviewReady) -> None:
         # A thread cannot be interrupted: an older, slower preview may arrive after a newer one.
-        if self.screen.running or message.key != self._previewed:
+        if self.running() or message.key != self._previewed:
             return
         if message.preview is None:
-            self.screen.data_plot.wait_for_run("the data is drawn when the run makes it (too large to make twice)")
+            self.data.wait_for_run("the data is drawn when the run makes it (too large to make twice)")
         else:
-            self.screen.data_plot.show(message.preview)
+            self.data.show(message.preview)
 
     def preview_refused(self, message: messages.PreviewRefused) -> None:
         # Typing "1e999" passes through "1e9", which is valid and previewed: by the time its refusal
         # comes, the form may hold other values, whose own message must stay.
         if message.key == self._previewed and message.key == self._form_data_key():
-            self.screen.params_panel.show_errors(message.error.errors, focus=False)
+            self.form.show_errors(message.error.errors, focus=False)
 
     def _form_data_key(self) -> tuple[object, ...] | None:
         try:
-            return data_key(parse_config(self.screen.params_panel.texts()))
+            return data_key(parse_config(self.form.texts()))
         except ConfigError:
             return None

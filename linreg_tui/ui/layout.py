@@ -3,12 +3,9 @@ shared) up to 150, all six from there; which panel an f-key or a tab brings up."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from textual.screen import Screen
 from textual.widget import Widget
-
-if TYPE_CHECKING:
-    from linreg_tui.ui.main_screen import MainScreen
+from textual.widgets import Tabs
 
 PANELS = ("data", "loss", "weights", "landscape", "log", "results")
 #: Between 110 and 150 columns the grid has four cells: these panels share one, the first shown until
@@ -23,9 +20,10 @@ FOOTER_ROOM_FOR_STEP = 80
 
 
 class PanelLayout:
-    """The panels' arrangement on the screen that owns them (its tabs, its -wider class)."""
+    """The panels' arrangement on the screen that holds them (its tabs, its -wider class): any screen
+    with `#panels` (each panel a child named by its id) and `#view-tabs`."""
 
-    def __init__(self, screen: MainScreen) -> None:
+    def __init__(self, screen: Screen[None]) -> None:
         self.screen = screen
 
     def panel(self, name: str) -> Widget:
@@ -44,7 +42,7 @@ class PanelLayout:
     def show(self, name: str) -> None:
         """Narrow: switch to the panel's tab. Wide: the panel takes its cell; focus marks it (and scrolls
         the log)."""
-        self.screen.view_tabs.active = f"tab-{name}"
+        self.screen.query_one("#view-tabs", Tabs).active = f"tab-{name}"
         self.show_in_cell(name)
         panel = self.panel(name)
         focusable = [panel] if panel.can_focus else [w for w in panel.query("*") if w.can_focus]

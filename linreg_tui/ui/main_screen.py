@@ -23,14 +23,11 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
-from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.presets import PRESETS, Preset
-from linreg_tui.run.result import RunResult
 from linreg_tui.ui import messages
 from linreg_tui.ui.data_plot import DataPlot
 from linreg_tui.ui.footer import QuietFooter
 from linreg_tui.ui.form_watch import FormWatch
-from linreg_tui.ui.history import RunHistory, RunTrace
 from linreg_tui.ui.keys import MAIN_SCREEN_KEYS
 from linreg_tui.ui.landscape_plot import LandscapePanel
 from linreg_tui.ui.layout import LOW_HEIGHT, MIN_HEIGHT, MIN_WIDTH, PANELS, PanelLayout
@@ -43,11 +40,13 @@ from linreg_tui.ui.presets_picker import PresetPicker
 from linreg_tui.ui.results import ResultsPanel
 from linreg_tui.ui.run_driver import RunDriver, freeze_app_objects
 from linreg_tui.ui.run_view import RunView
+from linreg_tui.ui.session import RunSession
 from linreg_tui.ui.share_actions import ShareActions
 from linreg_tui.ui.status_bar import StatusBar
 from linreg_tui.ui.sweep_panel import Sweep
 from linreg_tui.ui.sweep_runner import SweepRunner
 from linreg_tui.ui.thread_start import ThreadStart
+from linreg_tui.ui.views import Views
 
 
 class MainScreen(Screen[None]):
@@ -69,25 +68,12 @@ class MainScreen(Screen[None]):
         self.initial_config = config
         self.initial_preset = preset
         self.initial_sweep = dict(sweep or {})
-        self.last_result: RunResult | None = None
-        #: The devices, once the probe has answered (None until then).
-        self.devices: list[DeviceChoice] | None = None
-        #: The worker that loads torch behind the form and finds the devices (probe_devices).
-        self.torch_loader: Worker[None] | None = None
+        #: What the screen's parts share about the session's runs; `running` is mirrored in the reactive.
+        self.session = RunSession(on_running=self._running_changed)
         self.redraw_timer: Timer | None = None
         self.pacer = FramePacer(shortest=1 / REDRAW_HZ, tick=1 / (2 * REDRAW_HZ))
         self.progress_pacer = FramePacer(shortest=1 / PROGRESS_HZ, tick=self.pacer.tick)
-        #: Every run of the session, and which earlier ones the charts draw (f10).
-        self.history = RunHistory()
-        #: The live run's step losses and per-epoch parameters, for saving it as JSON (ctrl+e).
-        self.trace: RunTrace | None = None
-        # The screen's jobs, each in its own module; the screen routes keys and messages to them.
         self.panel_layout = PanelLayout(self)
-        self.run_driver = RunDriver(self)
-        self.run_view = RunView(self)
-        self.form_watch = FormWatch(self)
-        self.sweeper = SweepRunner(self)
-        self.share = ShareActions(self)
 
     # The panels ----------------------------------------------------------------------------------
 
@@ -149,7 +135,46 @@ class MainScreen(Screen[None]):
         )
         yield QuietFooter(compact=True)
 
+    def _make_parts(self) -> None:
+        """The screen's jobs, each in its own module, given the panels and the session (not the screen):
+        the screen routes keys and messages to them."""
+        views = Views(
+            form=self.params_panel,
+            data=self.data_plot,
+            loss=self.loss_panel,
+            landscape=self.landscape_panel,
+            weights=self.weights_panel,
+            results=self.results_panel,
+            log=self.log_pane,
+            status=self.status_bar,
+        )
+        session = self.session
+        self.form_watch = FormWatch(self, views.form, views.data, views.log, running=lambda: session.running)
+        self.sweeper = SweepRunner(self, views, session)
+        self.share = ShareActions(self, views, session)
+        self.run_view = RunView(
+            self,
+            views,
+            session,
+            form_watch=self.form_watch,
+            sweeper=self.sweeper,
+            share=self.share,
+            redraw_now=lambda: self.redraw_tick(now=True),
+        )
+        self.run_driver = RunDriver(
+            views,
+            session,
+            run_view=self.run_view,
+            form_watch=self.form_watch,
+            sweeper=self.sweeper,
+            train=self.train_in_thread,
+        )
+
+    def _running_changed(self, running: bool) -> None:
+        self.running = running
+
     def on_mount(self) -> None:
+        self._make_parts()
         self.sub_title = "d2l 3.2 / 3.3"
         self.panel_layout.mounted()
         defaults = self.initial_config == RunConfig() and not self.initial_sweep
@@ -167,7 +192,7 @@ class MainScreen(Screen[None]):
         self.redraw_timer = self.set_interval(self.pacer.tick, self._redraw_if_due)
 
     def _load_torch_behind_the_form(self) -> None:
-        self.torch_loader = self.probe_devices()
+        self.session.torch_loader = self.probe_devices()
         self.form_watch.schedule_preview(self.initial_config, delay=None)
 
     # Running, stopping, stepping -----------------------------------------------------------------
@@ -329,7 +354,7 @@ class MainScreen(Screen[None]):
         self.log_pane.say(f"error while {where}: {type(error).__name__}: {error}", "error")
         if event.worker.group == "training":
             self.sweeper.failed()
-            self.running = False
+            self.session.running = False
             self.status_bar.ended("failed: see the log")
 
     # The messages: each to the part of the screen it concerns ------------------------------------
@@ -398,7 +423,7 @@ class MainScreen(Screen[None]):
         options.insert(1, (f"auto ({gpus[0] if gpus else 'cpu'})", "auto"))
         self.params_panel.set_devices(options, f"CUDA: {message.cuda_status}")
         self.log_pane.say(f"devices: {', '.join(c.value for c in found)} · CUDA: {message.cuda_status}", "note")
-        self.devices = found
+        self.session.devices = found
 
     @on(Tabs.TabActivated)
     def tab_activated(self, event: Tabs.TabActivated) -> None:

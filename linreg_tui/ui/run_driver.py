@@ -5,17 +5,19 @@ RunControl, which the training loop reads between chunks of steps."""
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
+from linreg_tui.ui.form_watch import FormWatch
 from linreg_tui.ui.loss_plot import KEEP_RUNS
+from linreg_tui.ui.run_view import RunView
+from linreg_tui.ui.session import RunSession
+from linreg_tui.ui.sweep_runner import SweepRunner
 from linreg_tui.ui.thread_start import ThreadStart
-
-if TYPE_CHECKING:
-    from linreg_tui.ui.main_screen import MainScreen
+from linreg_tui.ui.views import Views
 
 
 def freeze_app_objects(training: bool) -> None:
@@ -31,96 +33,90 @@ def freeze_app_objects(training: bool) -> None:
 
 
 class RunDriver:
-    """The live run's config, worker and control, for the screen whose keys drive it."""
+    """A run's start, stop, steps, pause and live learning rate, from the keys. The live run's state is
+    the session's (the run view reads it); the run trains on `train`'s worker, a sweep on the sweeper's."""
 
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
-        #: The config of the run now (a sweep's first point's, in a sweep), or of the last one.
-        self.config: RunConfig | None = None
-        self.worker: Worker[None] | None = None
-        #: The run's pause, single steps and live learning rate (a new one per run; None in a sweep).
-        self.control: RunControl | None = None
-        #: Whether the run's thread has begun (see ThreadStart).
-        self.begun = ThreadStart()
-        #: The learning rate the run uses now, and the run's full-batch stability bound, once known.
-        self.live_lr = 0.0
-        self.max_stable_lr: float | None = None
-
-    @property
-    def stopping(self) -> bool:
-        """Whether the run's worker was told to stop (esc, a quit): its last messages say nothing new."""
-        return self.worker is not None and self.worker.is_cancelled
+    def __init__(
+        self,
+        views: Views,
+        session: RunSession,
+        *,
+        run_view: RunView,
+        form_watch: FormWatch,
+        sweeper: SweepRunner,
+        train: Callable[[RunConfig, RunControl, ThreadStart], Worker[None]],
+    ) -> None:
+        self.views, self.session = views, session
+        self.run_view, self.form_watch, self.sweeper = run_view, form_watch, sweeper
+        self.train = train
 
     def start(self, paused: bool = False) -> None:
         """Train with the form's values; `paused`: stop before step 1 (step mode). A sweep in the form
         runs each of its points."""
-        screen = self.screen
-        if screen.running:
+        if self.session.running:
             return
         try:
-            points = screen.params_panel.read_points()
+            points = self.views.form.read_points()
         except ConfigError as error:
-            screen.log_pane.say(f"not started: {error}", "warning")
-            screen.status_bar.say("not started: see the form")
+            self.views.log.say(f"not started: {error}", "warning")
+            self.views.status.say("not started: see the form")
             return
-        screen.form_watch.run_starts()
-        self.config = config = points[0].config
-        screen.run_view.starting()
-        screen.running = True
-        screen.status_bar.starting(config)
-        loader = screen.torch_loader
-        if loader is not None and loader.state in (WorkerState.PENDING, WorkerState.RUNNING):
+        self.form_watch.run_starts()
+        self.session.config = config = points[0].config
+        self.run_view.starting()
+        self.session.running = True
+        self.views.status.starting(config)
+        if self.session.torch_loading:
             # The form came before torch: the run's thread waits for the import the loader is doing.
-            screen.status_bar.say(f"starting {config.impl} on {config.device}: torch is still loading…")
-        self.begun = ThreadStart()
+            self.views.status.say(f"starting {config.impl} on {config.device}: torch is still loading…")
+        self.session.begun = ThreadStart()
         if len(points) > 1:
-            self.control = None  # no pause, steps or live lr in a sweep: each point is its own run
-            self.worker = screen.sweeper.start(points, paused, self.begun)
+            self.session.control = None  # no pause, steps or live lr in a sweep: each point is its own run
+            self.session.worker = self.sweeper.start(points, paused, self.session.begun)
             return
-        screen.history.default_overlaid = KEEP_RUNS
+        self.session.history.default_overlaid = KEEP_RUNS
         # Held before step 1 until the panels show the run (RunView.started): laying them out is tenths of
         # a second of Python that would otherwise compete with the first steps for the GIL.
-        self.control = RunControl(paused=paused, hold_start=True)
-        self.live_lr, self.max_stable_lr = config.lr, None
-        self.worker = screen.train_in_thread(config, self.control, self.begun)
+        self.session.control = RunControl(paused=paused, hold_start=True)
+        self.session.live_lr, self.session.max_stable_lr = config.lr, None
+        self.session.worker = self.train(config, self.session.control, self.session.begun)
 
     def stop(self) -> None:
-        if self.screen.running and self.worker is not None and not self.worker.is_cancelled:
-            self.worker.cancel()  # sets the worker's cancelled_event, which the training loop watches
-            if self.control is not None:
-                self.control.stop()  # wakes a paused run now, not at its next look at the event
-            self.screen.status_bar.stopping()
-            if self.begun.give_up():  # its thread never began: nothing else will end the run
-                if self.screen.sweeper.running:
-                    self.screen.sweeper.ended()
+        if self.session.running and self.session.worker is not None and not self.session.worker.is_cancelled:
+            self.session.worker.cancel()  # sets the worker's cancelled_event, which the training loop watches
+            if self.session.control is not None:
+                self.session.control.stop()  # wakes a paused run now, not at its next look at the event
+            self.views.status.stopping()
+            if self.session.begun.give_up():  # its thread never began: nothing else will end the run
+                if self.sweeper.running:
+                    self.sweeper.ended()
                 else:
-                    self.screen.run_view.setup_failed("stopped before training started", cancelled=True)
+                    self.run_view.setup_failed("stopped before training started", cancelled=True)
 
     def step(self) -> None:
         """One explained step: from idle a run starts paused before step 1; a running run pauses."""
-        if not self.screen.running:
+        if not self.session.running:
             self.start(paused=True)
-        if self.screen.running and self.control is not None:
-            self.control.step()
+        if self.session.running and self.session.control is not None:
+            self.session.control.step()
 
     def pause(self) -> None:
-        if not self.screen.running or self.control is None:
+        if not self.session.running or self.session.control is None:
             return
-        if self.control.paused:
-            self.control.resume()
-            self.screen.data_plot.highlight(())
-            self.screen.status_bar.say("going on…")
+        if self.session.control.paused:
+            self.session.control.resume()
+            self.views.data.highlight(())
+            self.views.status.say("going on…")
         else:
-            self.control.pause()  # the loop pauses after its chunk in progress and says so (Paused)
+            self.session.control.pause()  # the loop pauses after its chunk in progress and says so (Paused)
 
     def lr_chosen(self, lr: float) -> None:
         """A rate typed into the form while the run trains: the run takes it at its next chunk."""
-        screen = self.screen
-        if screen.sweeper.running:
-            screen.log_pane.say("a sweep's runs keep their own learning rates: the rate typed is not used", "note")
+        if self.sweeper.running:
+            self.views.log.say("a sweep's runs keep their own learning rates: the rate typed is not used", "note")
             return
-        if not screen.running or self.control is None or lr == self.live_lr:
+        if not self.session.running or self.session.control is None or lr == self.session.live_lr:
             return
-        self.control.set_lr(lr)
-        if self.control.paused:
-            screen.log_pane.say(f"lr {lr:g} from the next step (the run is paused)", "note")
+        self.session.control.set_lr(lr)
+        if self.session.control.paused:
+            self.views.log.say(f"lr {lr:g} from the next step (the run is paused)", "note")

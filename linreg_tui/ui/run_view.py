@@ -4,7 +4,9 @@ The screen's message handlers route each event here; the redraw tick draws what 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+
+from textual.screen import Screen
 
 from linreg_tui.run.config import ConfigError
 from linreg_tui.run.events import (
@@ -18,18 +20,33 @@ from linreg_tui.run.events import (
 )
 from linreg_tui.run.report import count, end_lines, epoch_line, lr_above_bound, start_lines
 from linreg_tui.ui.fitting import Wording
+from linreg_tui.ui.form_watch import FormWatch
 from linreg_tui.ui.history import RunTrace
 from linreg_tui.ui.log import explained_lines, lr_change_line
-
-if TYPE_CHECKING:
-    from linreg_tui.ui.main_screen import MainScreen
+from linreg_tui.ui.session import RunSession
+from linreg_tui.ui.share_actions import ShareActions
+from linreg_tui.ui.sweep_runner import SweepRunner
+from linreg_tui.ui.views import Views
 
 
 class RunView:
-    """The live run as the screen's panels show it."""
+    """The live run as the panels show it: each event into the views and the session; `redraw_now`
+    draws the charts at once (a paused run), and the header is `screen`'s."""
 
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+    def __init__(
+        self,
+        screen: Screen[None],
+        views: Views,
+        session: RunSession,
+        *,
+        form_watch: FormWatch,
+        sweeper: SweepRunner,
+        share: ShareActions,
+        redraw_now: Callable[[], None],
+    ) -> None:
+        self.screen, self.views, self.session = screen, views, session
+        self.form_watch, self.sweeper, self.share = form_watch, sweeper, share
+        self.redraw_now = redraw_now
         self._rule_said = False  # the engine's update rule is logged once per run, at its first explained step
         self._pending_epochs: list[EpochEnded] = []
         self._epochs_shown_at = 0.0
@@ -38,83 +55,80 @@ class RunView:
         self._pending_epochs = []
 
     def started(self, event: RunStarted) -> None:
-        screen, config = self.screen, event.config
+        config = event.config
         for line in start_lines(event):
-            screen.log_pane.say(line, "note" if line.startswith("loss:") else "info")
-        screen.loss_panel.start_run(config)
-        screen.data_plot.show(event.preview)
-        screen.data_plot.start_fit(config.true_w, config.true_b, event.initial)
-        screen.landscape_panel.start_run(event.surface, event.initial, event.surface_is_exact)
-        if screen.loss_panel.current is not None:
-            screen.history.start(config, screen.loss_panel.current, screen.landscape_panel.current)
-            screen.trace = RunTrace(config.num_features, screen.loss_panel.current.steps)
-            screen.share.show_chosen_runs()
-        screen.weights_panel.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
-        screen.results_panel.start(config.true_w, config.true_b, event.optimum)
+            self.views.log.say(line, "note" if line.startswith("loss:") else "info")
+        self.views.loss.start_run(config)
+        self.views.data.show(event.preview)
+        self.views.data.start_fit(config.true_w, config.true_b, event.initial)
+        self.views.landscape.start_run(event.surface, event.initial, event.surface_is_exact)
+        if self.views.loss.current is not None:
+            self.session.history.start(config, self.views.loss.current, self.views.landscape.current)
+            self.session.trace = RunTrace(config.num_features, self.views.loss.current.steps)
+            self.share.show_chosen_runs()
+        self.views.weights.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
+        self.views.results.start(config.true_w, config.true_b, event.optimum)
         self._show_conditioning(event)
-        if not screen.run_driver.stopping:
-            screen.status_bar.training(config)
-        screen.sub_title = f"{config.impl} · {event.device} · training"
-        if (control := screen.run_driver.control) is not None:
-            screen.call_after_refresh(control.start_shown)  # drawn: the run's first step may come
+        if not self.session.stopping:
+            self.views.status.training(config)
+        self.screen.sub_title = f"{config.impl} · {event.device} · training"
+        if (control := self.session.control) is not None:
+            self.screen.call_after_refresh(control.start_shown)  # drawn: the run's first step may come
 
     def _show_conditioning(self, event: RunStarted) -> None:
         """The condition number and the stability bound beside the results; a warning under the form
         when the run's lr is above the bound (the log's start lines say it too)."""
-        screen, conditions, config = self.screen, event.conditioning, event.config
-        screen.run_driver.max_stable_lr = conditions.max_stable_lr
-        screen.form_watch.bound_seen(config, conditions.max_stable_lr)
+        conditions, config = event.conditioning, event.config
+        self.session.max_stable_lr = conditions.max_stable_lr
+        self.form_watch.bound_seen(config, conditions.max_stable_lr)
         self._rule_said = False
-        screen.data_plot.highlight(())
-        screen.results_panel.show_conditioning(conditions.condition_number, conditions.max_stable_lr, config.lr)
+        self.views.data.highlight(())
+        self.views.results.show_conditioning(conditions.condition_number, conditions.max_stable_lr, config.lr)
         if config.lr > conditions.max_stable_lr:
-            screen.params_panel.note(lr_above_bound(config.lr, conditions.max_stable_lr))
+            self.views.form.note(lr_above_bound(config.lr, conditions.max_stable_lr))
 
     def steps(self, event: StepLosses) -> None:
-        screen = self.screen
-        screen.loss_panel.add_steps(event.first_step, event.losses)  # the trace's losses too: one series
+        self.views.loss.add_steps(event.first_step, event.losses)  # the trace's losses too: one series
         if event.tracked:
-            screen.landscape_panel.add_steps(event.first_step, event.tracked)
-            screen.weights_panel.add_steps(event.first_step, event.tracked)
-            screen.data_plot.follow(event.tracked[-1])
-        screen.status_bar.note_progress(event.epoch, event.first_step + len(event.losses) - 1)
+            self.views.landscape.add_steps(event.first_step, event.tracked)
+            self.views.weights.add_steps(event.first_step, event.tracked)
+            self.views.data.follow(event.tracked[-1])
+        self.views.status.note_progress(event.epoch, event.first_step + len(event.losses) - 1)
 
     def paused(self, event: Paused) -> None:
-        screen = self.screen
-        if screen.running and not screen.run_driver.stopping:
-            screen.status_bar.paused(event.epoch, event.step, screen.run_driver.live_lr)
+        if self.session.running and not self.session.stopping:
+            self.views.status.paused(event.epoch, event.step, self.session.live_lr)
             # The run waits: its steps so far are drawn now, not at the next frame (up to a second later,
             # after a person's ctrl+t).
-            screen.redraw_tick(now=True)
+            self.redraw_now()
 
     def explained(self, event: StepExplained) -> None:
-        screen, config = self.screen, self.screen.run_driver.config
+        config = self.session.config
         if config is None:
             return
         if not self._rule_said:
-            screen.log_pane.say(f"{config.impl}'s update: {event.rule}", "note")
+            self.views.log.say(f"{config.impl}'s update: {event.rule}", "note")
             self._rule_said = True
         for line in explained_lines(event, config.impl, config.batch_size, config.num_features):
-            screen.log_pane.say(line)
-        screen.data_plot.highlight(event.indices)
+            self.views.log.say(line)
+        self.views.data.highlight(event.indices)
 
     def lr_changed(self, event: LearningRateChanged) -> None:
-        screen, driver = self.screen, self.screen.run_driver
-        screen.log_pane.say(lr_change_line(driver.live_lr, event.lr, event.step), "book")
-        if driver.max_stable_lr is not None and event.lr > driver.max_stable_lr:
-            screen.log_pane.say(lr_above_bound(event.lr, driver.max_stable_lr), "warning")
-        driver.live_lr = event.lr
-        screen.loss_panel.mark_lr_change(event.step, event.lr)
-        screen.status_bar.lr_changed(event.lr)
+        session = self.session
+        self.views.log.say(lr_change_line(session.live_lr, event.lr, event.step), "book")
+        if session.max_stable_lr is not None and event.lr > session.max_stable_lr:
+            self.views.log.say(lr_above_bound(event.lr, session.max_stable_lr), "warning")
+        session.live_lr = event.lr
+        self.views.loss.mark_lr_change(event.step, event.lr)
+        self.views.status.lr_changed(event.lr)
 
     def epoch_ended(self, event: EpochEnded) -> None:
         # The log line is written on the next redraw tick: short epochs would otherwise cost a layout pass each.
-        screen = self.screen
         self._pending_epochs.append(event)
-        if screen.trace is not None:
-            screen.trace.add_epoch(event)
-        screen.loss_panel.add_epoch(event.steps, event.loss, event.val_loss)
-        screen.data_plot.set_model(event.w, event.b)
+        if self.session.trace is not None:
+            self.session.trace.add_epoch(event)
+        self.views.loss.add_epoch(event.steps, event.loss, event.val_loss)
+        self.views.data.set_model(event.w, event.b)
 
     def show_epochs(self, now: bool = False) -> None:
         """The book's `epoch N, loss X` lines and the parameters after the latest epoch, at most once a
@@ -123,32 +137,32 @@ class RunView:
             return
         self._epochs_shown_at = time.monotonic()
         for event in self._pending_epochs:
-            self.screen.log_pane.say(epoch_line(event), "book")
+            self.views.log.say(epoch_line(event), "book")
         latest = self._pending_epochs[-1]
-        self.screen.results_panel.show_parameters(latest.w, latest.b)
+        self.views.results.show_parameters(latest.w, latest.b)
         self._pending_epochs = []
 
     def ended(self, event: RunEnded) -> None:
         self.show_epochs(now=True)
-        screen, result = self.screen, event.result
-        log = screen.log_pane
+        result = event.result
+        log = self.views.log
         kind = {"finished": "book", "cancelled": "warning", "diverged": "warning"}.get(result.status, "error")
         *report, status_line = end_lines(result)
         for line in report:
             log.say(line, kind if line == result.message else "book")
         log.say(status_line, kind)
-        screen.results_panel.finish(result)
+        self.views.results.finish(result)
         # The views show the run's end now, not at the next tick (a short run may end before one).
-        screen.data_plot.set_model(result.w, result.b, now=True)
-        screen.loss_panel.redraw_if_dirty(now=True)
-        screen.landscape_panel.redraw_if_dirty(now=True)
-        screen.weights_panel.replot()
-        if result.status == "diverged" and not screen.loss_panel.log_y:
-            screen.loss_panel.log_y = True
+        self.views.data.set_model(result.w, result.b, now=True)
+        self.views.loss.redraw_if_dirty(now=True)
+        self.views.landscape.redraw_if_dirty(now=True)
+        self.views.weights.replot()
+        if result.status == "diverged" and not self.views.loss.log_y:
+            self.views.loss.log_y = True
             log.say("the loss chart now has a log y axis, to show the blow-up (ctrl+l toggles)", "note")
         # The header says what ran and how it ended, short enough for 60 columns (Textual's header cuts
         # its title, mid-number at times: "2,078 ste…"); the counts are the status line's and the results'.
-        screen.sub_title = f"{result.config.impl} · {result.device} · {result.status}"
+        self.screen.sub_title = f"{result.config.impl} · {result.device} · {result.status}"
         # The status line's parts, the most important first (a narrow line drops the last ones).
         summary: list[Wording] = [result.status, f"{result.steps:,} steps", f"{result.steps_per_second:,.0f} steps/s"]
         if result.diverged_at is not None:
@@ -162,26 +176,24 @@ class RunView:
             summary = [(result.message, f"cancelled after {count(result.steps, 'step')}", "cancelled")]
         elif result.status == "failed":
             summary = ["failed: see the log"]
-        screen.status_bar.ended(*summary)
-        screen.last_result = result
-        if screen.history.live is not None:
-            screen.history.live.finish(result)
-            screen.share.sync_history_screen()
-        screen.running = screen.sweeper.running  # a sweep's next run follows
+        self.views.status.ended(*summary)
+        self.session.last_result = result
+        if self.session.history.live is not None:
+            self.session.history.live.finish(result)
+            self.share.sync_history_screen()
+        self.session.running = self.sweeper.running  # a sweep's next run follows
 
     def refused(self, error: ConfigError) -> None:
-        screen = self.screen
-        screen.running = False
-        screen.params_panel.show_errors(error.errors)
-        screen.log_pane.say(f"not started: {error}", "error")
-        screen.status_bar.ended("not started: see the form")
+        self.session.running = False
+        self.views.form.show_errors(error.errors)
+        self.views.log.say(f"not started: {error}", "error")
+        self.views.status.ended("not started: see the form")
 
     def setup_failed(self, reason: str, cancelled: bool) -> None:
-        screen = self.screen
-        screen.running = False
+        self.session.running = False
         if cancelled:
-            screen.log_pane.say(reason, "warning")
-            screen.status_bar.ended(reason)
+            self.views.log.say(reason, "warning")
+            self.views.status.ended(reason)
         else:
-            screen.log_pane.say(f"failed: {reason}", "error")
-            screen.status_bar.ended("failed: see the log")
+            self.views.log.say(f"failed: {reason}", "error")
+            self.views.status.ended("failed: see the log")

@@ -4,24 +4,24 @@ events shown as a single run's are, its rows into the sweep's table (f9)."""
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
+from textual.screen import Screen
 from textual.worker import Worker, get_current_worker
 
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui import messages
+from linreg_tui.ui.session import RunSession
 from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
 from linreg_tui.ui.thread_start import ThreadStart
-
-if TYPE_CHECKING:
-    from linreg_tui.ui.main_screen import MainScreen
+from linreg_tui.ui.views import Views
 
 
 class SweepRunner:
-    """The sweep running now, or the last one, for the screen that shows its runs."""
+    """The sweep running now, or the last one. Its worker runs on `screen`, whose message handlers hand
+    each run's events to the run view and the sweep's rows and end back here."""
 
-    def __init__(self, screen: MainScreen) -> None:
-        self.screen = screen
+    def __init__(self, screen: Screen[None], views: Views, session: RunSession) -> None:
+        self.screen, self.views, self.session = screen, views, session
         self.sweep: Sweep | None = None
 
     @property
@@ -30,13 +30,12 @@ class SweepRunner:
 
     def start(self, points: list[SweepPoint], paused: bool, begun: ThreadStart) -> Worker[None]:
         """The form holds a sweep: its runs one after another, overlaid on the loss chart."""
-        screen = self.screen
         if paused:
-            screen.log_pane.say("step mode takes one run: the form holds a sweep (comma-separated values)", "warning")
+            self.views.log.say("step mode takes one run: the form holds a sweep (comma-separated values)", "warning")
         self.sweep = Sweep(points)
-        screen.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
-        screen.log_pane.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
-        return screen.run_worker(
+        self.session.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
+        self.views.log.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
+        return self.screen.run_worker(
             partial(self._run, points, begun),
             name="sweep_in_thread",
             group="training",
@@ -67,20 +66,20 @@ class SweepRunner:
             return
         self.sweep.rows.append(row)
         if row.result is None:  # its set-up failed: no RunEnded said so
-            self.screen.log_pane.say(f"{row.status}: {row.message}", "error")
+            self.views.log.say(f"{row.status}: {row.message}", "error")
         if isinstance(self.screen.app.screen, SweepScreen):
             self.screen.app.screen.add_row(row)
 
     def ended(self) -> None:
-        sweep, screen = self.sweep, self.screen
+        sweep, app = self.sweep, self.screen.app
         if sweep is None:
             return
         sweep.state = "finished" if len(sweep.rows) == len(sweep.points) else "stopped"
-        screen.running = False
-        screen.log_pane.say(f"{sweep.describe()} (f9 shows the table)", "book")
-        screen.status_bar.ended((sweep.describe(), sweep.describe_briefly()), "f9 shows the table")
-        if isinstance(screen.app.screen, SweepScreen):
-            screen.app.screen.refresh_sweep()
+        self.session.running = False
+        self.views.log.say(f"{sweep.describe()} (f9 shows the table)", "book")
+        self.views.status.ended((sweep.describe(), sweep.describe_briefly()), "f9 shows the table")
+        if isinstance(app.screen, SweepScreen):
+            app.screen.refresh_sweep()
 
     def failed(self) -> None:
         """Its worker raised: the sweep stops there."""
@@ -90,6 +89,6 @@ class SweepRunner:
     def show(self) -> None:
         if self.sweep is None:
             said = "no sweep yet: comma-separated values in lr, batch, examples, wd or init std make one"
-            self.screen.log_pane.say(said, "note")
+            self.views.log.say(said, "note")
         elif not isinstance(self.screen.app.screen, SweepScreen):
             self.screen.app.push_screen(SweepScreen(self.sweep))
