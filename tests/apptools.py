@@ -14,8 +14,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.plotting import CachedPlot
+from linreg_tui.ui.panels.log import LogPane
+from linreg_tui.ui.plots.plotting import CachedPlot
 
 
 async def wait_until(pilot: Pilot, condition: Callable[[], bool], timeout: float = 30.0) -> None:

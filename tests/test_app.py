@@ -33,8 +33,8 @@ from linreg_tui.training.loop import train
 from linreg_tui.training.statistics import least_squares
 from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.help import HelpScreen
-from linreg_tui.ui.loss_plot import EPOCH_COLOR, STEP_COLOR, LossPanel
+from linreg_tui.ui.panels.help import HelpScreen
+from linreg_tui.ui.plots.loss import EPOCH_COLOR, STEP_COLOR, LossPanel
 from tests.apptools import drawn_series, log_text, run_to_end, set_field, type_into, wait_ready, wait_until
 
 
@@ -648,7 +648,7 @@ async def test_a_refused_preview_of_a_value_typed_on_the_way_does_not_replace_th
     app = LinregApp()
     async with app.run_test(size=(120, 36), message_hook=hook) as pilot:
         await wait_ready(pilot)
-        monkeypatch.setattr("linreg_tui.ui.form_watch.host_free_bytes", held_free_bytes)
+        monkeypatch.setattr("linreg_tui.ui.screen.form_watch.host_free_bytes", held_free_bytes)
         await type_into(pilot, "num_examples", "1e999")
         await wait_until(pilot, previewing.is_set)
         typed.set()

@@ -1,12 +1,15 @@
-"""The core must not know the UI (--headless and the tests use it without Textual), and the layer that
---help and the app's first paint need must not load torch."""
+"""The package's rooms keep to their places: no two modules import each other, however indirectly; the
+core (run, training) knows no UI (--headless and the tests use it without Textual); and the layer that
+--help and the app's first paint need (run) loads no torch."""
 
 from __future__ import annotations
 
+import ast
 import json
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import linreg_tui
 
@@ -64,3 +67,83 @@ def test_the_run_layer_imports_no_torch() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def import_graph(package: Path) -> dict[str, set[str]]:
+    """Module → the package's modules it imports, from every import statement in its source: at the top,
+    under TYPE_CHECKING and inside functions alike (a deferred import still makes two rooms that know
+    each other). A module importing a package it lives in (its own __init__) is not counted."""
+    root = package.parent
+    modules = {
+        ".".join(f.relative_to(root).with_suffix("").parts).removesuffix(".__init__"): f for f in package.rglob("*.py")
+    }
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, file in modules.items():
+        here = name if file.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = here.split(".")
+                    base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+                targets = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            for target in targets:
+                while target and target not in modules:
+                    target = target.rpartition(".")[0]
+                if target and target != name and not name.startswith(f"{target}."):
+                    graph[name].add(target)
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected set of more than one module (Tarjan's algorithm): each is a cycle."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for other in sorted(graph[module]):
+            if other not in index:
+                visit(other)
+                low[module] = min(low[module], low[other])
+            elif other in stack:
+                low[module] = min(low[module], index[other])
+        if low[module] == index[module]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == module:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for module in sorted(graph):
+        if module not in index:
+            visit(module)
+    return found
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    graph = import_graph(Path(linreg_tui.__file__).parent)
+    assert "linreg_tui.ui.screen.main_screen" in graph and graph["linreg_tui.commands.main"]  # read them all
+    assert cycles(graph) == []
+
+
+def test_the_cycle_check_sees_deferred_and_type_only_imports(tmp_path: Path) -> None:
+    """The check itself: an import inside a function, or under TYPE_CHECKING, closes a cycle too."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from pkg import b\n")
+    (package / "b.py").write_text("def f():\n    from pkg.c import g\n")
+    (package / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import a\n")
+    (package / "d.py").write_text("import pkg.a\n")
+    assert cycles(import_graph(package)) == [["pkg.a", "pkg.b", "pkg.c"]]

@@ -1,4 +1,4 @@
-"""Names typed into the app's file prompts stay inside their directory (linreg_tui.confine)."""
+"""Names typed into the app's file prompts stay inside their directory (linreg_tui.ui.panels.confine)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from linreg_tui.confine import PathRefused, confined_path
+from linreg_tui.ui.panels.confine import PathRefused, confined_path
 
 
 @pytest.fixture

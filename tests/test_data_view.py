@@ -10,8 +10,8 @@ import pytest
 from linreg_tui.run.config import OUTLIER_INDEX, parse_config
 from linreg_tui.run.presets import apply_preset
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.data_plot import DataPlot
-from linreg_tui.ui.data_view import EdgeMarks, bulk_range, edge_label, with_room
+from linreg_tui.ui.plots.data import DataPlot
+from linreg_tui.ui.plots.data_view import EdgeMarks, bulk_range, edge_label, with_room
 from tests.apptools import drawn_series, run_to_end, wait_ready
 
 

@@ -10,9 +10,9 @@ from linreg_tui.commands.main import main as cli_main
 from linreg_tui.run.config import parse_config
 from linreg_tui.run.presets import PRESETS, apply_preset
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.error_plot import LAW, ErrorPlot
-from linreg_tui.ui.presets_picker import PresetPicker, experiments_help
-from linreg_tui.ui.sweep_panel import SweepScreen
+from linreg_tui.ui.panels.presets_picker import PresetPicker, experiments_help
+from linreg_tui.ui.panels.sweep import SweepScreen
+from linreg_tui.ui.plots.error import LAW, ErrorPlot
 from tests.apptools import log_text, set_field, wait_ready, wait_until
 
 SIZE = (120, 36)

@@ -16,8 +16,8 @@ from textual.widgets import Input
 
 from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.file_places import FILES_VARIABLE
-from linreg_tui.ui.file_prompt import FilePrompt
+from linreg_tui.ui.panels.file_prompt import FilePrompt
+from linreg_tui.ui.screen.file_places import FILES_VARIABLE
 from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
 
 TINY = RunConfig(num_examples=100, epochs=1)

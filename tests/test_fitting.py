@@ -17,9 +17,9 @@ from textual.widgets._header import HeaderTitle
 from linreg_tui.run.config import RunConfig, parse_config
 from linreg_tui.run.presets import apply_preset
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.fitting import ELLIPSIS, fit, leading_words, wordings
-from linreg_tui.ui.landscape_plot import IDLE_NOTE
-from linreg_tui.ui.legend import Legend, rows_of
+from linreg_tui.ui.plots.landscape import IDLE_NOTE
+from linreg_tui.ui.widgets.fitting import ELLIPSIS, fit, leading_words, wordings
+from linreg_tui.ui.widgets.legend import Legend, rows_of
 from tests.apptools import run_to_end, set_field, wait_ready, wait_until
 
 PROGRESS = [" 63%", "step 2,078/3,000", "ETA 0:04", "lr 0.1", "epoch 21/30"]

@@ -8,8 +8,8 @@ from textual.widgets import Input, Static
 
 from linreg_tui.commands.main import main
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.params import ParamsPanel
+from linreg_tui.ui.panels.form import ParamsPanel
+from linreg_tui.ui.panels.log import LogPane
 from tests.apptools import run_to_end, set_field, type_into, wait_ready, wait_until
 
 #: (field, text typed, what the message must say). Every one must be refused with the field's name.

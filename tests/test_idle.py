@@ -15,7 +15,7 @@ import pytest
 
 from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.served import idle_limit_seconds
+from linreg_tui.ui.web.served import idle_limit_seconds
 from tests.apptools import wait_ready, wait_until
 
 #: A safety net only, for an app that never ends.

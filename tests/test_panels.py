@@ -17,10 +17,10 @@ from linreg_tui.run.config import RunConfig
 from linreg_tui.run.report import end_lines
 from linreg_tui.run.result import Optimum
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.data_plot import DataPlot, clip_line
-from linreg_tui.ui.log import MAX_LINES, LogPane
-from linreg_tui.ui.loss_plot import KEEP_RUNS, PREVIOUS_MARKERS, LossPanel
-from linreg_tui.ui.results import ALL_ROWS_UP_TO, FIRST_ROWS, LARGEST_ERRORS, ResultsPanel
+from linreg_tui.ui.panels.log import MAX_LINES, LogPane
+from linreg_tui.ui.panels.results import ALL_ROWS_UP_TO, FIRST_ROWS, LARGEST_ERRORS, ResultsPanel
+from linreg_tui.ui.plots.data import DataPlot, clip_line
+from linreg_tui.ui.plots.loss import KEEP_RUNS, PREVIOUS_MARKERS, LossPanel
 from tests.apptools import log_text, run_to_end, wait_ready
 
 #: At 120×36 each of the four panels is 45 columns wide and 16 or 17 rows high.

@@ -16,12 +16,12 @@ from textual.widget import Widget
 from linreg_tui.run import control as control_module
 from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.footer import QuietFooter
-from linreg_tui.ui.loss_plot import CHART_POINTS, LossPanel
-from linreg_tui.ui.main_screen import MainScreen
-from linreg_tui.ui.pacing import FramePacer
-from linreg_tui.ui.quiet_static import QuietStatic
-from linreg_tui.ui.series import DecimatedSeries
+from linreg_tui.ui.panels.footer import QuietFooter
+from linreg_tui.ui.plots.loss import CHART_POINTS, LossPanel
+from linreg_tui.ui.plots.series import DecimatedSeries
+from linreg_tui.ui.screen.main_screen import MainScreen
+from linreg_tui.ui.screen.pacing import FramePacer
+from linreg_tui.ui.widgets.quiet_static import QuietStatic
 from tests.apptools import log_text, run_to_end, type_into, wait_ready, wait_until
 
 

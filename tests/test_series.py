@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from linreg_tui.ui.series import DecimatedSeries
+from linreg_tui.ui.plots.series import DecimatedSeries
 
 
 def feed(series: DecimatedSeries, values: list[float], chunks: list[int]) -> None:
@@ -38,7 +38,7 @@ def test_few_steps_are_kept_as_they_are() -> None:
 
 
 def test_step_counts_read_short_on_the_x_axis() -> None:
-    from linreg_tui.ui.loss_plot import _count
+    from linreg_tui.ui.plots.loss import _count
 
     assert [_count(n) for n in (0, 999, 750_000, 1_250_000, 3_000_000)] == ["0", "999", "750k", "1.25M", "3M"]
 

@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from linreg_tui.commands.serve import ServeSettings
-from linreg_tui.commands.serve_gate import origin_allowed
+from linreg_tui.ui.web.gate import origin_allowed
+from linreg_tui.ui.web.settings import ServeSettings
 from tests.test_serve import wait_until_gone
 
 aiohttp = pytest.importorskip("aiohttp", reason="the served tests need aiohttp (pip install -e '.[test]')")
 web = pytest.importorskip("aiohttp.web")
-web_server = pytest.importorskip("linreg_tui.ui.web_server")
+web_server = pytest.importorskip("linreg_tui.ui.web.server")
 
 TOKEN = "a-test-token-0123456789"
 #: A safety net only: the stub starts in a fraction of a second.

@@ -15,11 +15,11 @@ from linreg_tui.run.config import RunConfig, parse_config
 from linreg_tui.run.config_file import read_config_file
 from linreg_tui.run.report import run_command
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.file_prompt import FilePrompt
-from linreg_tui.ui.help import HelpScreen
-from linreg_tui.ui.history import HistoryScreen
-from linreg_tui.ui.keys import HIDE_EARLIER_RUNS
-from linreg_tui.ui.loss_plot import CHART_POINTS, KEEP_RUNS, MAX_OVERLAID, LossHistory
+from linreg_tui.ui.panels.file_prompt import FilePrompt
+from linreg_tui.ui.panels.help import HelpScreen
+from linreg_tui.ui.panels.history import HistoryScreen
+from linreg_tui.ui.plots.loss import CHART_POINTS, KEEP_RUNS, MAX_OVERLAID, LossHistory
+from linreg_tui.ui.screen.keys import HIDE_EARLIER_RUNS
 from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
 
 TINY = RunConfig(num_examples=100, epochs=2)

@@ -17,9 +17,9 @@ from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
 from linreg_tui.training.loop import train
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.help import HelpScreen
-from linreg_tui.ui.loss_plot import LossPanel
-from linreg_tui.ui.params_plot import ParamsOverTime
+from linreg_tui.ui.panels.help import HelpScreen
+from linreg_tui.ui.plots.loss import LossPanel
+from linreg_tui.ui.plots.parameters import ParamsOverTime
 from tests.apptools import log_text, type_into, wait_ready, wait_until
 
 EXPLAINED_STEP = re.compile(r"^step ([\d,]+) · epoch \d+ · minibatch of (\d+): examples \[([\d, ]+)(, …)?\]$")

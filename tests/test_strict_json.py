@@ -18,9 +18,9 @@ from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
 from linreg_tui.run.report import MetricsWriter, result_json
 from linreg_tui.training.loop import train
-from linreg_tui.ui.history import RunTrace, run_json
-from linreg_tui.ui.loss_plot import STEP_LOSSES_KEPT
-from linreg_tui.ui.series import DecimatedSeries
+from linreg_tui.ui.panels.history import RunTrace, run_json
+from linreg_tui.ui.plots.loss import STEP_LOSSES_KEPT
+from linreg_tui.ui.plots.series import DecimatedSeries
 
 
 def strict_loads(text: str) -> Any:

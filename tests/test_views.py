@@ -12,7 +12,7 @@ from textual.widgets import Static, Tabs
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.main_screen import MainScreen
+from linreg_tui.ui.screen.main_screen import MainScreen
 from tests.apptools import run_to_end, wait_ready, wait_until
 
 #: A short run of the book's problem: enough steps for a path, quick to train.

@@ -3,9 +3,9 @@
 The flags are checked here, before anything is served: a bad run flag or port is refused once, in one
 line, rather than in every tab. textual-serve (aiohttp) is imported only when serving, so `--help` and
 the refusals answer at once. Whoever opens a tab runs an app on this machine, so the server asks for a
-random token (in the URL it prints, as Jupyter does; serve_gate checks it), serves only loopback unless
+random token (in the URL it prints, as Jupyter does; ui/web/gate.py checks it), serves only loopback unless
 --allow-remote says otherwise, and starts at most --max-sessions apps. The server itself is
-linreg_tui.ui.web_server.
+linreg_tui.ui.web.server.
 """
 
 from __future__ import annotations
@@ -18,14 +18,13 @@ import os
 import shlex
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from linreg_tui.commands.serve_gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
 from linreg_tui.run.config import ConfigError
 from linreg_tui.run.config_file import ConfigFileError
-from linreg_tui.ui.served import FILES_VARIABLE, IDLE_MINUTES_VARIABLE
+from linreg_tui.ui.web.gate import TOKEN_ALLOWED, TOKEN_VARIABLE, ServeError, choose_token
+from linreg_tui.ui.web.settings import DEFAULT_IDLE_MINUTES, DEFAULT_MAX_SESSIONS, ServeSettings
 
 EXIT_SERVED = 0
 EXIT_FAILED = 1
@@ -33,8 +32,6 @@ EXIT_INVALID = 2
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_MAX_SESSIONS = 4
-DEFAULT_IDLE_MINUTES = 30.0
 
 
 def remote_risk(where: str, port: int) -> str:
@@ -46,32 +43,6 @@ def remote_risk(where: str, port: int) -> str:
         f"`linreg-tui serve{'' if port == DEFAULT_PORT else f' --port {port}'}` on the server and open "
         f"the URL it prints"
     )
-
-
-@dataclass(frozen=True)
-class ServeSettings:
-    """What `linreg-tui serve` serves, its flags checked."""
-
-    #: The shell command each tab runs (app_command).
-    command: str
-    host: str
-    port: int
-    #: --public-url without its trailing slash, or None: the page uses http://HOST:PORT.
-    public_url: str | None = None
-    #: The token a browser must bring; None with --no-token.
-    token: str | None = None
-    max_sessions: int = DEFAULT_MAX_SESSIONS
-    idle_minutes: float = DEFAULT_IDLE_MINUTES
-    #: --files, absolute and resolved; None: the apps open no files.
-    files: Path | None = None
-
-    def app_environment(self) -> dict[str, str | None]:
-        """The changes to the server's environment that each app process starts with (None: removed)."""
-        return {
-            TOKEN_VARIABLE: None,  # the server's secret: an app has no use for it
-            IDLE_MINUTES_VARIABLE: repr(self.idle_minutes),
-            FILES_VARIABLE: str(self.files) if self.files is not None else None,
-        }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,7 +263,7 @@ def main(argv: list[str]) -> int:
 def serve(settings: ServeSettings) -> int:
     """Serve until Ctrl+C or SIGTERM, which close every tab's app and end with exit 0: stopping is the
     only way a server ends, so it is not a failure (unlike a headless run cut short, which exits 130)."""
-    from linreg_tui.ui.web_server import LinregServer
+    from linreg_tui.ui.web.server import LinregServer
 
     server = LinregServer(settings)
     try:

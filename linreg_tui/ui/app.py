@@ -16,9 +16,9 @@ from textual.screen import Screen
 
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.result import RunResult
-from linreg_tui.ui.help import HelpScreen
-from linreg_tui.ui.main_screen import MainScreen
-from linreg_tui.ui.served import idle_limit_seconds
+from linreg_tui.ui.panels.help import HelpScreen
+from linreg_tui.ui.screen.main_screen import MainScreen
+from linreg_tui.ui.web.served import idle_limit_seconds
 
 #: Signals that end the app as ctrl+q does, so the terminal is restored (alternate screen, mouse
 #: reporting, raw mode): SIGTERM is what `kill` and batch schedulers send, SIGHUP a closed SSH session.

@@ -14,10 +14,10 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 
 from linreg_tui.run.config import FIELDS, RunConfig
-from linreg_tui.ui.fitting import FittedBorder
-from linreg_tui.ui.legend import Legend
-from linreg_tui.ui.plotting import CachedPlot
-from linreg_tui.ui.series import DecimatedSeries
+from linreg_tui.ui.plots.plotting import CachedPlot
+from linreg_tui.ui.plots.series import DecimatedSeries
+from linreg_tui.ui.widgets.fitting import FittedBorder
+from linreg_tui.ui.widgets.legend import Legend
 
 #: The live run's step losses kept (for its JSON, `history.RunTrace`): every step up to this many, means
 #: of 2^k steps beyond (measured: 0.2 s of the UI thread over a 5M-step fast run at 20,000; 0.9 s at

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
-from linreg_tui.ui.legend import Legend
-from linreg_tui.ui.loss_plot import REDRAW_HZ, UI_SHARE, Color, step_ticks
-from linreg_tui.ui.plotting import CachedPlot
-from linreg_tui.ui.tracked import Point, SampledPath
+from linreg_tui.ui.plots.loss import REDRAW_HZ, UI_SHARE, Color, step_ticks
+from linreg_tui.ui.plots.plotting import CachedPlot
+from linreg_tui.ui.plots.tracked import Point, SampledPath
+from linreg_tui.ui.widgets.legend import Legend
 
 #: One colour per tracked parameter (w1..w4, then b).
 COLORS: tuple[Color, ...] = ((40, 200, 220), (255, 165, 0), (120, 220, 90), (220, 110, 220), (240, 240, 240))

@@ -19,14 +19,14 @@ from linreg_tui.run.events import (
     StepLosses,
 )
 from linreg_tui.run.report import count, end_lines, epoch_line, lr_above_bound, start_lines
-from linreg_tui.ui.fitting import Wording
-from linreg_tui.ui.form_watch import FormWatch
-from linreg_tui.ui.history import RunTrace
-from linreg_tui.ui.log import explained_lines, lr_change_line
-from linreg_tui.ui.session import RunSession
-from linreg_tui.ui.share_actions import ShareActions
-from linreg_tui.ui.sweep_runner import SweepRunner
-from linreg_tui.ui.views import Views
+from linreg_tui.ui.panels.history import RunTrace
+from linreg_tui.ui.panels.log import explained_lines, lr_change_line
+from linreg_tui.ui.screen.form_watch import FormWatch
+from linreg_tui.ui.screen.session import RunSession
+from linreg_tui.ui.screen.share_actions import ShareActions
+from linreg_tui.ui.screen.sweep_runner import SweepRunner
+from linreg_tui.ui.screen.views import Views
+from linreg_tui.ui.widgets.fitting import Wording
 
 
 class RunView:

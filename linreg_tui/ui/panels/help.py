@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown
 
-from linreg_tui.ui.presets_picker import experiments_help
+from linreg_tui.ui.panels.presets_picker import experiments_help
 
 INTRODUCTION = """\
 # linreg-tui

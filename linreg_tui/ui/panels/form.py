@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from linreg_tui.run.config import FIELDS, ConfigError, Field, FieldError, RunConfig, parse_config
 from linreg_tui.run.parsing import Numbers
 from linreg_tui.run.sweep import SweepPoint, expand, split_sweep
-from linreg_tui.ui.presets_picker import PresetPicker
+from linreg_tui.ui.panels.presets_picker import PresetPicker
 
 #: The select's options before the devices are known (CUDA is probed off the UI thread).
 CPU_ONLY: list[tuple[str, str]] = [("cpu", "cpu"), ("auto", "auto")]

@@ -1,4 +1,4 @@
-"""The server of `linreg-tui serve`: textual-serve's Server behind serve_gate's checks.
+"""The server of `linreg-tui serve`: textual-serve's Server behind the gate's checks (gate.py).
 
 textual-serve starts an app for every websocket and serves its page and downloads to anyone; here the
 page, the websocket and the downloads first ask the Gate (the token, the Origin, the number of tabs),
@@ -23,8 +23,8 @@ from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 from textual_serve.server import Server, to_int
 
-from linreg_tui.commands.serve import ServeSettings
-from linreg_tui.commands.serve_gate import Gate, Refusal
+from linreg_tui.ui.web.gate import Gate, Refusal
+from linreg_tui.ui.web.settings import ServeSettings
 
 log = logging.getLogger("textual-serve")
 
@@ -85,7 +85,7 @@ class LinregAppService(AppService):
 
 
 class LinregServer(Server):
-    """textual-serve's Server with serve_gate's checks, our page, and the apps' environment. It says it
+    """textual-serve's Server with the gate's checks, our page, and the apps' environment. It says it
     serves only once the port listens (textual-serve's banner comes from on_startup, before the bind: a
     client that trusted it could find the port closed)."""
 

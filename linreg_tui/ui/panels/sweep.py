@@ -16,9 +16,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from linreg_tui.run.config import FIELDS
 from linreg_tui.run.sweep import SweepPoint, SweepRow
-from linreg_tui.ui.error_plot import ErrorPlot
-from linreg_tui.ui.fitting import FittedBorder
-from linreg_tui.ui.results import format_number
+from linreg_tui.ui.panels.results import format_number
+from linreg_tui.ui.plots.error import ErrorPlot
+from linreg_tui.ui.widgets.fitting import FittedBorder
 
 #: The columns after the swept fields'.
 RESULT_COLUMNS = ("status", "loss", "val loss", "max |w err|", "|b err|", "steps", "time")

@@ -10,7 +10,7 @@ from textual import events
 from textual.widgets import RichLog
 
 from linreg_tui.run.events import StepExplained
-from linreg_tui.ui.fitting import FittedBorder
+from linreg_tui.ui.widgets.fitting import FittedBorder
 
 #: The log keeps the last this many lines (its border says how many older ones were dropped): a resize
 #: wraps every kept line again, 2 s for 5,000 lines.

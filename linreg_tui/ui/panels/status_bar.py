@@ -15,7 +15,7 @@ from textual.renderables.bar import Bar
 from textual.widget import Widget
 
 from linreg_tui.run.config import RunConfig
-from linreg_tui.ui.fitting import SEPARATOR, FittedLine, Wording
+from linreg_tui.ui.widgets.fitting import SEPARATOR, FittedLine, Wording
 
 
 class StepBar(Widget):
@@ -56,7 +56,7 @@ class StepBar(Widget):
 
 class StatusBar(Horizontal):
     """One line under the panels. Progress arrives with every chunk of steps (`note_progress`, cheap);
-    it is drawn only when the screen calls `show_progress` (PROGRESS_HZ, see ui/pacing.py)."""
+    it is drawn only when the screen calls `show_progress` (PROGRESS_HZ, see ui/screen/pacing.py)."""
 
     DEFAULT_CSS = """
     StatusBar {

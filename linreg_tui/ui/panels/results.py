@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from linreg_tui.run.report import format_gap
 from linreg_tui.run.result import Optimum, RunResult
-from linreg_tui.ui.fitting import FittedBorder
+from linreg_tui.ui.widgets.fitting import FittedBorder
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.
 ALL_ROWS_UP_TO = 20

@@ -1,9 +1,11 @@
 """The main screen: the form, the six panels and the status bar, and the routing of keys and messages.
 
-It owns the panels (typed accessors, no ids to remember), the bindings, the training worker and the
-message handlers, each of which hands its work to one of the small parts it owns: the run's events
-(run_view), the panels' arrangement (layout), the form's preview and estimate (form_watch), sweeps
-(sweep_runner) and the share keys (share_actions). The app keeps what works on every screen (help, quit)."""
+It owns the panels (typed accessors, no ids to remember), the bindings, the workers and the message
+handlers, each of which hands its work to one of the small parts it makes: a run's start and stop
+(run_driver), its events (run_view), the panels' arrangement (layout), the form's preview and estimate
+(form_watch), sweeps (sweep_runner) and the share keys (share_actions). The parts get the panels (Views)
+and the session's state (RunSession), never the screen. The app keeps what works on every screen (help,
+quit)."""
 
 from __future__ import annotations
 
@@ -25,28 +27,28 @@ from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
 from linreg_tui.run.presets import PRESETS, Preset
 from linreg_tui.ui import messages
-from linreg_tui.ui.data_plot import DataPlot
-from linreg_tui.ui.footer import QuietFooter
-from linreg_tui.ui.form_watch import FormWatch
-from linreg_tui.ui.keys import MAIN_SCREEN_KEYS
-from linreg_tui.ui.landscape_plot import LandscapePanel
-from linreg_tui.ui.layout import LOW_HEIGHT, MIN_HEIGHT, MIN_WIDTH, PANELS, PanelLayout
-from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.loss_plot import REDRAW_HZ, LossPanel
-from linreg_tui.ui.pacing import PROGRESS_HZ, FramePacer
-from linreg_tui.ui.params import ParamsPanel
-from linreg_tui.ui.params_plot import ParamsOverTime
-from linreg_tui.ui.presets_picker import PresetPicker
-from linreg_tui.ui.results import ResultsPanel
-from linreg_tui.ui.run_driver import RunDriver, freeze_app_objects
-from linreg_tui.ui.run_view import RunView
-from linreg_tui.ui.session import RunSession
-from linreg_tui.ui.share_actions import ShareActions
-from linreg_tui.ui.status_bar import StatusBar
-from linreg_tui.ui.sweep_panel import Sweep
-from linreg_tui.ui.sweep_runner import SweepRunner
-from linreg_tui.ui.thread_start import ThreadStart
-from linreg_tui.ui.views import Views
+from linreg_tui.ui.panels.footer import QuietFooter
+from linreg_tui.ui.panels.form import ParamsPanel
+from linreg_tui.ui.panels.log import LogPane
+from linreg_tui.ui.panels.presets_picker import PresetPicker
+from linreg_tui.ui.panels.results import ResultsPanel
+from linreg_tui.ui.panels.status_bar import StatusBar
+from linreg_tui.ui.panels.sweep import Sweep
+from linreg_tui.ui.plots.data import DataPlot
+from linreg_tui.ui.plots.landscape import LandscapePanel
+from linreg_tui.ui.plots.loss import REDRAW_HZ, LossPanel
+from linreg_tui.ui.plots.parameters import ParamsOverTime
+from linreg_tui.ui.screen.form_watch import FormWatch
+from linreg_tui.ui.screen.keys import MAIN_SCREEN_KEYS
+from linreg_tui.ui.screen.layout import LOW_HEIGHT, MIN_HEIGHT, MIN_WIDTH, PANELS, PanelLayout
+from linreg_tui.ui.screen.pacing import PROGRESS_HZ, FramePacer
+from linreg_tui.ui.screen.run_driver import RunDriver, freeze_app_objects
+from linreg_tui.ui.screen.run_view import RunView
+from linreg_tui.ui.screen.session import RunSession
+from linreg_tui.ui.screen.share_actions import ShareActions
+from linreg_tui.ui.screen.sweep_runner import SweepRunner
+from linreg_tui.ui.screen.thread_start import ThreadStart
+from linreg_tui.ui.screen.views import Views
 
 
 class MainScreen(Screen[None]):

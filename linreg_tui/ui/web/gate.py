@@ -6,7 +6,7 @@ its URL; the page turns it into a cookie (HttpOnly, SameSite=Strict) because tex
 builds its websocket and download URLs itself, without the page's query. The websocket's Origin must
 name the host the request came to, so another site's page cannot drive a tab even where a cookie would
 go along; the token is what stops DNS rebinding (a hostile name that resolves to 127.0.0.1 has no
-cookie and no token). Pure Python, no aiohttp: the server (linreg_tui.ui.web_server) hands over the
+cookie and no token). Pure Python, no aiohttp: the server (linreg_tui.ui.web.server) hands over the
 request's pieces, and the flags' checks need nothing else.
 """
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from textual.reactive import reactive
 
 from linreg_tui.run.preview import DataPreview
-from linreg_tui.ui.data_view import DOWN, UP, EdgeMarks, bulk_range, edge_label, subscript, with_room
-from linreg_tui.ui.fitting import FittedBorder, Wording
-from linreg_tui.ui.loss_plot import UI_SHARE
-from linreg_tui.ui.plotting import CachedPlot
+from linreg_tui.ui.plots.data_view import DOWN, UP, EdgeMarks, bulk_range, edge_label, subscript, with_room
+from linreg_tui.ui.plots.loss import UI_SHARE
+from linreg_tui.ui.plots.plotting import CachedPlot
+from linreg_tui.ui.widgets.fitting import FittedBorder, Wording
 
 MODEL_COLOR = (255, 165, 0)
 TRUE_COLOR = (130, 130, 130)

@@ -24,8 +24,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from linreg_tui.run.surface import LossSurface
-from linreg_tui.ui.fitting import FittedBorder
-from linreg_tui.ui.landscape_map import (
+from linreg_tui.ui.plots.landscape_map import (
     LEVELS,
     SHADES,
     MapModel,
@@ -37,9 +36,10 @@ from linreg_tui.ui.landscape_map import (
     tick_text,
     wanted_range,
 )
-from linreg_tui.ui.legend import Legend
-from linreg_tui.ui.loss_plot import MAX_OVERLAID  # the same earlier runs as the loss chart
-from linreg_tui.ui.tracked import Point, SampledPath
+from linreg_tui.ui.plots.loss import MAX_OVERLAID
+from linreg_tui.ui.plots.tracked import Point, SampledPath
+from linreg_tui.ui.widgets.fitting import FittedBorder
+from linreg_tui.ui.widgets.legend import Legend
 
 #: What the panel says before the first run.
 IDLE_NOTE = "no run yet: ctrl+r trains; the loss map appears when the run starts"

@@ -16,9 +16,9 @@ from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.report import conditioning_lines, lr_above_bound
 from linreg_tui.run.surface import Conditioning, loss_scale
 from linreg_tui.ui import messages
-from linreg_tui.ui.data_plot import DataPlot
-from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.params import ParamsPanel
+from linreg_tui.ui.panels.form import ParamsPanel
+from linreg_tui.ui.panels.log import LogPane
+from linreg_tui.ui.plots.data import DataPlot
 
 
 def estimate_key(config: RunConfig) -> tuple[object, ...]:

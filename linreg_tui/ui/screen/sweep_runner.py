@@ -10,10 +10,10 @@ from textual.worker import Worker, get_current_worker
 
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui import messages
-from linreg_tui.ui.session import RunSession
-from linreg_tui.ui.sweep_panel import Sweep, SweepScreen
-from linreg_tui.ui.thread_start import ThreadStart
-from linreg_tui.ui.views import Views
+from linreg_tui.ui.panels.sweep import Sweep, SweepScreen
+from linreg_tui.ui.screen.session import RunSession
+from linreg_tui.ui.screen.thread_start import ThreadStart
+from linreg_tui.ui.screen.views import Views
 
 
 class SweepRunner:

@@ -14,11 +14,11 @@ from textual.screen import Screen
 from linreg_tui.run.config import ConfigError, parse_config
 from linreg_tui.run.config_file import ConfigFileError, config_toml, read_config_file
 from linreg_tui.run.report import run_command
-from linreg_tui.ui.file_places import FilePlaces
-from linreg_tui.ui.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
-from linreg_tui.ui.history import HistoryScreen, run_json
-from linreg_tui.ui.session import RunSession
-from linreg_tui.ui.views import Views
+from linreg_tui.ui.panels.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
+from linreg_tui.ui.panels.history import HistoryScreen, run_json
+from linreg_tui.ui.screen.file_places import FilePlaces
+from linreg_tui.ui.screen.session import RunSession
+from linreg_tui.ui.screen.views import Views
 
 
 class ShareActions:

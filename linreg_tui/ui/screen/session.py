@@ -13,8 +13,8 @@ from linreg_tui.run.config import RunConfig
 from linreg_tui.run.control import RunControl
 from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.result import RunResult
-from linreg_tui.ui.history import RunHistory, RunTrace
-from linreg_tui.ui.thread_start import ThreadStart
+from linreg_tui.ui.panels.history import RunHistory, RunTrace
+from linreg_tui.ui.screen.thread_start import ThreadStart
 
 
 class RunSession:

@@ -1,6 +1,6 @@
 """The file-name prompt behind the save and open keys, and the atomic, never-silent file write.
 
-The prompt takes names inside one directory only (linreg_tui.confine: no absolute path, no `..`, no
+The prompt takes names inside one directory only (linreg_tui.ui.panels.confine: no absolute path, no `..`, no
 link that leads out). A save that names an existing file is not done: the prompt says the file exists
 and asks again (Enter a second time, or Overwrite, replaces it; another name is saved as usual). Files
 are written to a temporary file in the same directory and renamed over the target, so no reader sees
@@ -22,7 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from linreg_tui.confine import PathRefused, confined_path
+from linreg_tui.ui.panels.confine import PathRefused, confined_path
 
 
 @dataclass(frozen=True)

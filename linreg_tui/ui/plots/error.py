@@ -3,7 +3,7 @@ slope beside the 1/√n law (the book's last concise exercise, the `data-size` p
 
 The logs are taken here, with decade tick labels of our own: plotext's xscale/yscale("log") apply the
 log to its stored data on every build, and a widget is built again on each repaint (the second build
-takes the log of logs; loss_plot.py does the same for its log y axis).
+takes the log of logs; plots/loss.py does the same for its log y axis).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from linreg_tui.run.sweep import SweepRow, error_slope
-from linreg_tui.ui.plotting import CachedPlot
+from linreg_tui.ui.plots.plotting import CachedPlot
 
 LAW = "the error falls like 1/√n: a slope of about −0.5 on these axes"
 POINT_COLOR = (255, 165, 0)

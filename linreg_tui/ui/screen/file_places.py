@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from linreg_tui.ui.served import FILES_VARIABLE
+from linreg_tui.ui.web.served import FILES_VARIABLE
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from linreg_tui.run.config import FIELDS, RunConfig
 from linreg_tui.run.events import EpochEnded
 from linreg_tui.run.report import json_safe, new_run_id, result_record
 from linreg_tui.run.result import RunResult
-from linreg_tui.ui.landscape_plot import RunPath
-from linreg_tui.ui.loss_plot import KEEP_RUNS, MAX_OVERLAID, LossHistory, field_text
-from linreg_tui.ui.series import DecimatedSeries
+from linreg_tui.ui.plots.landscape import RunPath
+from linreg_tui.ui.plots.loss import KEEP_RUNS, MAX_OVERLAID, LossHistory, field_text
+from linreg_tui.ui.plots.series import DecimatedSeries
 
 #: The live run's per-epoch parameters kept for its JSON, in numbers (epochs × (d + 1)): every epoch
 #: up to that, every 2^k-th beyond (a thousand features over 100,000 epochs would be 800 MB).

@@ -11,13 +11,13 @@ from textual.worker import Worker
 
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.control import RunControl
-from linreg_tui.ui.form_watch import FormWatch
-from linreg_tui.ui.loss_plot import KEEP_RUNS
-from linreg_tui.ui.run_view import RunView
-from linreg_tui.ui.session import RunSession
-from linreg_tui.ui.sweep_runner import SweepRunner
-from linreg_tui.ui.thread_start import ThreadStart
-from linreg_tui.ui.views import Views
+from linreg_tui.ui.plots.loss import KEEP_RUNS
+from linreg_tui.ui.screen.form_watch import FormWatch
+from linreg_tui.ui.screen.run_view import RunView
+from linreg_tui.ui.screen.session import RunSession
+from linreg_tui.ui.screen.sweep_runner import SweepRunner
+from linreg_tui.ui.screen.thread_start import ThreadStart
+from linreg_tui.ui.screen.views import Views
 
 
 def freeze_app_objects(training: bool) -> None:

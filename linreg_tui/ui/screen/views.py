@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linreg_tui.ui.data_plot import DataPlot
-from linreg_tui.ui.landscape_plot import LandscapePanel
-from linreg_tui.ui.log import LogPane
-from linreg_tui.ui.loss_plot import LossPanel
-from linreg_tui.ui.params import ParamsPanel
-from linreg_tui.ui.params_plot import ParamsOverTime
-from linreg_tui.ui.results import ResultsPanel
-from linreg_tui.ui.status_bar import StatusBar
+from linreg_tui.ui.panels.form import ParamsPanel
+from linreg_tui.ui.panels.log import LogPane
+from linreg_tui.ui.panels.results import ResultsPanel
+from linreg_tui.ui.panels.status_bar import StatusBar
+from linreg_tui.ui.plots.data import DataPlot
+from linreg_tui.ui.plots.landscape import LandscapePanel
+from linreg_tui.ui.plots.loss import LossPanel
+from linreg_tui.ui.plots.parameters import ParamsOverTime
 
 
 @dataclass(frozen=True)

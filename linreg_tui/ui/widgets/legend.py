@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from linreg_tui.ui.fitting import visible_len
-from linreg_tui.ui.quiet_static import QuietStatic
+from linreg_tui.ui.widgets.fitting import visible_len
+from linreg_tui.ui.widgets.quiet_static import QuietStatic
 
 #: Between two keys on a row.
 GAP = "  "
