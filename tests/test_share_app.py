@@ -176,7 +176,8 @@ async def test_sixty_runs_keep_bounded_curves_and_the_charts_only_what_they_draw
 
 async def test_ctrl_o_hides_the_earlier_runs_that_f10_draws_again_as_the_help_and_readme_say() -> None:
     """One true thing: ctrl+o hides the earlier runs from the loss chart and the landscape; they stay in
-    the history, where f10 draws any of them again (the help said "forget", the README "hides")."""
+    the history, where f10 draws any of them again (the help said "forget", the README "hides"): the help,
+    the README and docs/app.md say so."""
     app = LinregApp(replace(TINY, epochs=1))
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
@@ -201,5 +202,9 @@ async def test_ctrl_o_hides_the_earlier_runs_that_f10_draws_again_as_the_help_an
         said = rows[rows.index("^o") + 1]  # the key as the footer shows it
     assert said == HIDE_EARLIER_RUNS
     assert "hide" in said and "loss chart and the landscape" in said and "f10 draws" in said
-    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
-    assert "`ctrl+o` hides them from the loss chart and the landscape (they stay in the history, and `f10`" in readme
+    root = Path(__file__).parent.parent
+    readme, app_doc = (" ".join((root / name).read_text().split()) for name in ("README.md", "docs/app.md"))
+    assert "| `ctrl+o` | hide the earlier runs (f10 draws them again) |" in readme
+    assert "`ctrl+o` hides them from the loss chart and the landscape (they stay in the history, and `f10`" in app_doc
+    for text in (readme, app_doc):
+        assert not any(word in text for word in ("`ctrl+o` forgets", "`ctrl+o` clears", "ctrl+o` | clear"))
