@@ -243,6 +243,9 @@ def running_server(tmp_path: Path, *flags: str) -> Iterator[Server]:
         process.wait()
 
 
+CLOSED = (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING)
+
+
 class Screen:
     """The text of a tab's terminal output so far, from the websocket's binary frames."""
 
@@ -325,6 +328,12 @@ async def test_ctrl_c_stops_the_server_and_the_open_tabs_apps(tmp_path: Path) ->
             await screen.wait_for("Loss")
             apps = descendants(server.process.pid)
             server.process.send_signal(signal.SIGINT)
+            # The server closes the tab itself ("going away"), which ends its app now: aiohttp would
+            # otherwise wait for the tab's handler, and the server took 25 s to stop.
+            async with asyncio.timeout(HANG):
+                while (message := await screen.websocket.receive()).type not in CLOSED:
+                    pass
+            assert (message.type, message.data) == (aiohttp.WSMsgType.CLOSE, aiohttp.WSCloseCode.GOING_AWAY)
             returncode = await asyncio.to_thread(server.process.wait, HANG)
         assert returncode == serve.EXIT_SERVED, server.log_text()
         assert "linreg-tui: stopped serving" in server.log_text()

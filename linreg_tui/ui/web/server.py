@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 from textual_serve.app_service import AppService
 from textual_serve.download_manager import DownloadManager
 from textual_serve.server import Server, to_int
@@ -100,6 +100,8 @@ class LinregServer(Server):
         )
         self.settings = settings
         self.gate = Gate(settings.token, settings.max_sessions, settings.public_url)
+        #: The tabs' websockets now open: closed when the server stops, which ends their apps.
+        self.open_websockets: set[web.WebSocketResponse] = set()
 
     @property
     def start_url(self) -> str:
@@ -108,6 +110,13 @@ class LinregServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         pass
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Ctrl+C or SIGTERM: close every tab's websocket, so that each tab's handler stops its app now.
+        (aiohttp waits for open handlers before it stops, and a tab's waits for its browser: the server
+        took 25 s to stop with one tab open, a heartbeat's timeout and then the app's grace.)"""
+        for websocket in list(self.open_websockets):
+            await websocket.close(code=WSCloseCode.GOING_AWAY, message=b"the server stopped")
 
     def listening(self, *aiohttp_banner: object) -> None:
         limit = self.settings.max_sessions
@@ -176,6 +185,7 @@ class LinregServer(Server):
         app_service: LinregAppService | None = None
         try:
             await websocket.prepare(request)
+            self.open_websockets.add(websocket)
             app_service = LinregAppService(
                 self.command,
                 environment=self.settings.app_environment(),
@@ -192,6 +202,7 @@ class LinregServer(Server):
         except Exception as error:
             log.exception(error)
         finally:
+            self.open_websockets.discard(websocket)
             if app_service is not None:
                 await stop_even_if_cancelled(app_service)
         return websocket
