@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from linreg_tui.ui.app import LinregApp
+from linreg_tui.ui.panels.file_prompt import FilePrompt
 from linreg_tui.ui.panels.log import LogPane
 from linreg_tui.ui.plots.plotting import CachedPlot
 
@@ -98,3 +99,15 @@ def drawn_series(chart: CachedPlot) -> dict[tuple[int, int, int], tuple[list[flo
     plotext holds them to draw (its figure's data, read back rather than recomputed)."""
     monitor = chart.plt._active.monitor
     return {colors[0]: (list(xs), list(ys)) for xs, ys, colors in zip(monitor.x, monitor.y, monitor.color, strict=True)}
+
+
+async def answer_prompt(pilot: Pilot, name: str | None = None) -> FilePrompt:
+    """Waits for the file prompt; types `name` over the default (None keeps it) and presses enter."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, FilePrompt))
+    prompt = pilot.app.screen
+    assert isinstance(prompt, FilePrompt)
+    if name is not None:
+        prompt.query_one("#file-name", Input).value = name
+    await pilot.press("enter")
+    await pilot.pause()
+    return prompt

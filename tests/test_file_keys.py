@@ -12,13 +12,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
 
 from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.panels.file_prompt import FilePrompt
 from linreg_tui.ui.screen.file_places import FILES_VARIABLE
-from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
+from tests.apptools import answer_prompt, log_text, run_to_end, set_field, wait_ready, wait_until
 
 TINY = RunConfig(num_examples=100, epochs=1)
 SIZE = (120, 36)
@@ -42,14 +41,6 @@ def prompt_message(app: LinregApp) -> str:
     return str(app.screen.query_one("#file-message").render())
 
 
-async def type_name(pilot, name: str) -> None:  # type: ignore[no-untyped-def]
-    """Waits for the file prompt, types `name` over the default and presses enter."""
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, FilePrompt))
-    pilot.app.screen.query_one("#file-name", Input).value = name
-    await pilot.press("enter")
-    await pilot.pause()
-
-
 async def test_a_save_outside_the_working_directory_is_refused(work: Path) -> None:
     """Each save key (one app: their prompt is the same), with a `..` name and an absolute one."""
     target = work.parent / "x.toml"
@@ -60,7 +51,7 @@ async def test_a_save_outside_the_working_directory_is_refused(work: Path) -> No
         for key in ("ctrl+s", "ctrl+e", "f12"):
             for name in ("../x.toml", str(target)):
                 await pilot.press(key)
-                await type_name(pilot, name)
+                await answer_prompt(pilot, name)
                 assert isinstance(app.screen, FilePrompt), f"{key} {name}: the prompt stays open for another name"
                 assert f"give a name inside {work}" in prompt_message(app), (key, name)
                 await pilot.press("escape")
@@ -75,7 +66,7 @@ async def test_a_link_out_of_the_working_directory_is_not_overwritten(work: Path
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+s")
-        await type_name(pilot, "linreg-run.toml")
+        await answer_prompt(pilot, "linreg-run.toml")
         assert "symbolic link" in prompt_message(app)
         await pilot.press("enter")  # the second enter that would confirm an overwrite
         assert isinstance(app.screen, FilePrompt)
@@ -88,11 +79,11 @@ async def test_opening_reads_only_inside_and_never_shows_what_a_file_holds(work:
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+f")
-        await type_name(pilot, "../outside/secret.toml")
+        await answer_prompt(pilot, "../outside/secret.toml")
         assert isinstance(app.screen, FilePrompt) and "leads out with '..'" in prompt_message(app)
         await pilot.press("escape")
         await pilot.press("ctrl+f")
-        await type_name(pilot, "notes.toml")
+        await answer_prompt(pilot, "notes.toml")
         await wait_until(pilot, lambda: app.screen is app.main_screen)
         said = "not opened: notes.toml: unknown key 'secret_token'"
         assert said in log_text(app) and status(app).startswith(said)
@@ -105,11 +96,11 @@ async def test_each_file_keys_outcome_is_said_in_the_status_line(work: Path) -> 
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+f")
-        await type_name(pilot, "good.toml")
+        await answer_prompt(pilot, "good.toml")
         assert status(app) == "opened good.toml: the form holds its values (keys it lacks: the defaults)"
         await run_to_end(pilot)
         await pilot.press("ctrl+e")
-        await type_name(pilot, "run.json")
+        await answer_prompt(pilot, "run.json")
         assert status(app) == "saved the run to run.json"
         await set_field(pilot, "lr", "-1")
         await pilot.press("ctrl+s")
@@ -178,10 +169,10 @@ async def test_in_a_browser_opening_reads_only_from_serve_files(
     async with app.run_test(size=SIZE) as pilot:
         await wait_ready(pilot)
         await pilot.press("ctrl+f")
-        await type_name(pilot, "here.toml")
+        await answer_prompt(pilot, "here.toml")
         assert isinstance(app.screen, FilePrompt) and f"no file here.toml in {shared}" in prompt_message(app)
-        await type_name(pilot, "../work/here.toml")
+        await answer_prompt(pilot, "../work/here.toml")
         assert isinstance(app.screen, FilePrompt) and "leads out" in prompt_message(app)
-        await type_name(pilot, "good.toml")
+        await answer_prompt(pilot, "good.toml")
         await wait_until(pilot, lambda: app.screen is app.main_screen)
         assert app.main_screen.params_panel.read_config().lr == 0.07

@@ -8,19 +8,18 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable
 from textual.widgets._markdown import MarkdownTableCellContents
 
 from linreg_tui.run.config import RunConfig, parse_config
 from linreg_tui.run.config_file import read_config_file
 from linreg_tui.run.report import run_command
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.panels.file_prompt import FilePrompt
 from linreg_tui.ui.panels.help import HelpScreen
 from linreg_tui.ui.panels.history import HistoryScreen
 from linreg_tui.ui.plots.loss import CHART_POINTS, KEEP_RUNS, MAX_OVERLAID, LossHistory
 from linreg_tui.ui.screen.keys import HIDE_EARLIER_RUNS
-from tests.apptools import log_text, run_to_end, set_field, wait_ready, wait_until
+from tests.apptools import answer_prompt, log_text, run_to_end, set_field, wait_ready, wait_until
 
 TINY = RunConfig(num_examples=100, epochs=2)
 SIZE = (120, 36)
@@ -30,18 +29,6 @@ SIZE = (120, 36)
 def in_tmp_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-async def answer_prompt(pilot, name: str | None = None) -> FilePrompt:  # type: ignore[no-untyped-def]
-    """Waits for the file prompt; types `name` over the default (None keeps it) and presses enter."""
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, FilePrompt))
-    prompt = pilot.app.screen
-    assert isinstance(prompt, FilePrompt)
-    if name is not None:
-        prompt.query_one("#file-name", Input).value = name
-    await pilot.press("enter")
-    await pilot.pause()
-    return prompt
 
 
 async def test_copy_puts_the_last_runs_command_in_the_clipboard_and_the_log() -> None:
