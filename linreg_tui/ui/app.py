@@ -78,12 +78,19 @@ class LinregApp(App[None]):
         if self.idle_limit is not None:
             # A run's end counts as activity: its tab then has the whole limit from there.
             self.watch(self.main_screen, "running", self._mark_active, init=False)
-            self.set_timer(self.idle_limit, self._end_if_idle)
+            # Counted from the first paint, when a person could first see the app (an app that ended
+            # sooner, under a tiny limit on a busy machine, ended before its header had mounted).
+            self.call_after_refresh(self._start_idle_clock)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseEvent, events.Paste)):
             self.last_active = monotonic()
         await super().on_event(event)
+
+    def _start_idle_clock(self) -> None:
+        assert self.idle_limit is not None
+        self.last_active = monotonic()
+        self.set_timer(self.idle_limit, self._end_if_idle)
 
     def _mark_active(self) -> None:
         self.last_active = monotonic()
