@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from linreg_tui.training.prepared import prepare, prepare_airfoil
 from linreg_tui.training.tables import Table, TableError, airfoil_table, load_bytes, load_table, longley_table
 
 AIRFOIL_SHA256 = "0e2d8d276acc27c343d45d3ce42e4c2a79b9264c05802c2613e1d76b32c1a691"
@@ -180,3 +182,97 @@ def test_a_table_is_frozen() -> None:
         table.rows = 3  # type: ignore[misc]
     with pytest.raises(ValueError, match="read-only"):
         table.features[0, 0] = 1.0
+
+
+# Prepared data: what training gets from a table.
+
+
+def numbered_table(tmp_path: Path, rows: int = 20) -> Table:
+    """Row i holds x1 = i, x2 = i², y = 3i + 1: the rows are told apart by their first feature."""
+    lines = ["x1,x2,y", *(f"{i},{i * i},{3 * i + 1}" for i in range(rows))]
+    return load_table(write(tmp_path, "\n".join(lines).encode(), "numbered.csv"))
+
+
+def test_prepared_data_is_float32_for_training_and_float64_for_the_closed_form(tmp_path: Path) -> None:
+    prepared = prepare(numbered_table(tmp_path))
+    assert prepared.train.features.dtype == torch.float32 and prepared.train.features.shape == (20, 2)
+    assert prepared.train.labels.dtype == torch.float32 and prepared.train.labels.shape == (20, 1)
+    assert prepared.train64.features.dtype == np.float64 and prepared.train64.target.shape == (20,)
+    assert prepared.validation is None and prepared.validation64 is None
+    assert (prepared.feature_names, prepared.target_name, prepared.true_w) == (("x1", "x2"), "y", None)
+    assert prepared.train.labels[:, 0].tolist() == prepared.train64.target.tolist()
+
+
+def test_num_examples_keeps_the_first_rows_before_the_split(tmp_path: Path) -> None:
+    table = numbered_table(tmp_path)
+    first = prepare(table, num_examples=12)
+    assert first.train64.features[:, 0].tolist() == list(range(12))
+    split = prepare(table, num_examples=12, val=4, generator=torch.Generator().manual_seed(0))
+    assert sorted([*split.train64.features[:, 0], *split.validation64.features[:, 0]]) == list(range(12))  # type: ignore[union-attr]
+    with pytest.raises(TableError, match=r"examples: 21 is out of range; numbered.csv has 20 rows"):
+        prepare(table, num_examples=21)
+    with pytest.raises(TableError, match=r"validation: 12 rows would leave no training rows out of 12"):
+        prepare(table, num_examples=12, val=12, generator=torch.Generator())
+
+
+def test_the_validation_rows_are_chosen_by_the_seed(tmp_path: Path) -> None:
+    table = numbered_table(tmp_path)
+
+    def held_out(seed: int) -> list[float]:
+        prepared = prepare(table, val=5, generator=torch.Generator().manual_seed(seed))
+        assert prepared.train64.count == 15 and prepared.validation is not None
+        assert prepared.validation.features.shape == (5, 2) and prepared.validation.labels.shape == (5, 1)
+        rows = prepared.validation64.features[:, 0].tolist()  # type: ignore[union-attr]
+        assert rows == sorted(rows)  # both sides keep the file's order
+        return rows
+
+    assert held_out(7) == held_out(7)
+    assert held_out(7) != held_out(8)
+    generator = torch.Generator().manual_seed(7)
+    assert held_out(7) == sorted(torch.randperm(20, generator=generator)[:5].tolist())
+
+
+def test_standardization_uses_the_training_rows_only(tmp_path: Path) -> None:
+    table = numbered_table(tmp_path)
+    prepared = prepare(table, standardize="all", val=5, generator=torch.Generator().manual_seed(3))
+    train_rows = prepared.train64.features[:, 0] * prepared.scaling.feature_std[0] + prepared.scaling.feature_mean[0]
+    kept = np.round(train_rows).astype(int)
+    raw = table.features[kept]
+    assert prepared.scaling.feature_mean == pytest.approx(raw.mean(axis=0), rel=1e-15)
+    assert prepared.scaling.feature_std == pytest.approx(raw.std(axis=0), rel=1e-14)  # population std (ddof 0)
+    assert prepared.scaling.target_mean == pytest.approx(table.target[kept].mean(), rel=1e-15)
+    assert prepared.train64.features.mean(axis=0) == pytest.approx([0, 0], abs=1e-14)
+    assert prepared.train64.features.std(axis=0) == pytest.approx([1, 1], rel=1e-14)
+    assert abs(prepared.validation64.features.mean()) > 1e-3  # type: ignore[union-attr]  # not its own stats
+    features_only = prepare(table, standardize="features")
+    assert features_only.train64.target.tolist() == table.target.tolist()
+    assert (features_only.scaling.target_mean, features_only.scaling.target_std) == (0.0, 1.0)
+
+
+def test_a_constant_column_is_refused_when_standardizing(tmp_path: Path) -> None:
+    table = load_table(write(tmp_path, b"a,k,y\n1,0.1,5\n2,0.1,5\n3,0.1,5\n"))
+    with pytest.raises(TableError, match=r"^feature 'k' is constant \(0.1 in every training row\): its std is 0"):
+        prepare(table, standardize="features")
+    with pytest.raises(TableError, match=r"^target 'y' is constant .* use --standardize features or none$"):
+        prepare(load_table(write(tmp_path, b"a,y\n1,5\n2,5\n", "t.csv")), standardize="all")
+    assert prepare(table).train64.features[:, 1].tolist() == [0.1] * 3  # without standardizing it is data
+    with pytest.raises(TableError, match=r"standardize: 'some' is not a choice; allowed: none, features, all"):
+        prepare(table, standardize="some")
+
+
+def test_airfoil_is_the_books_get_data_ch11_bit_for_bit() -> None:
+    """d2l 11.5: genfromtxt(dtype=float32), (data − mean) / std over all 1,503 rows, the first 1,500 kept."""
+    path = airfoil_table().path
+    data = np.genfromtxt(path, dtype=np.float32, delimiter="\t", skip_header=1)  # the book's file has no header
+    data = torch.from_numpy((data - data.mean(axis=0)) / data.std(axis=0))
+    prepared = prepare_airfoil()
+    assert torch.equal(prepared.train.features, data[:1500, :-1])
+    assert torch.equal(prepared.train.labels[:, 0], data[:1500, -1])
+    assert prepared.validation is None and prepared.scaling.mode == "all"
+    # The closed form works on the very numbers training sees; the scaling is the book's float32 statistics,
+    # which differ from float64's by up to 3e-4 (velocity's mean), more than float32's rounding.
+    assert np.array_equal(prepared.train64.features, prepared.train.features.double().numpy())
+    assert np.array_equal(prepared.train64.target, prepared.train.labels[:, 0].double().numpy())
+    table = airfoil_table()
+    assert prepared.scaling.feature_mean == pytest.approx(table.features.mean(axis=0), rel=1e-5)
+    assert prepared.scaling.target_std == pytest.approx(table.target.std(), rel=1e-6)
