@@ -21,6 +21,7 @@ from linreg_tui.training.closed_form import (
     residual_sum_of_squares,
 )
 from linreg_tui.training.data import Dataset
+from linreg_tui.training.poly import poly_data
 from linreg_tui.training.prepared import Prepared, prepare, prepare_airfoil
 from linreg_tui.training.scaling import Scaling
 from linreg_tui.training.tables import load_table, longley_table
@@ -206,3 +207,57 @@ def test_fit_quality_is_in_the_targets_units(tmp_path: Path) -> None:
     assert 3 < in_file_units.rmse < 7  # the noise's 5, in the target's units
     exact = fit_quality((2.0, -1.0), 40.0, table.features, table.features @ [2.0, -1.0] + 40)
     assert (exact.r2, exact.rmse) == (1.0, 0.0)
+
+
+# The book's polynomial data (poly.py).
+
+
+def test_poly_data_has_the_books_shapes_and_truth() -> None:
+    data = poly_data(3, 100, 100, 0.1, torch.Generator().manual_seed(0))
+    assert data.train.features.shape == (100, 3) and data.train.features.dtype == torch.float32
+    assert data.train.labels.shape == (100, 1) and data.train.labels.dtype == torch.float32
+    assert data.validation is not None and data.validation.features.shape == (100, 3)
+    assert data.train64.features.dtype == np.float64 and data.validation64 is not None
+    assert data.feature_names == ("x^1/1!", "x^2/2!", "x^3/3!") and data.target_name == "y"
+    assert (data.true_w, data.true_b, data.source) == ((1.2, -3.4, 5.6), 5.0, "poly")
+    assert poly_data(19, 10, 0, 0.1, torch.Generator()).true_w == (1.2, -3.4, 5.6, *[0.0] * 16)
+    assert poly_data(1, 10, 0, 0.1, torch.Generator()).true_w == (1.2,)  # the model cannot hold the cubic
+    assert poly_data(2, 10, 0, 0.1, torch.Generator()).validation is None
+    x = data.train64.features[:, 0]
+    assert data.train64.features[:, 2] == pytest.approx(x**3 / 6, rel=1e-15)
+    assert torch.equal(data.train.features, torch.from_numpy(data.train64.features.astype(np.float32)))
+
+
+def test_poly_labels_are_the_cubic_plus_the_noise_drawn_from_the_seed() -> None:
+    def draw(seed: int, noise: float, count: int = 4000) -> Prepared:
+        return poly_data(3, count, 0, noise, torch.Generator().manual_seed(seed))
+
+    clean = draw(5, 0.0)
+    x = clean.train64.features[:, 0]
+    assert clean.train64.target == pytest.approx(5 + 1.2 * x - 3.4 * x**2 / 2 + 5.6 * x**3 / 6, rel=1e-14)
+    assert abs(x.mean()) < 0.05 and abs(x.std() - 1) < 0.05  # x ~ N(0, 1)
+    noisy = draw(5, 0.1)
+    assert np.array_equal(noisy.train64.features, clean.train64.features)  # x first, then the noise
+    assert (noisy.train64.target - clean.train64.target).std() == pytest.approx(0.1, rel=0.05)
+    assert np.array_equal(draw(5, 0.1).train64.target, noisy.train64.target)
+    assert not np.array_equal(draw(6, 0.1).train64.target, noisy.train64.target)
+    with pytest.raises(ValueError, match="degree: 20 is out of range; allowed 1 to 19"):
+        poly_data(20, 100, 100, 0.1, torch.Generator())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_degree_19_recovers_the_true_weights_on_noise_free_data(seed: int) -> None:
+    """Without noise the labels are exactly the cubic, so the float64 optimum is the truth: (1.2, −3.4, 5.6,
+    0, …) and b = 5. The columns' RMS spans 1 (x) to 1e-12…1e-8 (x¹⁹/19!, by the largest |x| drawn), so
+    each weight is held to what its column can show: the first three and b within 1e-10, every weight's
+    error times its column's RMS within 1e-6 (measured: 1e-13 and 3e-8). The Gram path on the float32 data
+    (statistics.py) takes the data for rank deficient and misses the first three by about 1e-6."""
+    data = poly_data(19, 100, 100, 0.0, torch.Generator().manual_seed(seed))
+    best = least_squares(factor(data.train64.features, data.train64.target))
+    assert best.unique
+    truth = np.array(data.true_w)
+    assert best.w[:3] == pytest.approx(truth[:3], abs=1e-10) and best.b == pytest.approx(5.0, abs=1e-10)
+    column_rms = np.sqrt((data.train64.features**2).mean(axis=0))
+    assert np.max(np.abs(np.array(best.w) - truth) * column_rms) < 1e-6
+    gram_path = statistics.least_squares(statistics.sufficient_statistics(data.train))
+    assert not gram_path.unique or np.max(np.abs(np.array(gram_path.w[:3]) - truth[:3])) > 1e-8
