@@ -57,8 +57,9 @@ async def test_starts_with_the_books_defaults() -> None:
         }
         assert {name: texts[name] for name in book} == book
         assert "CUDA:" in log_text(app)
-        assert app.query_one("#data").border_title == "Data: x₂ (w2's feature) vs labels"  # the book's features[:, 1]
-        assert "1,000 points" in str(app.query_one("#data").border_subtitle)
+        plot = app.main_screen.data_plot
+        assert plot.border_title == "Data: x₂ (w2's feature) vs labels"  # the book's features[:, 1]
+        assert "1,000 points" in str(plot.border_subtitle)
 
 
 async def test_flags_prefill_the_form() -> None:
@@ -484,7 +485,7 @@ async def test_escape_during_the_set_up_stops_the_run_before_its_first_step(monk
         go_on.wait(timeout=60)
         return least_squares(data)
 
-    monkeypatch.setattr("linreg_tui.training.loop.least_squares", slow_least_squares)
+    monkeypatch.setattr("linreg_tui.training.run_data.least_squares", slow_least_squares)
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)

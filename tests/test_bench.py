@@ -183,7 +183,7 @@ def test_a_run_the_app_cannot_make_is_an_error_not_a_hang(monkeypatch: pytest.Mo
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr("linreg_tui.training.loop.make_dataset", out_of_memory)  # the app's set-up fails
+    monkeypatch.setattr("linreg_tui.training.run_data.make_dataset", out_of_memory)  # the app's set-up fails
     monkeypatch.setattr("linreg_tui.commands.bench.cases.APP_SETTLE_S", 1.0)
     with pytest.raises(RuntimeError, match="the app ended the run without a result"):
         time_in_app(SMALL_RUN, deadline_s=60)
@@ -196,7 +196,7 @@ def test_a_run_in_the_app_that_never_ends_meets_the_deadline(monkeypatch: pytest
         released.wait(120)
         raise RuntimeError("released")
 
-    monkeypatch.setattr("linreg_tui.training.loop.make_dataset", stuck)
+    monkeypatch.setattr("linreg_tui.training.run_data.make_dataset", stuck)
     try:
         with pytest.raises(RuntimeError, match="the app gave no result within 1 s"):
             time_in_app(SMALL_RUN, deadline_s=1)

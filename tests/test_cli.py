@@ -45,6 +45,8 @@ JSON_KEYS = {
     "run_id", "status", "message", "impl", "device", "seed", "true_w", "true_b", "w", "b", "w_error", "b_error",
     "ols_w", "ols_b", "gap_to_optimum", "ols_unique", "epoch_losses", "val_losses", "w_norm", "steps",
     "train_seconds", "diverged_at", "condition_number", "max_stable_lr", "lr_changes", "config", "command",
+    "data", "feature_names", "target_name", "w_original", "b_original", "ols_w_original", "ols_b_original",
+    "r2", "rmse", "val_r2", "val_rmse",
 }  # fmt: skip
 
 
@@ -78,6 +80,15 @@ def test_json_has_every_documented_key_with_its_value(capsys: pytest.CaptureFixt
     singular = torch.linalg.svdvals(Z / math.sqrt(len(Z)))  # σ² are the eigenvalues of ZᵀZ/n
     assert data["condition_number"] == pytest.approx(float(singular[0] ** 2 / singular[-1] ** 2), rel=1e-6)
     assert data["max_stable_lr"] == pytest.approx(2 / (2 * float(singular[0] ** 2)), rel=1e-6)  # MSELoss: 2ZᵀZ/n
+    # The data: synthetic, its features x1…, in its own units (not standardized), and the fit's R² and RMSE.
+    assert data["data"] == {"source": "synthetic", "path": None, "rows": None, "sha256": None}
+    assert (data["feature_names"], data["target_name"]) == (["x1", "x2", "x3"], "y")
+    assert (data["w_original"], data["b_original"]) == (w, b)
+    assert (data["ols_w_original"], data["ols_b_original"]) == (data["ols_w"], data["ols_b"])
+    residual = Z @ torch.tensor([*w, b], dtype=torch.float64) - y
+    assert data["rmse"] == pytest.approx(float(residual.square().mean().sqrt()), rel=1e-6)
+    assert data["r2"] == pytest.approx(1 - float(residual.square().sum() / (y - y.mean()).square().sum()), rel=1e-9)
+    assert data["val_r2"] is None and data["val_rmse"] is None
 
     losses = data["epoch_losses"]
     assert len(losses) == 4 and all(isinstance(v, float) and v > 0 for v in losses)
@@ -256,7 +267,7 @@ def test_a_second_ctrl_c_stops_at_once() -> None:
     # Ctrl+C can end it. It prints a line first, and the first Ctrl+C says it is stopping: the sync points.
     script = (
         "import sys, threading\n"
-        "import linreg_tui.training.loop as training\n"
+        "import linreg_tui.training.run_data as training\n"
         "def endless_set_up(*args, **kwargs):\n"
         "    print('making the data', flush=True)\n"
         "    threading.Event().wait(120)\n"
@@ -282,7 +293,7 @@ def test_a_failed_set_up_exits_1_with_one_line(
     def out_of_memory(*args: object, **kwargs: object) -> None:
         raise RuntimeError("CUDA error: out of memory\nmore details")
 
-    monkeypatch.setattr("linreg_tui.training.loop.make_dataset", out_of_memory)
+    monkeypatch.setattr("linreg_tui.training.run_data.make_dataset", out_of_memory)
     assert main(["--headless"]) == 1
     captured = capsys.readouterr()
     assert captured.err == "linreg-tui: could not prepare the run on cpu: RuntimeError: CUDA error: out of memory\n"

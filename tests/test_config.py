@@ -11,6 +11,7 @@ from linreg_tui.commands.train import build_parser
 from linreg_tui.run.config import FIELDS, ConfigError, RunConfig, parse_config
 from linreg_tui.run.memory import MemoryEstimate, check_memory, estimate_memory
 from linreg_tui.run.parsing import Real, Refused
+from linreg_tui.run.sources import ONLY_FOR, applies
 
 
 def test_defaults_are_the_books() -> None:
@@ -138,24 +139,50 @@ def test_memory_estimate_counts_the_device_on_cuda() -> None:
     assert MemoryEstimate(10, 0).describe() == "needs about 10 B of RAM"
 
 
+@pytest.fixture(scope="module")
+def a_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("data") / "table.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i},{i * i % 7},{2 * i + 1}\n" for i in range(20)))
+    return str(path)
+
+
+def source_for(name: str, a_file: str) -> str:
+    """A source whose data the field applies to: synthetic where it can be."""
+    kind = next(kind for kind in ("synthetic", "table", "poly", "file") if kind in ONLY_FOR.get(name, (kind,)))
+    return {"synthetic": "synthetic", "table": "airfoil", "poly": "poly", "file": a_file}[kind]
+
+
 @pytest.mark.parametrize("name", list(FIELDS))
-def test_every_field_of_the_table_reaches_the_flags_the_json_and_the_refusals(name: str) -> None:
+def test_every_field_of_the_table_reaches_the_flags_the_json_and_the_refusals(name: str, a_file: str) -> None:
     """Walks the one table: a field added there is a flag with its help, a JSON key, a text that reads
-    back, and a refusal that names it; nothing else has to be edited."""
+    back, and a refusal that names it; nothing else has to be edited. Each field is tried with data it
+    applies to (a file's columns with a file, the degree with poly)."""
     field = FIELDS[name]
-    default = getattr(RunConfig(), name)
+    source = {"data": source_for(name, a_file)}
+    base = parse_config(source)
+    default = getattr(base, name)
     parser = build_parser()
     option = next(action for action in parser._actions if action.dest == name)
     assert option.option_strings == [field.flag]
     assert field.help in " ".join(parser.format_help().split())  # what it means, as --help prints it
     args = parser.parse_args(attach_flag_values([field.flag, field.show(default)]))
-    assert parse_config(config_texts(args)) == RunConfig()
-    assert name in RunConfig().as_dict()
-    assert parse_config({name: RunConfig().as_texts()[name]}) == RunConfig()
+    assert parse_config({**source, **config_texts(args)}) == base
+    assert name in base.as_dict()
+    assert parse_config({**source, name: base.as_texts()[name]}) == base
     with pytest.raises(ConfigError) as caught:
-        parse_config({name: "?"})
+        parse_config({**source, name: "?"})
     assert str(caught.value).startswith(f"{field.label}: '?' ")
     assert [error.field for error in caught.value.errors] == [name]
+
+
+@pytest.mark.parametrize("name", [name for name in FIELDS if name in ONLY_FOR])
+def test_a_field_given_for_data_it_does_not_apply_to_is_refused_naming_it(name: str, a_file: str) -> None:
+    other = next(source for source in ("synthetic", "airfoil", "poly", a_file) if not applies(name, source))
+    text = parse_config({"data": source_for(name, a_file)}).as_texts()[name]
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"data": other, name: text})
+    assert [error.field for error in caught.value.errors] == [name]
+    assert "does not apply to data from" in str(caught.value) and "allowed with data" in str(caught.value)
 
 
 def test_the_table_is_the_dataclass_in_form_order() -> None:

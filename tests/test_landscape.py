@@ -27,7 +27,7 @@ def test_the_surface_is_the_full_data_loss_with_the_others_at_the_optimum(impl: 
     X, y = data_for(config)
     stats = sufficient_statistics(make_dataset(config, make_generator(0)))
     best = least_squares(stats)
-    surface = loss_surface(stats, best, config.true_w, config.true_b, impl)
+    surface = loss_surface(stats, best, (config.true_w, config.true_b), impl)
     optimum = torch.tensor([*best.w, best.b], dtype=torch.float64)
     scale = 0.5 if impl == "scratch" else 1.0  # the book's ½(ŷ−y)², MSELoss's (ŷ−y)²
     generator = torch.Generator().manual_seed(1)
@@ -47,7 +47,7 @@ def test_the_surface_is_the_full_data_loss_with_the_others_at_the_optimum(impl: 
 def test_many_features_track_the_first_few_and_hold_the_rest() -> None:
     config = RunConfig(true_w=tuple(float(i) for i in range(10)), num_examples=200)
     stats = sufficient_statistics(make_dataset(config, make_generator(0)))
-    surface = loss_surface(stats, least_squares(stats), config.true_w, config.true_b, "scratch")
+    surface = loss_surface(stats, least_squares(stats), (config.true_w, config.true_b), "scratch")
     assert surface.names == ("w1", "w2", "w3", "w4", "b") and surface.held == 6
     assert surface.truth == (0.0, 1.0, 2.0, 3.0, 4.2)
 

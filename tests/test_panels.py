@@ -60,7 +60,7 @@ async def test_at_1000_features_the_results_table_has_a_bounded_number_of_rows_t
     panel = ResultsPanel()
     async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
         true_w = weights(1000)
-        panel.start(true_w, 4.2, Optimum(true_w, 4.2))
+        panel.start((true_w, 4.2), Optimum(true_w, 4.2))
         await pilot.pause()
         table = panel.query_one(DataTable)
         bound = FIRST_ROWS + LARGEST_ERRORS + 1  # and b
@@ -91,7 +91,7 @@ async def test_a_new_value_changes_its_cell_without_measuring_any_column(monkeyp
     panel = ResultsPanel()
     async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
         true_w = weights(ALL_ROWS_UP_TO)  # every weight has a row: only values change from epoch to epoch
-        panel.start(true_w, 4.2, Optimum(true_w, 4.2))
+        panel.start((true_w, 4.2), Optimum(true_w, 4.2))
         panel.show_parameters(tuple(0.5 * v for v in true_w), 1.0)
         await pilot.pause()
         monkeypatch.setattr(data_table_module, "measure", counting_measure)
@@ -109,7 +109,7 @@ async def test_the_error_column_is_true_minus_learned_the_books_sign(num_weights
     panel = ResultsPanel()
     async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
         true_w, true_b = weights(num_weights), 4.2
-        panel.start(true_w, true_b, Optimum(true_w, true_b))
+        panel.start((true_w, true_b), Optimum(true_w, true_b))
         table = panel.query_one(DataTable)
         for shift, b in ((0.5, 5.0), (-0.25, 3.9), (0.125, 4.45)):
             learned = tuple(v + shift * (i + 1) for i, v in enumerate(true_w))  # the last weights: largest errors
@@ -125,7 +125,7 @@ async def test_a_diverged_runs_results_fit_the_panel_at_120x36() -> None:
     panel = ResultsPanel()
     async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
         true_w = (2.0, -3.4)
-        panel.start(true_w, 4.2, Optimum((1.99993, -3.39971), 4.19972))
+        panel.start((true_w, 4.2), Optimum((1.99993, -3.39971), 4.19972))
         panel.show_parameters((-6.31977e17, 5.38067e18), 3.46692e18)  # the last finite values of lr=3
         await pilot.pause()
         table = panel.query_one(DataTable)

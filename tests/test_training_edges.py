@@ -14,7 +14,7 @@ import torch
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, StepLosses, TrainingEvent
 from linreg_tui.run.result import RunResult
-from linreg_tui.training import loop
+from linreg_tui.training import loop, run_data
 from linreg_tui.training.engines import ScratchEngine
 from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, train
 
@@ -24,6 +24,10 @@ def step_losses(events: list[TrainingEvent]) -> list[float]:
 
 
 # --- the set-up -------------------------------------------------------------------------------------
+
+
+#: Where the set-up calls each phase: the data's in run_data, the engine in the loop.
+PHASE_MODULES = {"make_dataset": run_data, "least_squares": run_data, "make_engine": loop}
 
 
 @pytest.mark.parametrize(
@@ -40,7 +44,7 @@ def test_a_set_up_that_cannot_be_made_fails_naming_the_device_and_the_reason(
     def broken(*args: object) -> object:
         raise error
 
-    monkeypatch.setattr(loop, phase, broken)
+    monkeypatch.setattr(PHASE_MODULES[phase], phase, broken)
     events: list[TrainingEvent] = []
     with pytest.raises(TrainingSetupFailed) as caught:
         train(RunConfig(), events.append)
@@ -73,7 +77,8 @@ def test_a_stop_during_a_set_up_phase_skips_the_phases_after_it(
         return wrapper
 
     for name in SET_UP_PHASES:
-        monkeypatch.setattr(loop, name, recorded(name, getattr(loop, name)))
+        module = PHASE_MODULES[name]
+        monkeypatch.setattr(module, name, recorded(name, getattr(module, name)))
     monkeypatch.setattr(ScratchEngine, "run_steps", recorded("run_steps", ScratchEngine.run_steps))
     events: list[TrainingEvent] = []
     with pytest.raises(SetupCancelled, match="stopped before training started"):

@@ -180,6 +180,8 @@ def run_headless(
         except TrainingSetupFailed as exc:
             print(f"linreg-tui: {exc}", file=sys.stderr)
             return EXIT_FAILED
+        except ConfigError as exc:  # found once the data is read: a file's bad cell, too few rows
+            return refuse(exc)
         except SetupCancelled as exc:
             setup_cancelled = str(exc)
         finally:

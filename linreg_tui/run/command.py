@@ -12,9 +12,10 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 
-from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig
+from linreg_tui.run.config import ConfigError, FieldError, RunConfig
 from linreg_tui.run.control import check_lr
 from linreg_tui.run.parsing import Refused, Whole, format_number
+from linreg_tui.run.sources import defaults_for
 
 PROGRAM = "linreg-tui"
 #: Written even when they are the defaults: what ran where, and the one seed everything random comes from.
@@ -36,11 +37,13 @@ def command_args(
     """The arguments (without the program) that run `config` headless again. `device` replaces the
     configured one (e.g. "auto") with the device the run actually used."""
     args = ["--headless"]
-    for name, field in FIELDS.items():
-        value = getattr(config, name)
-        if name == "device" and device is not None:
+    # The data first (its defaults are the ones the other fields differ from), then the fields that apply.
+    defaults = {field.name: field.default for field in config.fields} | defaults_for(config.data)
+    for field in config.fields:
+        value = getattr(config, field.name)
+        if field.name == "device" and device is not None:
             value = device
-        if name in ALWAYS or value != field.default:
+        if field.name in ALWAYS or value != defaults[field.name]:
             args += flag_token(field.flag, field.show(value))
     changes = format_lr_changes(lr_changes)
     if changes:

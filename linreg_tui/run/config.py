@@ -9,6 +9,7 @@ form's on-the-spot checks must not wait for torch to import. Text is parsed, nev
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
@@ -26,6 +27,28 @@ from linreg_tui.run.parsing import (
     format_number,
     show_numbers,
 )
+from linreg_tui.run.sources import (
+    BUILT_IN,
+    HEADERS,
+    MAX_DEGREE,
+    ONLY_FOR,
+    STANDARDIZE,
+    SYNTHETIC,
+    TABLE_COLUMNS,
+    ColumnChoice,
+    Kind,
+    SourceName,
+    applies,
+    defaults_for,
+    file_layout,
+    file_rows,
+    kind_of,
+    layout_field,
+    poly_feature_names,
+    poly_truth,
+)
+from linreg_tui.run.table_errors import TableError
+from linreg_tui.run.table_layout import Layout
 
 IMPLS: tuple[str, ...] = ("scratch", "concise", "fast")
 #: squared: the book's ½(ŷ−y)² (scratch, fast) or nn.MSELoss (concise); huber and absolute are the book's
@@ -84,6 +107,67 @@ class RunConfig:
     """One training run; the table of its fields, in the order of the form. The defaults are the book's
     (d2l 3.2 / 3.3)."""
 
+    data: str = _entry(
+        SYNTHETIC,
+        label="data",
+        short="data",
+        flag="--data",
+        metavar="SOURCE",
+        help="where the data comes from: synthetic (the book's synthetic_data, 3.2), airfoil (NASA's airfoil "
+        "noise measurements, the book's optimization chapter), longley (Longley's 1967 table, nearly "
+        "collinear), poly (the book's 4.4 polynomial), or a path to your CSV or TSV file",
+        parse=SourceName(),
+    )
+    degree: int = _entry(
+        3,
+        label="degree",
+        short="degree",
+        flag="--degree",
+        metavar="K",
+        help="poly: the polynomial's degree, features x^i/i! for i = 1 … K (the book: 3 fits, 1 underfits, "
+        "19 overfits)",
+        parse=Whole(1, MAX_DEGREE),
+    )
+    standardize: str = _entry(
+        "none",
+        label="standardize",
+        short="standardize",
+        flag="--standardize",
+        metavar="WHAT",
+        help="scale columns to mean 0 and standard deviation 1 before training: features, or all (the label "
+        "too, as the book does for airfoil); statistics from the training rows",
+        parse=Choice(STANDARDIZE, what="what to standardize"),
+        choices=STANDARDIZE,
+    )
+    target: str = _entry(
+        "",
+        label="target column",
+        short="target",
+        flag="--target",
+        metavar="COLUMN",
+        help="a file's label column, by name or number",
+        parse=ColumnChoice(several=False),
+    )
+    features: str = _entry(
+        "",
+        label="feature columns",
+        short="features",
+        flag="--features",
+        metavar="A,B,...",
+        help="a file's feature columns, by name or number",
+        parse=ColumnChoice(several=True),
+    )
+    header: str = _entry(
+        "auto",
+        label="header row",
+        short="header",
+        flag="--header",
+        metavar="HOW",
+        help="a file's first row: auto (names when it is not all numbers) or none (every row is data; the "
+        "columns are c1, c2, …; --no-header says the same)",
+        parse=Choice(HEADERS, what="a header rule"),
+        choices=HEADERS,
+    )
     true_w: tuple[float, ...] = _entry(
         (2.0, -3.4),
         label="true w",
@@ -275,8 +359,47 @@ class RunConfig:
     )
 
     @property
+    def kind(self) -> Kind:
+        return kind_of(self.data)
+
+    @property
+    def truth(self) -> tuple[tuple[float, ...], float] | None:
+        """The true w and b the data was made from (synthetic's, poly's); None for a table or a file."""
+        if self.kind == "synthetic":
+            return self.true_w, self.true_b
+        if self.kind == "poly":
+            return poly_truth(self.degree)
+        return None
+
+    @property
+    def layout(self) -> Layout | None:
+        """A file's layout and columns (from its first lines; raises TableError); None for other sources."""
+        return file_layout(self.data, self.header, self.target, self.features) if self.kind == "file" else None
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """The features' names: the file's, the table's, or x1, x2, … (poly: x, x^2/2, …)."""
+        if self.kind == "table":
+            return TABLE_COLUMNS[self.data][0]
+        if self.kind == "poly":
+            return poly_feature_names(self.degree)
+        if (layout := self.layout) is not None:
+            return layout.feature_names
+        return tuple(f"x{i + 1}" for i in range(len(self.true_w)))
+
+    @property
+    def target_name(self) -> str:
+        if self.kind == "table":
+            return TABLE_COLUMNS[self.data][1]
+        if (layout := self.layout) is not None:
+            return layout.target_name
+        return "y"
+
+    @property
     def num_features(self) -> int:
-        return len(self.true_w)
+        if self.kind == "synthetic":
+            return len(self.true_w)
+        return self.degree if self.kind == "poly" else len(self.feature_names)
 
     @property
     def feature_scales(self) -> tuple[float, ...]:
@@ -297,13 +420,18 @@ class RunConfig:
     def total_steps(self) -> int:
         return self.steps_per_epoch * self.epochs
 
+    @property
+    def fields(self) -> list[Field]:
+        """The fields that mean something for this run's data, in the table's order."""
+        return [field for field in FIELDS.values() if applies(field.name, self.data)]
+
     def as_dict(self) -> dict[str, object]:
-        """The configuration by JSON name."""
-        return {field.name: _jsonable(getattr(self, field.name)) for field in FIELDS.values()}
+        """The configuration by JSON name (the fields that apply to its data)."""
+        return {field.name: _jsonable(getattr(self, field.name)) for field in self.fields}
 
     def as_texts(self) -> dict[str, str]:
         """The configuration as the form shows it (and as `parse_config` reads it back)."""
-        return {field.name: field.show(getattr(self, field.name)) for field in FIELDS.values()}
+        return {field.name: field.show(getattr(self, field.name)) for field in self.fields}
 
 
 def _jsonable(value: object) -> object:
@@ -360,9 +488,38 @@ def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> Run
             errors.extend(exc.errors)
     if errors:
         raise ConfigError(errors)
-    config = dataclasses.replace(base or RunConfig(), **values)
+    start = base or RunConfig()
+    source = str(values.get("data", start.data))
+    if source != start.data:  # a source of its own: its defaults, under what was given
+        values = {**defaults_for(source), **values}
+    refuse_what_does_not_apply(source, texts)
+    if kind_of(source) == "file" and "num_examples" not in texts:  # a file's run takes all its rows
+        with contextlib.suppress(TableError, OSError):  # validate() says what is wrong with the file
+            values["num_examples"] = file_rows(source, str(values.get("header", start.header)))
+    config = dataclasses.replace(start, **values)
     validate(config, raw=texts)
     return config
+
+
+def refuse_what_does_not_apply(source: str, texts: Mapping[str, str]) -> None:
+    """A field given for data it means nothing to (true w for a file, the degree for airfoil) is refused,
+    naming it: it would otherwise be silently ignored."""
+    errors = [
+        FieldError(name, text, f"does not apply to data from {describe(source)}; {what_applies(name)}")
+        for name, text in texts.items()
+        if name in FIELDS and not applies(name, source)
+    ]
+    if errors:
+        raise ConfigError(errors)
+
+
+def describe(source: str) -> str:
+    return source if source in BUILT_IN else f"a file ({source})"
+
+
+def what_applies(name: str) -> str:
+    kinds = {"synthetic": "synthetic", "table": "airfoil or longley", "poly": "poly", "file": "a file"}
+    return "allowed with data " + " or ".join(kinds[kind] for kind in ONLY_FOR[name])
 
 
 def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
@@ -373,6 +530,12 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
     def refuse(name: str, reason: str) -> None:
         errors.append(FieldError(name, raw.get(name, FIELDS[name].show(getattr(config, name))), reason))
 
+    if config.kind == "file":
+        try:
+            config.layout  # noqa: B018 - read: a file that cannot be used is refused here, naming the field
+        except TableError as problem:
+            refuse(layout_field(problem), f"cannot be used: {problem}")
+            raise ConfigError(errors) from None
     d = config.num_features
     # concise's DataLoader hands a batch size beyond n the whole set as one minibatch (full-batch gradient
     # descent: the data-size preset's sweep over n); scratch's sgd would divide by the nominal size.

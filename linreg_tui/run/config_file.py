@@ -92,7 +92,7 @@ def _toml_value(value: object) -> str:
 def config_toml(config: RunConfig) -> str:
     """Every field as `name = value`, in the table's order: reads back (read_config_file) to `config`."""
     lines = ["# linreg-tui run configuration: linreg-tui --config FILE.toml (flags given as well win)"]
-    lines += [f"{name} = {_toml_value(getattr(config, name))}" for name in FIELDS]
+    lines += [f"{field.name} = {_toml_value(getattr(config, field.name))}" for field in config.fields]
     return "\n".join(lines) + "\n"
 
 

@@ -9,11 +9,13 @@ the defaults, and flags given with `--preset` override them.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from linreg_tui.run.config import FIELDS, ConfigError, FieldError
+from linreg_tui.run.config import ConfigError, FieldError, RunConfig
 from linreg_tui.run.parsing import format_number
+from linreg_tui.run.sources import SYNTHETIC, defaults_for
 
 #: The data-size preset's sizes: the English edition's hint, logarithmic rather than linear steps.
 DATA_SIZES = "5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000"
@@ -187,5 +189,7 @@ def apply_preset(name: str) -> dict[str, str]:
     """The form's texts for a preset: every field's default except the device (where to train is not
     part of an experiment), with the preset's values and its sweep's comma-separated values over them."""
     preset = preset_named(name)
-    defaults = {key: spec.show(spec.default) for key, spec in FIELDS.items() if key != "device"}
+    source = preset.values.get("data", SYNTHETIC)
+    start = dataclasses.replace(RunConfig(data=source), **defaults_for(source))  # type: ignore[arg-type]
+    defaults = {key: text for key, text in start.as_texts().items() if key != "device"}
     return {**defaults, **preset.values, **preset.sweep}

@@ -90,12 +90,17 @@ def lr_above_bound(lr: float, max_stable_lr: float) -> str:
 def end_lines(result: RunResult) -> list[str]:
     config = result.config
     of_what = "" if config.minimises_squared_loss else " of the squared loss without weight decay, not this run's"
-    lines = [
-        f"error in estimating w: {format_vector(result.w_error)}",
-        f"error in estimating b: {result.b_error:.6g}",
+    lines = []
+    if result.w_error is not None and result.b_error is not None:  # data made from true parameters
+        lines += [
+            f"error in estimating w: {format_vector(result.w_error)}",
+            f"error in estimating b: {result.b_error:.6g}",
+        ]
+    lines.append(
         f"closed-form optimum{of_what}: w = {format_vector(result.optimum.w)}, b = {result.optimum.b:.6g} "
-        f"(largest gap to learned: {format_gap(result.gap_to_optimum)})",
-    ]
+        f"(largest gap to learned: {format_gap(result.gap_to_optimum)})"
+    )
+    lines += data_lines(result)
     if config.wd > 0:
         lines.append(f"L2 norm of w: {result.w_norm:.6g}")  # the book's weight-decay section prints it
     if not result.optimum.unique:
@@ -297,3 +302,23 @@ def json_safe(value: object) -> object:
     if isinstance(value, list | tuple):
         return [json_safe(v) for v in value]
     return value
+
+
+def data_lines(result: RunResult) -> list[str]:
+    """A table's or a file's run in the data's own units (when it was standardized), and how well the
+    learned model fits: R² and the RMSE in the target's units, on the training and validation rows."""
+    facts = result.data
+    if facts is None or result.config.kind == "synthetic":
+        return []
+    lines = []
+    if facts.standardize != "none":
+        names = ", ".join(facts.feature_names) if len(facts.feature_names) <= SHOWN_ENTRIES else "w"
+        lines += [
+            f"in the data's own units ({names}; {facts.target_name}):",
+            f"  learned: w = {format_vector(facts.w_original)}, b = {facts.b_original:.6g}",
+            f"  optimum: w = {format_vector(facts.ols_w_original)}, b = {facts.ols_b_original:.6g}",
+        ]
+    fit = f"fit: R² {facts.r2:.6g}, RMSE {facts.rmse:.6g} {facts.target_name} on the training rows"
+    if facts.val_r2 is not None and facts.val_rmse is not None:
+        fit += f"; R² {facts.val_r2:.6g}, RMSE {facts.val_rmse:.6g} on the validation rows"
+    return [*lines, fit]

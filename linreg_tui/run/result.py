@@ -27,6 +27,30 @@ class Optimum:
 
 
 @dataclass(frozen=True)
+class DataFacts:
+    """The data a run trained on, and how the learned model and the optimum fit it, in the data's own
+    units (the file's, when the run standardized it)."""
+
+    source: str
+    feature_names: tuple[str, ...]
+    target_name: str
+    standardize: str
+    w_original: tuple[float, ...]
+    b_original: float
+    ols_w_original: tuple[float, ...]
+    ols_b_original: float
+    #: R² and the RMSE in the target's units, on the training rows and (with validation rows) on those.
+    r2: float
+    rmse: float
+    val_r2: float | None = None
+    val_rmse: float | None = None
+    #: The file read, its rows and its sha256 (a built-in table's too; None for generated data).
+    path: str | None = None
+    rows: int | None = None
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class RunResult:
     status: Status
     config: RunConfig
@@ -48,6 +72,8 @@ class RunResult:
     lr_changes: tuple[tuple[int, float], ...] = ()
     #: The validation loss at the end of each epoch (the book's evaluate_loss); empty without --val.
     val_losses: list[float] = field(default_factory=list)
+    #: The data's names, its own units and the fit's R² and RMSE (None only where a run was not set up).
+    data: DataFacts | None = None
 
     @property
     def w_norm(self) -> float:
@@ -55,13 +81,15 @@ class RunResult:
         return math.hypot(*self.w)
 
     @property
-    def w_error(self) -> tuple[float, ...]:
-        """true_w − w, the sign the book prints."""
-        return tuple(t - v for t, v in zip(self.config.true_w, self.w, strict=True))
+    def w_error(self) -> tuple[float, ...] | None:
+        """true w − w, the sign the book prints; None for data with no true parameters (a table, a file)."""
+        if (truth := self.config.truth) is None:
+            return None
+        return tuple(t - v for t, v in zip(truth[0], self.w, strict=True))
 
     @property
-    def b_error(self) -> float:
-        return self.config.true_b - self.b
+    def b_error(self) -> float | None:
+        return None if (truth := self.config.truth) is None else truth[1] - self.b
 
     @property
     def gap_to_optimum(self) -> float:
@@ -81,11 +109,11 @@ class RunResult:
             "impl": self.config.impl,
             "device": self.device,
             "seed": self.config.seed,
-            "true_w": list(self.config.true_w),
-            "true_b": self.config.true_b,
+            "true_w": None if (truth := self.config.truth) is None else list(truth[0]),
+            "true_b": None if truth is None else truth[1],
             "w": list(self.w),
             "b": self.b,
-            "w_error": list(self.w_error),
+            "w_error": None if (w_error := self.w_error) is None else list(w_error),
             "b_error": self.b_error,
             "ols_w": list(self.optimum.w),
             "ols_b": self.optimum.b,
@@ -103,4 +131,25 @@ class RunResult:
             "max_stable_lr": self.max_stable_lr,
             "lr_changes": [{"step": step, "lr": lr} for step, lr in self.lr_changes],
             "config": self.config.as_dict(),
+            **self._data_dict(),
+        }
+
+    def _data_dict(self) -> dict[str, object]:
+        """The data's keys: its source (a file's path, rows and sha256), its names, the learned model and
+        the optimum in its own units, R² and RMSE."""
+        facts = self.data
+        if facts is None:
+            return {}
+        return {
+            "data": {"source": facts.source, "path": facts.path, "rows": facts.rows, "sha256": facts.sha256},
+            "feature_names": list(facts.feature_names),
+            "target_name": facts.target_name,
+            "w_original": list(facts.w_original),
+            "b_original": facts.b_original,
+            "ols_w_original": list(facts.ols_w_original),
+            "ols_b_original": facts.ols_b_original,
+            "r2": facts.r2,
+            "rmse": facts.rmse,
+            "val_r2": facts.val_r2,
+            "val_rmse": facts.val_rmse,
         }

@@ -37,7 +37,8 @@ class LossSurface:
 
     names: tuple[str, ...]  #: "w1", "w2", …, "b"
     optimum: tuple[float, ...]
-    truth: tuple[float, ...]
+    #: The true values, where the data was made from them (None: a table's or a file's data).
+    truth: tuple[float, ...] | None
     hessian: tuple[tuple[float, ...], ...]
     floor: float  #: the loss at the optimum
     held: int  #: how many weights are not tracked (held at the optimum)

@@ -36,11 +36,12 @@ from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.report import count
 from linreg_tui.run.result import RunResult, Status
-from linreg_tui.training.data import Dataset, make_dataset, make_generator, make_validation_set, preview
+from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, Params, make_engine
 from linreg_tui.training.engines.base import StepExplanation, tracked_count
-from linreg_tui.training.statistics import conditioning, least_squares, loss_surface, sufficient_statistics
+from linreg_tui.training.run_data import make_run_data
+from linreg_tui.training.statistics import loss_surface
 
 #: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
 #: and a prompt stop, rarely enough that the UI's work does not slow the training thread.
@@ -88,17 +89,9 @@ def train(
 
     try:
         generator = make_generator(config.seed)
-        cpu_data = make_dataset(config, generator)
-        cpu_validation = make_validation_set(config, generator)  # drawn next: the training data stays the same
-        unless_cancelled()
-        # One pass over the data for ZᵀZ, Zᵀy, yᵀy; the optimum, the conditioning (an eigvalsh of a
-        # (d+1)² matrix: 0.1 s at d = 1,000) and the loss surface all come from them.
-        stats = sufficient_statistics(cpu_data)
-        unless_cancelled()
-        optimum = least_squares(stats)
-        summed_over = config.batch_size if config.reduction == "sum" else 1
-        conditions = conditioning(stats, config.impl, config.loss, config.wd, summed_over)
-        surface = loss_surface(stats, optimum, config.true_w, config.true_b, config.impl)
+        data, cpu_data, cpu_validation = make_run_data(config, generator, between=unless_cancelled)
+        optimum, conditions = data.optimum, data.conditions
+        surface = loss_surface(data.stats, optimum, config.truth, config.impl)
         unless_cancelled()
         engine = make_engine(config, cpu_data.to(device), generator)
         validation = cpu_validation.to(device) if cpu_validation is not None else None
@@ -148,6 +141,7 @@ def train(
         condition_number=conditions.condition_number,
         max_stable_lr=conditions.max_stable_lr,
         lr_changes=tuple(loop.lr_changes),
+        data=data.facts(config, w, b),
     )
     emit(RunEnded(result))
     return result

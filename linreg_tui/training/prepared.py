@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from linreg_tui.run.table_errors import TableError
 from linreg_tui.training.closed_form import FitQuality, fit_quality
 from linreg_tui.training.data import Dataset
 from linreg_tui.training.scaling import Scaling
-from linreg_tui.training.table_errors import TableError
 from linreg_tui.training.tables import Table, airfoil_table
 
 #: The book keeps the first 1,500 of airfoil's 1,503 rows.

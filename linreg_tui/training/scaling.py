@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linreg_tui.training.table_errors import NAME_CHARS, TableError, shown
+from linreg_tui.run.table_errors import NAME_CHARS, TableError, shown
 
 STANDARDIZE = ("none", "features", "all")
 

@@ -93,8 +93,10 @@ def conditioning(
 
 
 def loss_surface(
-    stats: SufficientStats, best: Optimum, true_w: tuple[float, ...], true_b: float, impl: str
+    stats: SufficientStats, best: Optimum, truth: tuple[tuple[float, ...], float] | None, impl: str
 ) -> LossSurface:
+    """The loss over the tracked parameters, the others at the optimum; `truth` the data's true (w, b),
+    marked on the map (None: data with no true parameters, nothing marked)."""
     d = stats.num_features
     optimum = torch.tensor([*best.w, best.b], dtype=torch.float64)
     tracked = [*range(min(d, TRACKED_WEIGHTS)), d]
@@ -102,11 +104,11 @@ def loss_surface(
     scale = loss_scale(impl)
     hessian = (2 * scale / stats.count) * stats.gram[index][:, index]
     residual = stats.yty - 2 * float(optimum @ stats.zty) + float(optimum @ stats.gram @ optimum)
-    truth = [*true_w, true_b]
+    true = None if truth is None else [*truth[0], truth[1]]
     return LossSurface(
         names=tuple(f"w{i + 1}" if i < d else "b" for i in tracked),
         optimum=tuple(optimum[index].tolist()),
-        truth=tuple(truth[i] for i in tracked),
+        truth=None if true is None else tuple(true[i] for i in tracked),
         hessian=tuple(tuple(row) for row in hessian.tolist()),
         floor=max(0.0, scale * residual / stats.count),
         held=d - (len(tracked) - 1),

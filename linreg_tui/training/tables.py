@@ -34,25 +34,18 @@ import numpy as np
 
 from linreg_tui.run.memory import host_free_bytes as current_host_free_bytes
 from linreg_tui.run.memory import human_bytes
-from linreg_tui.training.table_errors import (
-    NAME_CHARS,
+from linreg_tui.run.table_errors import (
     TableError,
     bad_row,
     cell_at,
     column_label,
     first_undecodable,
-    is_number,
     ragged,
     rows_of,
     shown,
 )
+from linreg_tui.run.table_layout import Dialect, not_utf8, read_layout
 
-DELIMITERS = ("\t", ";", ",")
-DELIMITER_NAMES = {"\t": "tab", ";": "semicolon", ",": "comma"}
-#: The dialect is decided from at most this many of the first non-blank lines.
-SAMPLE_LINES = 100
-#: A line longer than this in the sample is refused (a table this wide is not a table of numbers).
-MAX_LINE_CHARS = 1 << 24
 #: Host memory a load needs, in float64 values of the estimated table: numpy's loader's array (its peak
 #: was 1.1 times the array here), then the table's copies of the features and the target beside it
 #: (measured: 2.7 times the array for a 1,000,000 × 6 file).
@@ -81,16 +74,6 @@ class Table:
         return len(self.feature_names)
 
 
-@dataclass(frozen=True)
-class _Dialect:
-    delimiter: str
-    names: tuple[str, ...]
-    header: bool
-    skip_lines: int  #: lines before the first data row (leading blank lines and the header)
-    data_line_bytes: float  #: mean length of the sampled data lines (the header's when there are none)
-    header_bytes: int
-
-
 def load_table(
     path: str | os.PathLike[str],
     *,
@@ -107,9 +90,9 @@ def load_table(
     Raises TableError with one line saying what is wrong."""
     file = Path(path)
     label = str(path)
-    size = _check_file(file, label)
-    dialect = _dialect(file, label, header)
-    target_index, feature_indices = _select(dialect.names, target, features)
+    layout = read_layout(label, header=header, target=target, features=features)
+    size, dialect = layout.size, layout.dialect
+    target_index, feature_indices = layout.target, list(layout.features)
     free = current_host_free_bytes() if host_free_bytes is None else host_free_bytes
     _check_memory(label, size, dialect, free)
     values = _parse(file, label, dialect)
@@ -131,152 +114,13 @@ def load_table(
     )
 
 
-def _check_file(file: Path, label: str) -> int:
-    try:
-        status = file.stat()
-    except FileNotFoundError:
-        raise TableError(f"{label}: no such file") from None
-    except OSError as error:
-        raise TableError(f"{label}: cannot be read ({error.strerror})") from None
-    if file.is_dir():
-        raise TableError(f"{label} is a directory; name a CSV or TSV file")
-    if not file.is_file():
-        raise TableError(f"{label} is not a regular file; name a CSV or TSV file")
-    if status.st_size == 0:
-        raise TableError(f"{label} is empty; a table needs rows of numbers (a header row is optional)")
-    return status.st_size
-
-
-def _sample(file: Path, label: str) -> list[tuple[int, str]]:
-    """(line number from 1, text) of the first non-blank lines, decoded as UTF-8 (a BOM dropped; LF,
-    CRLF and CR line ends alike, as numpy's loader reads them)."""
-    lines: list[tuple[int, str]] = []
-    try:
-        with file.open("rb") as handle:
-            if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
-                raise TableError(f"{label} is UTF-16 text; save it as UTF-8")
-        with file.open(encoding="utf-8-sig", newline=None) as handle:
-            for number, text in enumerate(iter(lambda: handle.readline(MAX_LINE_CHARS), ""), start=1):
-                if len(text) == MAX_LINE_CHARS and not text.endswith("\n"):
-                    raise TableError(f"{label}: line {number} is longer than {MAX_LINE_CHARS:,} characters")
-                if text.strip():
-                    lines.append((number, text.rstrip("\n")))
-                    if len(lines) == SAMPLE_LINES:
-                        break
-    except UnicodeDecodeError:
-        raise TableError(_not_utf8(label, *first_undecodable(file))) from None
-    except OSError as error:
-        raise TableError(f"{label}: cannot be read ({error.strerror})") from None
-    return lines
-
-
-def _not_utf8(label: str, line: int, offset: int, byte: int) -> str:
-    return f"{label}: line {line} is not UTF-8 text (byte 0x{byte:02x} at byte {offset} of the line); save it as UTF-8"
-
-
-def _fields(line: str, delimiter: str) -> list[str]:
-    return next(csv.reader([line], delimiter=delimiter, quotechar='"'))
-
-
-def _delimiter(lines: list[tuple[int, str]], label: str) -> str:
-    counts = {d: [len(_fields(text, d)) for _, text in lines] for d in DELIMITERS}
-    for delimiter, widths in counts.items():
-        if widths[0] > 1 and all(width == widths[0] for width in widths):
-            return delimiter
-    for delimiter, widths in counts.items():
-        if widths[0] > 1:
-            return delimiter
-    raise TableError(
-        f"{label}: line {lines[0][0]} has one column; a table needs a target and at least one feature, "
-        "separated by commas, tabs or semicolons"
-    )
-
-
-def _dialect(file: Path, label: str, header: bool | None) -> _Dialect:
-    lines = _sample(file, label)
-    if not lines:
-        raise TableError(f"{label} is empty (blank lines only); a table needs rows of numbers")
-    delimiter = _delimiter(lines, label)
-    first_line, first_text = lines[0]
-    cells = [cell.strip() for cell in _fields(first_text, delimiter)]
-    has_header = not all(is_number(cell) for cell in cells) if header is None else header
-    if has_header:
-        names = tuple(cell or f"c{i + 1}" for i, cell in enumerate(cells))
-        _check_unique(names, label)
-        data = [len(text.encode()) + 1 for _, text in lines[1:]]
-    else:
-        names = tuple(f"c{i + 1}" for i in range(len(cells)))
-        data = [len(text.encode()) + 1 for _, text in lines]
-    header_bytes = len(first_text.encode()) + 1 if has_header else 0
-    return _Dialect(
-        delimiter=delimiter,
-        names=names,
-        header=has_header,
-        skip_lines=first_line if has_header else first_line - 1,
-        data_line_bytes=sum(data) / len(data) if data else float(header_bytes),
-        header_bytes=header_bytes,
-    )
-
-
-def _check_unique(names: tuple[str, ...], label: str) -> None:
-    seen: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name in seen:
-            raise TableError(
-                f"{label}: the header names {shown(name, NAME_CHARS)} twice (columns {seen[name] + 1} and "
-                f"{index + 1}); names must be unique: rename one, or read the file with --no-header"
-            )
-        seen[name] = index
-
-
-def _select(names: tuple[str, ...], target: str | None, features: str | None) -> tuple[int, list[int]]:
-    """Indices of the target and the features (positions from 1 or names, a name winning over a
-    position that looks the same)."""
-    target_index = len(names) - 1 if target is None else _column(target, names, "target")
-    if features is None:
-        chosen = [i for i in range(len(names)) if i != target_index]
-    else:
-        entries = features.split(",")
-        chosen = []
-        for position, entry in enumerate(entries, start=1):
-            if not entry.strip():
-                raise TableError(f"features: entry {position} of {shown(features, NAME_CHARS)} is empty")
-            index = _column(entry, names, "feature")
-            if index in chosen:
-                raise TableError(f"features: {column_label(index, names)} is listed twice")
-            chosen.append(index)
-        if target_index in chosen:
-            raise TableError(
-                f"features: the target {column_label(target_index, names)} is among the features; "
-                "a column cannot predict itself"
-            )
-    if not chosen:
-        raise TableError(f"the table has only the target {column_label(target_index, names)}; it needs a feature")
-    return target_index, chosen
-
-
-def _column(reference: str, names: tuple[str, ...], role: str) -> int:
-    text = reference.strip()
-    if text in names:
-        return names.index(text)
-    if text.isascii() and text.isdigit():
-        position = int(text)
-        if 1 <= position <= len(names):
-            return position - 1
-        raise TableError(f"{role} column {position} is out of range: the table has columns 1 to {len(names)}")
-    listed = ", ".join(names[:10]) + (f", … ({len(names)} in all)" if len(names) > 10 else "")
-    raise TableError(
-        f"unknown {role} column {shown(text, NAME_CHARS)}: the columns are {listed} (or their positions from 1)"
-    )
-
-
 def load_bytes(file_bytes: int, line_bytes: float, header_bytes: int, columns: int) -> int:
     """Host memory a load needs, estimated from the file's size and its first lines' mean length."""
     rows = max(1.0, (file_bytes - header_bytes) / max(line_bytes, 1.0))
     return int(LOAD_COPIES * 8 * rows * columns * ESTIMATE_MARGIN) + LOAD_OVERHEAD_BYTES
 
 
-def _check_memory(label: str, size: int, dialect: _Dialect, free: int) -> None:
+def _check_memory(label: str, size: int, dialect: Dialect, free: int) -> None:
     needed = load_bytes(size, dialect.data_line_bytes, dialect.header_bytes, len(dialect.names))
     if needed > 0.8 * free:
         raise TableError(
@@ -285,7 +129,7 @@ def _check_memory(label: str, size: int, dialect: _Dialect, free: int) -> None:
         )
 
 
-def _parse(file: Path, label: str, dialect: _Dialect) -> np.ndarray:
+def _parse(file: Path, label: str, dialect: Dialect) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "input contained no data": said below
@@ -300,7 +144,7 @@ def _parse(file: Path, label: str, dialect: _Dialect) -> np.ndarray:
                 ndmin=2,
             )
     except UnicodeDecodeError:
-        raise TableError(_not_utf8(label, *first_undecodable(file))) from None
+        raise TableError(not_utf8(label, *first_undecodable(file))) from None
     except ValueError as error:
         found = _diagnose(file, label, dialect)
         raise TableError(found or f"{label}: {str(error).splitlines()[0]}") from None
@@ -312,14 +156,14 @@ def _parse(file: Path, label: str, dialect: _Dialect) -> np.ndarray:
     return values
 
 
-def _diagnose(file: Path, label: str, dialect: _Dialect) -> str:
+def _diagnose(file: Path, label: str, dialect: Dialect) -> str:
     try:
         return bad_row(file, label, dialect.delimiter, dialect.skip_lines, dialect.names, dialect.header)
     except (csv.Error, UnicodeDecodeError):
         return ""
 
 
-def _check_finite(file: Path, label: str, dialect: _Dialect, values: np.ndarray) -> None:
+def _check_finite(file: Path, label: str, dialect: Dialect, values: np.ndarray) -> None:
     finite = np.isfinite(values)
     if finite.all():
         return

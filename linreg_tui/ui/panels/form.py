@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from linreg_tui.run.config import FIELDS, ConfigError, Field, FieldError, RunConfig, parse_config
 from linreg_tui.run.parsing import Numbers
+from linreg_tui.run.sources import BUILT_IN, applies, defaults_for
 from linreg_tui.run.sweep import SweepPoint, expand, split_sweep
 from linreg_tui.ui.panels.presets_picker import PresetPicker
 
@@ -138,15 +139,27 @@ class ParamsPanel(Vertical):
         self._focus_before: Widget | None = None
         self.running = False
         self._lr_timer: Timer | None = None
+        #: The source the fields shown are for: the data select's, or the one it had before a change.
+        self.shown_source = config.data
 
     def compose(self) -> ComposeResult:
-        texts = self.initial.as_texts()
+        # Every field's widget, those that do not apply to the data hidden (see show_fields_for): a field
+        # keeps its text while another source is chosen, and comes back with it.
+        texts = {name: field.show(getattr(self.initial, name)) for name, field in FIELDS.items()}
         with Grid(id="param-grid"):
             yield Label("preset", classes="param-label")
             yield PresetPicker()
             for name, field in FIELDS.items():
-                yield Label(field.short, classes="param-label")
-                if field.choices is not None:
+                yield Label(field.short, classes="param-label", id=f"label-{name}")
+                if name == "data":
+                    yield Select(
+                        self._source_options(self.initial.data),
+                        value=texts[name],
+                        allow_blank=False,
+                        compact=True,
+                        id=name,
+                    )
+                elif field.choices is not None:
                     options = [(choice, choice) for choice in field.choices]
                     yield Select(options, value=texts[name], allow_blank=False, compact=True, id=name)
                 elif name == "device":
@@ -160,6 +173,37 @@ class ParamsPanel(Vertical):
         with Horizontal(id="run-buttons"):
             yield Button("Run ^r", id="run", variant="primary", compact=True)
             yield Button("Stop esc", id="stop", variant="error", compact=True, disabled=True)
+
+    def on_mount(self) -> None:
+        self.show_fields_for(self.initial.data)
+
+    @property
+    def source(self) -> str:
+        return str(self.query_one("#data", Select).value)
+
+    @staticmethod
+    def _source_options(chosen: str) -> list[tuple[str, str]]:
+        """The built-in sources, and the file chosen (a path) when there is one."""
+        options = [(source, source) for source in BUILT_IN]
+        if chosen not in BUILT_IN:
+            options.append((f"file: {chosen}", chosen))
+        return options
+
+    def show_fields_for(self, source: str) -> None:
+        """Only the fields that mean something for data from `source` are shown (and read)."""
+        self.shown_source = source
+        for name in FIELDS:
+            shown = applies(name, source)
+            self.query_one(f"#{name}").display = shown
+            self.query_one(f"#label-{name}").display = shown
+
+    def _source_changed(self, before: str, source: str) -> None:
+        """Another source: its fields, and its defaults where it has its own (the ones the source left
+        had changed go back to the table's)."""
+        self.show_fields_for(source)
+        changed = defaults_for(before).keys() | defaults_for(source).keys()
+        values = {name: defaults_for(source).get(name, FIELDS[name].default) for name in changed}
+        self.set_texts({name: FIELDS[name].show(value) for name, value in values.items()})
 
     def _device_options(self, devices: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The devices found, and the configured one even when it was not found (the run then says why)."""
@@ -179,9 +223,12 @@ class ParamsPanel(Vertical):
         self.query_one("#device-note", Static).update(note)
 
     def texts(self) -> dict[str, str]:
-        """Every field's text as the form holds it, by field name."""
+        """The text of every field that applies to the chosen data, as the form holds it, by field name."""
         values: dict[str, str] = {}
+        source = self.source
         for name in FIELDS:
+            if not applies(name, source):
+                continue
             widget = self.query_one(f"#{name}")
             values[name] = widget.value if isinstance(widget, Input) else str(widget.value)  # type: ignore[attr-defined]
         return values
@@ -209,9 +256,14 @@ class ParamsPanel(Vertical):
 
     def set_texts(self, texts: Mapping[str, str]) -> None:
         """Fill the form (a preset): each named field takes its text; the others keep theirs."""
+        if (source := texts.get("data")) is not None and source != self.shown_source:
+            select: Select[str] = self.query_one("#data", Select)
+            select.set_options(self._source_options(source))
+            select.value = source
+            self._source_changed(self.shown_source, source)
         for name, text in texts.items():
             widget = self.query_one(f"#{name}")
-            if isinstance(widget, Input | Select):
+            if isinstance(widget, Input | Select) and name != "data":
                 widget.value = text
 
     def show_errors(self, errors: list[FieldError], focus: bool = True) -> None:
@@ -302,6 +354,8 @@ class ParamsPanel(Vertical):
         self._say(text, note=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "data" and event.value != self.shown_source:
+            self._source_changed(self.shown_source, str(event.value))
         self._announce()
 
     def _announce(self) -> None:

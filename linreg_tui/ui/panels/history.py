@@ -55,7 +55,8 @@ class RunRecord:
     def finish(self, result: RunResult) -> None:
         self.status = result.status
         self.final_loss = result.epoch_losses[-1] if result.epoch_losses else None
-        self.max_w_error = max((abs(e) for e in result.w_error), default=None)
+        errors = result.w_error
+        self.max_w_error = None if errors is None else max((abs(e) for e in errors), default=None)
         self.seconds = result.train_seconds
 
 

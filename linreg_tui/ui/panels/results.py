@@ -96,8 +96,10 @@ class ResultsPanel(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id="results", classes="panel")
-        self.true_w: tuple[float, ...] = ()
-        self.true_b = 0.0
+        #: The data's true (w, b); None for data with no true parameters (a table, a file).
+        self.truth: tuple[tuple[float, ...], float] | None = None
+        #: The features' names, for data that has them (a row reads "w2 GNP"); None: w1, w2, ….
+        self.names: tuple[str, ...] | None = None
         self.optimum: Optimum | None = None
         self.learned: tuple[tuple[float, ...], float] | None = None
         #: The run's conditioning (condition number of ZᵀZ/n, largest stable lr), once it started.
@@ -125,19 +127,25 @@ class ResultsPanel(Vertical):
             table.add_column(label, key=label, width=NUMBER_WIDTH)
         table.add_column("optimum", key="optimum")
 
-    def start(self, true_w: tuple[float, ...], true_b: float, optimum: Optimum) -> None:
-        """A new run: the truth and the optimum are known before any step."""
-        self.true_w, self.true_b, self.optimum = true_w, true_b, optimum
+    def start(
+        self,
+        truth: tuple[tuple[float, ...], float] | None,
+        optimum: Optimum,
+        names: tuple[str, ...] | None = None,
+    ) -> None:
+        """A new run: the truth (where the data has one) and the optimum are known before any step."""
+        self.truth, self.optimum, self.names = truth, optimum, names
         self.learned = None
-        bounded = len(true_w) > ALL_ROWS_UP_TO
+        num_weights = len(optimum.w)
+        bounded = num_weights > ALL_ROWS_UP_TO
         self.set_class(bounded, "-bounded")
         self.remove_class("-problem")
         if bounded:
             self.query_one("#results-scope", Static).update(
-                f"w1–w{FIRST_ROWS} and the {LARGEST_ERRORS} largest errors of {len(true_w):,} weights; "
+                f"w1–w{FIRST_ROWS} and the {LARGEST_ERRORS} largest errors of {num_weights:,} weights; "
                 "the log lists all"
             )
-        self._build_rows(rows_to_show(None, len(true_w)))
+        self._build_rows(rows_to_show(None, num_weights))
         self.query_one("#results-summary", Static).update("training…")
         self.condition_number = self.max_stable_lr = None
         self.query_one("#results-conditioning", Static).update("")  # the new run's comes with its start
@@ -148,17 +156,20 @@ class ResultsPanel(Vertical):
         (no layout pass, no measuring: the number columns have a fixed width); the rows are built again
         only when the largest errors are other weights, a dozen rows at most once per redraw."""
         self.learned = (w, b)
-        errors = [true - value for true, value in zip(self.true_w, w, strict=True)]  # the book's sign
-        shown = rows_to_show(errors, len(w))
+        truth = self.truth
+        errors = None if truth is None else [true - value for true, value in zip(truth[0], w, strict=True)]
+        shown = rows_to_show(errors, len(w))  # the book's sign above: true − learned
         if shown != self.shown:
             self._build_rows(shown)
             return
         table = self.query_one(DataTable)
         for index in shown:
             table.update_cell(f"w{index + 1}", "learned", format_number(w[index]))
-            table.update_cell(f"w{index + 1}", "error", format_number(errors[index]))
+            if errors is not None:
+                table.update_cell(f"w{index + 1}", "error", format_number(errors[index]))
         table.update_cell("b", "learned", format_number(b))
-        table.update_cell("b", "error", format_number(self.true_b - b))
+        if truth is not None:
+            table.update_cell("b", "error", format_number(truth[1] - b))
 
     def show_conditioning(self, condition_number: float, max_stable_lr: float, lr: float) -> None:
         """How stretched the loss is and the full-batch stability bound, known before the first step;
@@ -184,6 +195,7 @@ class ResultsPanel(Vertical):
         self.query_one("#results-summary", Static).update(
             f"{result.status} · {result.steps:,} steps · {result.train_seconds:.2f} s · "
             f"{result.steps_per_second:,.0f} steps/s · gap to optimum {format_gap(result.gap_to_optimum)}"
+            + fit_words(result)
         )
         self.set_class(result.status != "finished", "-problem")
 
@@ -191,18 +203,38 @@ class ResultsPanel(Vertical):
         self.shown = shown
         optimum = self.optimum
         assert optimum is not None, "start() comes first"
-        rows = [self._row(f"w{index + 1}", self.true_w[index], optimum.w[index], index) for index in shown]
-        rows.append(self._row("b", self.true_b, optimum.b, None))
+        truth = self.truth
+        rows = [
+            self._row(f"w{index + 1}", None if truth is None else truth[0][index], optimum.w[index], index)
+            for index in shown
+        ]
+        rows.append(self._row("b", None if truth is None else truth[1], optimum.b, None))
         table = self.query_one(DataTable)
         table.clear()
-        for row in rows:
-            table.add_row(*row, key=row[0])
+        for key, row in zip([*(f"w{index + 1}" for index in shown), "b"], rows, strict=True):
+            table.add_row(*row, key=key)
 
-    def _row(self, name: str, true: float, best: float, index: int | None) -> tuple[str, ...]:
+    def _row(self, name: str, true: float | None, best: float, index: int | None) -> tuple[str, ...]:
+        """A row: its name (with the column's, where the data names them), the truth ("—": none), the
+        learned value and its error, the optimum."""
+        if self.names is not None and index is not None:
+            name = f"{name} {self.names[index]}"
         if self.learned is None:
             learned = error = ""
         else:
             w, b = self.learned
             value = b if index is None else w[index]
-            learned, error = format_number(value), format_number(true - value)
-        return (name, format_number(true), learned, error, format_number(best))
+            learned = format_number(value)
+            error = "—" if true is None else format_number(true - value)
+        return (name, "—" if true is None else format_number(true), learned, error, format_number(best))
+
+
+def fit_words(result: RunResult) -> str:
+    """R² and the RMSE in the target's units, on the training rows and the validation rows."""
+    facts = result.data
+    if facts is None:
+        return ""
+    words = f" · R² {facts.r2:.4g} · RMSE {facts.rmse:.4g}"
+    if facts.val_r2 is not None and facts.val_rmse is not None:
+        words += f" · validation R² {facts.val_r2:.4g}, RMSE {facts.val_rmse:.4g}"
+    return words

@@ -50,8 +50,10 @@ class DataPlot(CachedPlot):
         #: The model drawn as a line: all weights (the untracked ones from the last epoch's end) and b.
         self.model_w: list[float] | None = None
         self.model_b = 0.0
-        self.true_w: tuple[float, ...] = ()
-        self.true_b = 0.0
+        #: The data's true (w, b), for its line; None: data with no true parameters (a table, a file).
+        self.truth: tuple[tuple[float, ...], float] | None = None
+        #: The columns' names and the label's, for data that has them; None: x₁, x₂, … and y.
+        self.names: tuple[tuple[str, ...], str] | None = None
         self._means: tuple[float, ...] = ()
         #: The labels' bulk (see data_view.bulk_range), and the y range last drawn, lines included.
         self._bulk = (0.0, 0.0)
@@ -98,12 +100,21 @@ class DataPlot(CachedPlot):
 
     # The model's line ------------------------------------------------------------------------------
 
-    def start_fit(self, true_w: Sequence[float], true_b: float, initial: Sequence[float]) -> None:
-        """A run starts: its true line, and the model before step 1 (`initial`: the tracked weights and b;
-        the untracked weights start near 0, drawn as 0 until the first epoch ends)."""
-        self.true_w, self.true_b = tuple(true_w), true_b
-        self.model_w = [0.0] * len(true_w)
+    def start_fit(
+        self, truth: tuple[tuple[float, ...], float] | None, num_features: int, initial: Sequence[float]
+    ) -> None:
+        """A run starts: its true line (where the data has one), and the model before step 1 (`initial`:
+        the tracked weights and b; the untracked weights start near 0, drawn as 0 until the first epoch
+        ends)."""
+        self.truth = truth
+        self.model_w = [0.0] * num_features
         self.follow(initial)
+
+    def set_names(self, names: tuple[tuple[str, ...], str] | None) -> None:
+        """The columns' names and the label's (a table's, a file's), or None for x₁, x₂, … and y."""
+        if names != self.names:
+            self.names = names
+            self.replot()
 
     def follow(self, tracked: Sequence[float]) -> None:
         """The tracked weights and b after the latest step (w1..w_k, b)."""
@@ -157,10 +168,11 @@ class DataPlot(CachedPlot):
         xs = self.preview.columns[self.column]
         margin = (high - low) * LINE_MARGIN
         box = ((min(xs), max(xs)), (low - margin, high + margin))
-        return [
-            LineToDraw(clip_line(*_line(self.true_w, self.true_b, self.column, self._means), *box), TRUE_COLOR, "true"),
-            LineToDraw(clip_line(*fit, *box), MODEL_COLOR, "model"),
-        ]
+        lines = [LineToDraw(clip_line(*fit, *box), MODEL_COLOR, "model")]
+        if self.truth is not None:
+            true_line = _line(self.truth[0], self.truth[1], self.column, self._means)
+            lines.insert(0, LineToDraw(clip_line(*true_line, *box), TRUE_COLOR, "true"))
+        return lines
 
     def _draw_lines(self, lines: list[LineToDraw]) -> Wording:
         """The true line (dim) and the model's over the scatter; returns the legend's wordings ("" when
@@ -240,10 +252,12 @@ class DataPlot(CachedPlot):
         legend = self._draw_lines(lines)
         self._draw_highlight()
         plt.ylim(low, high)
-        name = f"x{subscript(column + 1)}"
+        name, label = f"x{subscript(column + 1)}", "labels"
+        if self.names is not None and column < len(self.names[0]):
+            name, label = self.names[0][column], self.names[1]
         # The count and the lines' legend go under the chart: beside the title they were cut off at 120×36.
         self.fitted_border.set(
-            title=[(f"Data: {name} (w{column + 1}'s feature) vs labels", f"Data: {name} vs labels", f"{name} vs y")],
+            title=[(f"Data: {name} (w{column + 1}'s feature) vs {label}", f"Data: {name} vs {label}", f"{name} vs y")],
             subtitle=[
                 legend,
                 (f"{drawn:,} points",)

@@ -253,7 +253,9 @@ class LandscapePanel(Vertical):
             return
         i, j = self.pair
         _, points = self.current.path.series()
-        anchors = [self.current.path.points[0], self.surface.optimum, self.surface.truth]
+        anchors = [self.current.path.points[0], self.surface.optimum]
+        if self.surface.truth is not None:
+            anchors.append(self.surface.truth)
         self._view = (
             grown(wanted_range([p[i] for p in anchors]), [p[i] for p in points]),
             grown(wanted_range([p[j] for p in anchors]), [p[j] for p in points]),
@@ -370,11 +372,14 @@ class LandscapePanel(Vertical):
         if len(placed) > 1:
             put(*placed[-1], (NOW, MARKER_STYLES[NOW]))
         # The fixed points over the path: a run that converged ends under the optimum's marker.
-        start, truth, optimum = place([points[0], self.surface.truth, self.surface.optimum])
+        start, optimum = place([points[0], self.surface.optimum])
         put(*start, (START, MARKER_STYLES[START]))
-        put(*truth, (TRUTH, MARKER_STYLES[TRUTH]))
+        under = False
+        if self.surface.truth is not None:  # data with true parameters: where they are
+            [truth] = place([self.surface.truth])
+            put(*truth, (TRUTH, MARKER_STYLES[TRUTH]))
+            under = (int(truth[0]), int(truth[1])) == (int(optimum[0]), int(optimum[1]))
         put(*optimum, (OPTIMUM, MARKER_STYLES[OPTIMUM]))
-        under = (int(truth[0]), int(truth[1])) == (int(optimum[0]), int(optimum[1]))
         if under != self.truth_under_optimum:  # known once the size is: the legend follows the paint
             self.truth_under_optimum = under
             self.call_later(self._show_legend)
@@ -392,8 +397,11 @@ class LandscapePanel(Vertical):
                 _key(PATH, "rgb(255,255,255)", f"path #{self.current.number}"),
                 _key(NOW, MARKER_COLORS[NOW], "now"),
                 _key(OPTIMUM, MARKER_COLORS[OPTIMUM], "optimum"),
-                _key(TRUTH, MARKER_COLORS[TRUTH], "truth" + (" (under *)" if self.truth_under_optimum else "")),
             ]
+            if self.surface is not None and self.surface.truth is not None:
+                parts.append(
+                    _key(TRUTH, MARKER_COLORS[TRUTH], "truth" + (" (under *)" if self.truth_under_optimum else ""))
+                )
             if any(run.names == self.current.names for run in self.previous):
                 parts.append(_key(EARLIER, EARLIER_COLORS[0], "earlier runs"))
         notes = []

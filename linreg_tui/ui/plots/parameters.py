@@ -54,8 +54,10 @@ class ParamsOverTime(Vertical):
     def on_mount(self) -> None:
         self.replot()
 
-    def start_run(self, names: tuple[str, ...], truth: tuple[float, ...], initial: Point, num_features: int) -> None:
-        self.names, self.truth, self.num_features = names, truth, num_features
+    def start_run(
+        self, names: tuple[str, ...], truth: tuple[float, ...] | None, initial: Point, num_features: int
+    ) -> None:
+        self.names, self.truth, self.num_features = names, truth or (), num_features
         self.path = SampledPath(initial)
         self.replot()
 
@@ -92,15 +94,17 @@ class ParamsOverTime(Vertical):
         low, high = min(self.truth, default=0.0), max(self.truth, default=0.0)
         for name, (steps, values) in self.series().items():
             color = COLORS[min(len(COLORS) - 1, self.names.index(name))] if name != "b" else COLORS[-1]
-            true_value = self.truth[self.names.index(name)]
-            dim = tuple(round(c * DIM) for c in color)
-            plt.hline(true_value, color=dim)
+            # The data's true value as a dim line, where it has one (not a table's or a file's data).
+            true_value = self.truth[self.names.index(name)] if self.truth else None
+            if true_value is not None:
+                plt.hline(true_value, color=tuple(round(c * DIM) for c in color))
             # Without colours each line is drawn with its own name's last character: 1, 2, 3, 4, b.
             plt.plot(steps, values, color=color, marker=name[-1] if no_colour else "braille")
             last_step = max(last_step, steps[-1])
             low, high = min(low, *values), max(high, *values)
             # No live values here: a legend that changes is a layout pass per redraw (Results has them).
-            legend.append(_key(color, name[-1] if no_colour else "━", f"{name} (true {true_value:.4g})"))
+            label = name if true_value is None else f"{name} (true {true_value:.4g})"
+            legend.append(_key(color, name[-1] if no_colour else "━", label))
         if self.path is not None:
             ticks = step_ticks(0, max(1, last_step))
             plt.xticks(ticks, [str(t) for t in ticks])
@@ -111,11 +115,11 @@ class ParamsOverTime(Vertical):
         if self.path is None:
             # In the legend, which wraps: plotext leaves out a title wider than the chart.
             self.legend.show(["no run yet: ctrl+r trains; each weight and b are drawn against the step"])
-        elif self.num_features > len(self.names) - 1:
-            tracked = f"w1–w{len(self.names) - 1} of {self.num_features:,}"
-            self.legend.show(legend, [f"(dim lines: the true values · {tracked})"])
         else:
-            self.legend.show(legend, ["(dim lines: the true values)"])
+            notes = ["dim lines: the true values"] if self.truth else []
+            if self.num_features > len(self.names) - 1:
+                notes.append(f"w1–w{len(self.names) - 1} of {self.num_features:,}")
+            self.legend.show(legend, [f"({' · '.join(notes)})"] if notes else [])
         self.chart.replotted()
 
 

@@ -60,14 +60,16 @@ class RunView:
             self.views.log.say(line, "note" if line.startswith("loss:") else "info")
         self.views.loss.start_run(config)
         self.views.data.show(event.preview)
-        self.views.data.start_fit(config.true_w, config.true_b, event.initial)
+        named = config.kind in ("table", "file")  # names of their own; synthetic's and poly's are x₁, x₂, …
+        self.views.data.set_names((config.feature_names, config.target_name) if named else None)
+        self.views.data.start_fit(config.truth, config.num_features, event.initial)
         self.views.landscape.start_run(event.surface, event.initial, event.surface_is_exact)
         if self.views.loss.current is not None:
             self.session.history.start(config, self.views.loss.current, self.views.landscape.current)
             self.session.trace = RunTrace(config.num_features, self.views.loss.current.steps)
             self.share.show_chosen_runs()
         self.views.weights.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
-        self.views.results.start(config.true_w, config.true_b, event.optimum)
+        self.views.results.start(config.truth, event.optimum, config.feature_names if named else None)
         self._show_conditioning(event)
         if not self.session.stopping:
             self.views.status.training(config)
