@@ -95,7 +95,7 @@ def run(argv: list[str]) -> int:
                 return refuse(exc)
             saved = "overwrote" if replaced else "saved the configuration to"
             print(f"linreg-tui: {saved} {args.save_config}", file=sys.stderr)
-        return run_headless(config, as_json=args.json, metrics=args.metrics, lr_changes=lr_changes)
+        return run_headless(config, as_json=args.json, metrics=args.metrics, lr_changes=lr_changes, preset=args.preset)
     if args.json or args.metrics or args.save_config or args.force or args.lr_changes is not None:
         parser.error("--json, --metrics, --save-config, --force and --lr-changes go with --headless")
     # Textual reads keys from stdin and draws on stderr (its Linux driver writes to sys.__stderr__):
@@ -132,7 +132,12 @@ def refuse_a_sweep(texts: dict[str, str], preset: str | None) -> None:
 
 
 def run_headless(
-    config: RunConfig, *, as_json: bool, metrics: str | None, lr_changes: tuple[tuple[int, float], ...] = ()
+    config: RunConfig,
+    *,
+    as_json: bool,
+    metrics: str | None,
+    lr_changes: tuple[tuple[int, float], ...] = (),
+    preset: str | None = None,
 ) -> int:
     cancel = threading.Event()
     with SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
@@ -141,6 +146,7 @@ def run_headless(
         from linreg_tui.run.events import RunEnded, TrainingEvent
         from linreg_tui.run.report import (
             MetricsRefused,
+            book_lines,
             event_lines,
             new_run_id,
             open_metrics,
@@ -167,7 +173,7 @@ def run_headless(
             if not as_json:
                 out.write(event_lines(event))
                 if isinstance(event, RunEnded):
-                    out.write([reproduce_line(event.result)])
+                    out.write([*book_lines(preset, event.result), reproduce_line(event.result)])
 
         setup_cancelled = ""
         try:

@@ -95,6 +95,9 @@ class EpochEnded:
     #: The run's own loss (without the weight-decay penalty), its mean over the validation set: the
     #: book's evaluate_loss. None without a validation set.
     val_loss: float | None = None
+    #: Set on the one epoch where the run is first seen to be unstable (run.stability): the lowest
+    #: full-data loss it had reached. None on every other epoch.
+    unstable_from: float | None = None
 
 
 @dataclass(frozen=True)

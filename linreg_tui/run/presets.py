@@ -11,31 +11,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass, field
 
-from linreg_tui.run.config import ConfigError, FieldError, RunConfig
+from linreg_tui.run.config import ConfigError, FieldError, RunConfig, parse_config
 from linreg_tui.run.parsing import format_number
+from linreg_tui.run.preset import Preset
+from linreg_tui.run.real_data_presets import REAL_DATA_PRESETS
 from linreg_tui.run.sources import SYNTHETIC, defaults_for
 
 #: The data-size preset's sizes: the English edition's hint, logarithmic rather than linear steps.
 DATA_SIZES = "5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000"
 #: The weight-decay section's d: 200 weights, each 0.01.
 WEIGHT_DECAY_FEATURES = 200
-
-
-@dataclass(frozen=True)
-class Preset:
-    name: str
-    summary: str  #: one line, for `linreg-tui presets` and the picker
-    question: str  #: the book's question, and where it asks it
-    look_for: str  #: what the run shows, in a few sentences
-    values: dict[str, str] = field(default_factory=dict)  #: field name -> form text (differences from the defaults)
-    sweep: dict[str, str] = field(default_factory=dict)  #: field name -> comma-separated values; empty: one run
-
-    @property
-    def command(self) -> str:
-        """How to run it without the app."""
-        return f"linreg-tui sweep --preset {self.name}" if self.sweep else f"linreg-tui --headless --preset {self.name}"
 
 
 _PRESETS = (
@@ -175,7 +161,7 @@ _PRESETS = (
 )
 
 #: Every preset by name, in the order they are listed.
-PRESETS: dict[str, Preset] = {preset.name: preset for preset in _PRESETS}
+PRESETS: dict[str, Preset] = {preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS)}
 
 
 def preset_named(name: str) -> Preset:
@@ -183,6 +169,18 @@ def preset_named(name: str) -> Preset:
     if name not in PRESETS:
         raise ConfigError([FieldError("preset", name, f"is not a preset; allowed: {', '.join(PRESETS)}")])
     return PRESETS[name]
+
+
+def book_comparison(preset: Preset, config: RunConfig, final_loss: float) -> str | None:
+    """The book's figure beside the run's own, when the preset printed one and the run is the preset's
+    (every field the preset sets has its value; the seed and the device may differ)."""
+    if preset.book is None:
+        return None
+    own = parse_config(apply_preset(preset.name))
+    if any(getattr(config, name) != getattr(own, name) for name in preset.values):
+        return None
+    book = preset.book
+    return f"the book printed loss {book.loss:g} for this run ({book.where}); this run's: {final_loss:.4g}"
 
 
 def apply_preset(name: str) -> dict[str, str]:

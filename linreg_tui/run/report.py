@@ -13,12 +13,20 @@ from datetime import UTC, datetime
 from typing import IO
 
 from linreg_tui.run.command import command_line
+from linreg_tui.run.config import RunConfig
 from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.run.presets import PRESETS, book_comparison
 from linreg_tui.run.result import RunResult
+from linreg_tui.run.stability import unstable_line
 
 #: Longer vectors are printed as their first entries and the largest one (`--json` keeps every value): the
 #: book prints its two weights whole, a wall of 200 (the weight-decay section) helps nobody.
 SHOWN_ENTRIES = 10
+#: From this condition number on, the log says what it means for gradient descent (Longley's is 2.4e19;
+#: the book's synthetic data's is about 1, its conditioning presets' up to about 1e4).
+ILL_CONDITIONED = 1e6
+#: 1 − x rounds to 1 in float32 for x below half its machine epsilon, 2⁻²⁴.
+FLOAT32_HALF_EPS = 2.0**-24
 
 
 def format_vector(values: Sequence[float], digits: int = 6) -> str:
@@ -56,6 +64,13 @@ def epoch_line(event: EpochEnded) -> str:
     return line if event.val_loss is None else f"{line}, val loss {event.val_loss:f}"
 
 
+def epoch_lines(event: EpochEnded) -> list[str]:
+    """The book's line, and after it the warning on the epoch where the run is seen to be unstable."""
+    if event.unstable_from is None:
+        return [epoch_line(event)]
+    return [epoch_line(event), unstable_line(event.epoch, event.unstable_from, event.loss)]
+
+
 def start_lines(event: RunStarted) -> list[str]:
     config = event.config
     return [
@@ -63,12 +78,20 @@ def start_lines(event: RunStarted) -> list[str]:
         f"{count(config.num_examples, 'example')} × {count(config.num_features, 'feature')}",
         f"loss: {event.loss_formula}",
         f"features: {format_vector(event.first_features, 4)}  label: {event.first_label:.4f}  (first example)",
-        *conditioning_lines(event.conditioning.condition_number, event.conditioning.max_stable_lr, config.lr),
+        *conditioning_lines(
+            event.conditioning.condition_number,
+            event.conditioning.max_stable_lr,
+            config.lr,
+            could_standardize(config),
+        ),
     ]
 
 
-def conditioning_lines(condition_number: float, max_stable_lr: float, lr: float) -> list[str]:
-    """The theory beside the experiment: how stretched the loss is, and the full-batch stability bound."""
+def conditioning_lines(
+    condition_number: float, max_stable_lr: float, lr: float, could_standardize: bool = False
+) -> list[str]:
+    """The theory beside the experiment: how stretched the loss is, and the full-batch stability bound;
+    `could_standardize`: the data is a table or file that is not standardized."""
     if math.isinf(max_stable_lr):  # the absolute loss: no curvature, so no step size overshoots it
         return [f"condition number of ZᵀZ/n: {condition_number:.3g} · this loss has no curvature: no lr bound"]
     lines = [
@@ -77,7 +100,32 @@ def conditioning_lines(condition_number: float, max_stable_lr: float, lr: float)
     ]
     if lr > max_stable_lr:
         lines.append(lr_above_bound(lr, max_stable_lr))
+    if condition_number >= ILL_CONDITIONED:
+        lines.append(ill_conditioned(condition_number, could_standardize))
     return lines
+
+
+def ill_conditioned(condition_number: float, could_standardize: bool) -> str:
+    """Why gradient descent cannot fit such data: below the bound, the flattest direction's error shrinks
+    by at most 1 − 2/κ a step."""
+    line = (
+        f"ill-conditioned: below the bound, the flattest direction's error shrinks by at most 1 − 2/κ = "
+        f"1 − {2 / condition_number:.2g} a step, so fitting it takes about κ/2 = {condition_number / 2:.2g} steps: "
+        "gradient descent moves along the steep directions only (the closed form is exact regardless)"
+    )
+    if 2 / condition_number < FLOAT32_HALF_EPS:
+        line += "; in float32, which training uses, that factor rounds to exactly 1: no step moves it at all"
+    if could_standardize:
+        line += (
+            "; --standardize all (or features) puts every column on one scale, which removes the part of κ "
+            "that comes from columns of different sizes (collinear columns keep the rest)"
+        )
+    return line
+
+
+def could_standardize(config: RunConfig) -> bool:
+    """A table's or a file's data trained in its own units: standardizing it is the cure for its scales."""
+    return config.kind in ("table", "file") and config.standardize == "none"
 
 
 def lr_above_bound(lr: float, max_stable_lr: float) -> str:
@@ -118,6 +166,14 @@ def end_lines(result: RunResult) -> list[str]:
     return lines
 
 
+def book_lines(preset: str | None, result: RunResult) -> list[str]:
+    """The loss the book printed for a preset's run, beside this run's (when the run is the preset's)."""
+    if preset is None or not result.epoch_losses:
+        return []
+    line = book_comparison(PRESETS[preset], result.config, result.epoch_losses[-1])
+    return [] if line is None else [line]
+
+
 def run_command(result: RunResult) -> str:
     """The `linreg-tui --headless ...` that trains this run again, on the device it used ("auto" pinned)."""
     device = result.device.split(" (", 1)[0]  # describe_device: "cuda:0 (NVIDIA H200)" -> "cuda:0"
@@ -145,7 +201,7 @@ def event_lines(event: TrainingEvent) -> list[str]:
     if isinstance(event, RunStarted):
         return start_lines(event)
     if isinstance(event, EpochEnded):
-        return [epoch_line(event)]
+        return epoch_lines(event)
     if isinstance(event, RunEnded):
         return end_lines(event.result)
     return []

@@ -36,6 +36,7 @@ from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.report import count
 from linreg_tui.run.result import RunResult, Status
+from linreg_tui.run.stability import keeps_rising, watched
 from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, Params, make_engine
@@ -171,6 +172,9 @@ class _Loop:
         self.steps = 0
         self.epoch_losses: list[float] = []
         self.val_losses: list[float] = []
+        # Said once a run, and only where the loss's rise means instability (run.stability).
+        full_batch = config.batch_size >= config.num_examples
+        self.unstable_seen = not watched(full_batch, config.minimises_squared_loss)
         self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
         self.last_good: Params = engine.snapshot()
@@ -290,7 +294,11 @@ class _Loop:
         if self.validation is not None:
             val_loss = float(self.engine.loss_on(self.validation))
             self.val_losses.append(val_loss)
-        self.emit(EpochEnded(epoch, loss, self.steps, w, b, val_loss))
+        unstable_from = None
+        if not self.unstable_seen and keeps_rising(self.epoch_losses):
+            self.unstable_seen = True
+            unstable_from = min(self.epoch_losses)
+        self.emit(EpochEnded(epoch, loss, self.steps, w, b, val_loss, unstable_from))
         return True
 
     def _fetch(self, losses: torch.Tensor) -> tuple[array[float], TrackedPath, bool]:

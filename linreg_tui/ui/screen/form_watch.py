@@ -13,7 +13,7 @@ from textual.timer import Timer
 
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
 from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
-from linreg_tui.run.report import conditioning_lines, lr_above_bound
+from linreg_tui.run.report import conditioning_lines, could_standardize, lr_above_bound
 from linreg_tui.run.surface import Conditioning, loss_scale
 from linreg_tui.ui import messages
 from linreg_tui.ui.panels.form import ParamsPanel
@@ -83,7 +83,9 @@ class FormWatch:
     def _show_estimate(self, key: tuple[object, ...], config: RunConfig, estimate: Conditioning) -> None:
         if key != self._estimated or self.running():  # typed on since, or a run says the data's own values
             return
-        for line in conditioning_lines(estimate.condition_number, estimate.max_stable_lr, config.lr):
+        for line in conditioning_lines(
+            estimate.condition_number, estimate.max_stable_lr, config.lr, could_standardize(config)
+        ):
             self.log.say(f"estimate before the run (from scales and corr): {line}", "note")
 
     def _warn_of_lr_above_bound(self, config: RunConfig) -> None:

@@ -281,6 +281,7 @@ class MainScreen(Screen[None]):
 
     def _tell_preset(self, preset: Preset) -> None:
         """The preset's summary, its question and what to look for, in the log."""
+        self.session.preset = preset.name
         self.log_pane.say(f"preset {preset.name}: {preset.summary}", "book")
         self.log_pane.say(preset.question, "info")
         self.log_pane.say(f"look for: {preset.look_for}", "note")

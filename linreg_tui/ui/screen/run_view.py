@@ -18,7 +18,7 @@ from linreg_tui.run.events import (
     StepExplained,
     StepLosses,
 )
-from linreg_tui.run.report import count, end_lines, epoch_line, lr_above_bound, start_lines
+from linreg_tui.run.report import book_lines, count, end_lines, epoch_lines, lr_above_bound, start_lines
 from linreg_tui.ui.panels.history import RunTrace
 from linreg_tui.ui.panels.log import explained_lines, lr_change_line
 from linreg_tui.ui.screen.form_watch import FormWatch
@@ -139,7 +139,10 @@ class RunView:
             return
         self._epochs_shown_at = time.monotonic()
         for event in self._pending_epochs:
-            self.views.log.say(epoch_line(event), "book")
+            book_line, *warning = epoch_lines(event)
+            self.views.log.say(book_line, "book")
+            for line in warning:
+                self.views.log.say(line, "warning")
         latest = self._pending_epochs[-1]
         self.views.results.show_parameters(latest.w, latest.b)
         self._pending_epochs = []
@@ -153,6 +156,8 @@ class RunView:
         for line in report:
             log.say(line, kind if line == result.message else "book")
         log.say(status_line, kind)
+        for line in book_lines(self.session.preset, result):
+            log.say(line, "book")
         self.views.results.finish(result)
         # The views show the run's end now, not at the next tick (a short run may end before one).
         self.views.data.set_model(result.w, result.b, now=True)

@@ -31,6 +31,8 @@ class RunSession:
         #: The learning rate the run uses now, and the run's full-batch stability bound, once known.
         self.live_lr = 0.0
         self.max_stable_lr: float | None = None
+        #: The preset the form was last filled from (its book figure is shown beside a run that is its own).
+        self.preset: str | None = None
         #: The last run's result, however it ended (None before the first).
         self.last_result: RunResult | None = None
         #: The live run's step losses and per-epoch parameters, for saving it as JSON (ctrl+e).
