@@ -187,6 +187,8 @@ def run_headless(
             print(f"linreg-tui: {exc}", file=sys.stderr)
             return EXIT_FAILED
         except ConfigError as exc:  # found once the data is read: a file's bad cell, too few rows
+            if writer:
+                writer.discard()  # nothing trained, so nothing written
             return refuse(exc)
         except SetupCancelled as exc:
             setup_cancelled = str(exc)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ from linreg_tui.run.sources import (
     applies,
     defaults_for,
     file_layout,
+    file_problem,
     file_rows,
     kind_of,
     layout_field,
@@ -530,12 +532,8 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
     def refuse(name: str, reason: str) -> None:
         errors.append(FieldError(name, raw.get(name, FIELDS[name].show(getattr(config, name))), reason))
 
-    if config.kind == "file":
-        try:
-            config.layout  # noqa: B018 - read: a file that cannot be used is refused here, naming the field
-        except TableError as problem:
-            refuse(layout_field(problem), f"cannot be used: {problem}")
-            raise ConfigError(errors) from None
+    if config.kind == "file" and not check_file_rows(config, refuse):
+        raise ConfigError(errors)
     d = config.num_features
     # concise's DataLoader hands a batch size beyond n the whole set as one minibatch (full-batch gradient
     # descent: the data-size preset's sweep over n); scratch's sgd would divide by the nominal size.
@@ -578,5 +576,39 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
             "is not available with impl fast: its scan composes the squared loss's affine SGD maps, "
             "which other losses do not have; allowed with fast: squared (use scratch or concise)",
         )
+    if config.kind == "file" and any(error.field in ROW_FIELDS for error in errors):
+        # Whether these fit depends on the file's rows: a file that cannot be loaded at all says so first.
+        with contextlib.suppress(TableError, OSError):
+            if problem := file_problem(config.data, config.header):
+                errors = [FieldError("data", raw.get("data", config.data), f"cannot be used: {problem}")]
     if errors:
         raise ConfigError(errors)
+
+
+#: Fields whose refusal depends on how many rows a file has.
+ROW_FIELDS = ("num_examples", "val", "batch_size", "outlier")
+
+
+def check_file_rows(config: RunConfig, refuse: Callable[[str, str], None]) -> bool:
+    """A file that cannot be read (False: nothing else can be checked), and the fields that ask it for
+    more rows than it has."""
+    try:
+        config.layout  # noqa: B018 - read: a file that cannot be used is refused here, naming the field
+        rows = file_rows(config.data, config.header)
+        problem = file_problem(config.data, config.header) if rows == 0 else ""
+    except (TableError, OSError) as error:
+        refuse(layout_field(error) if isinstance(error, TableError) else "data", f"cannot be used: {error}")
+        return False
+    name = os.path.basename(config.data) or config.data
+    if rows == 0:
+        refuse("data", f"cannot be used: {problem or f'{config.data} has a header row but no rows of data'}")
+        return False
+    if config.num_examples > rows:
+        refuse("num_examples", f"is more than the {rows:,} rows of {name}; allowed: 1 to {rows:,}")
+    elif config.val >= config.num_examples:
+        refuse(
+            "val",
+            f"would leave no training rows: a file's validation rows are held out of its {config.num_examples:,} "
+            f"examples; allowed: 0 to {config.num_examples - 1:,}",
+        )
+    return True

@@ -3,6 +3,7 @@ the command line that reproduces it."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
@@ -229,6 +230,9 @@ class MetricsWriter:
         self.path = path
         self.run_id = run_id
         self.error: OSError | None = None
+        #: The size of the regular file found at `path` (None: there was none), for `discard`.
+        self.found_size = os.path.getsize(path) if os.path.isfile(path) else None
+        self.created = not os.path.lexists(path)
         try:
             # newline="": the csv module writes its own line endings.
             self.file: IO[str] = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - lives as long as the run
@@ -279,6 +283,16 @@ class MetricsWriter:
             self.file.close()
         except OSError as exc:  # the last buffered bytes could not be written either
             self.error = self.error or exc
+
+    def discard(self) -> None:
+        """A run refused before it started: the file as it was found (a file this opened is removed, one
+        it appended to cut back to its size), so that a refusal writes nothing."""
+        self.close()
+        with contextlib.suppress(OSError):
+            if self.created:
+                os.remove(self.path)
+            elif self.found_size is not None:
+                os.truncate(self.path, self.found_size)
 
 
 class CsvMetricsWriter(MetricsWriter):

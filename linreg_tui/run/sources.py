@@ -14,11 +14,12 @@ import functools
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from linreg_tui.run.parsing import Refused
-from linreg_tui.run.table_errors import TableError
-from linreg_tui.run.table_layout import Layout, read_layout
+from linreg_tui.run.table_errors import TableError, first_problem
+from linreg_tui.run.table_layout import Dialect, Layout, read_layout
 
 SYNTHETIC, AIRFOIL, LONGLEY, POLY = "synthetic", "airfoil", "longley", "poly"
 BUILT_IN: tuple[str, ...] = (SYNTHETIC, AIRFOIL, LONGLEY, POLY)
@@ -33,6 +34,10 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     ),
     LONGLEY: (("GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR"), "TOTEMP"),
 }
+
+#: A file's cells are scanned before its load (to say what is wrong with it before what is wrong with a
+#: field that depends on its rows) only up to this size; a larger file's cells are checked by its load.
+SCAN_MAX_BYTES = 64 << 20
 
 #: The book's 4.4: true weights 1.2, −3.4, 5.6 and 0 beyond, the constant term (the bias) 5.
 POLY_WEIGHTS = (1.2, -3.4, 5.6)
@@ -178,3 +183,19 @@ def _cached_rows(path: str, mtime_ns: int, size: int, skip_lines: int) -> int:
     with open(path, "rb") as file:
         lines = sum(1 for number, line in enumerate(file, start=1) if number > skip_lines and line.strip())
     return lines
+
+
+def file_problem(path: str, header: str = "auto") -> str:
+    """What loading the file would refuse in its cells (a bad cell, a ragged row, NaN: one line), or
+    empty, read once per version of the file without numpy; empty too for a file larger than
+    SCAN_MAX_BYTES, which its load checks. Raises TableError for a file whose layout is refused."""
+    layout = file_layout(path, header)
+    stat = os.stat(path)
+    if stat.st_size > SCAN_MAX_BYTES:
+        return ""
+    return _cached_problem(path, stat.st_mtime_ns, stat.st_size, layout.dialect)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_problem(path: str, mtime_ns: int, size: int, dialect: Dialect) -> str:
+    return first_problem(Path(path), path, dialect.delimiter, dialect.skip_lines, dialect.names, dialect.header)

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING
 
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config, parse_field
 from linreg_tui.run.parsing import Numbers
+from linreg_tui.run.sources import ColumnChoice
 
 if TYPE_CHECKING:
     from linreg_tui.run.result import RunResult
 
-#: The fields that take comma-separated values in a sweep (the list fields true_w and scales keep
-#: their commas: those are one value each).
+#: The fields that take comma-separated values in a sweep (the list fields true_w, scales and features
+#: keep their commas: those are one value each).
 SWEEPABLE: tuple[str, ...] = ("lr", "batch_size", "num_examples", "wd", "init_std")
 
 #: A sweep's product of values times its repeats, at most (a typo such as 50 values in three fields
@@ -61,7 +62,9 @@ class SweepRow:
 
 
 def _is_list_field(name: str) -> bool:
-    return isinstance(FIELDS[name].parse, Numbers)
+    """A field whose one value is a comma-separated list: numbers (true_w, scales) or a file's columns."""
+    parse = FIELDS[name].parse
+    return isinstance(parse, Numbers) or (isinstance(parse, ColumnChoice) and parse.several)
 
 
 def _sweepable_names() -> str:

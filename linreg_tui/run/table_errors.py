@@ -11,6 +11,7 @@ cell. The numbers themselves are only ever parsed by numpy.
 from __future__ import annotations
 
 import csv
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -86,6 +87,29 @@ def bad_row(path: Path, shown_path: str, delimiter: str, skip_lines: int, names:
     return ""
 
 
+def first_problem(
+    path: Path, shown_path: str, delimiter: str, skip_lines: int, names: tuple[str, ...], header: bool
+) -> str:
+    """What loading the file would refuse in its cells, in the order the loader finds it (a ragged row,
+    an empty cell or one that is not a number first, then NaN or infinity), read with the csv module
+    alone; empty when the cells are all finite numbers."""
+    try:
+        found = bad_row(path, shown_path, delimiter, skip_lines, names, header)
+        if found:
+            return found
+        for line, fields in rows_of(path, delimiter, skip_lines):
+            for index, raw in enumerate(fields):
+                if not math.isfinite(value := float(raw.strip())):
+                    kind = "NaN" if math.isnan(value) else "infinite"
+                    where = f"{shown_path}: line {line}, {column_label(index, names)}"
+                    return f"{where}: {shown(raw.strip())} is {kind}; every cell needs a finite number"
+    except UnicodeDecodeError:
+        return not_utf8(shown_path, *first_undecodable(path))
+    except csv.Error as error:
+        return f"{shown_path}: {error}"
+    return ""
+
+
 def ragged(shown_path: str, line: int, count: int, whose: str, expected: int) -> str:
     return (
         f"{shown_path}: line {line} has {count} field{'s' if count != 1 else ''}, {whose} {expected}; "
@@ -99,6 +123,10 @@ def cell_at(path: Path, delimiter: str, skip_lines: int, row: int, column: int) 
         if count == row:
             return line, fields[column].strip() if column < len(fields) else ""
     return 0, ""
+
+
+def not_utf8(label: str, line: int, offset: int, byte: int) -> str:
+    return f"{label}: line {line} is not UTF-8 text (byte 0x{byte:02x} at byte {offset} of the line); save it as UTF-8"
 
 
 def first_undecodable(path: Path) -> tuple[int, int, int]:

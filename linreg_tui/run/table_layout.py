@@ -10,7 +10,15 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from linreg_tui.run.table_errors import NAME_CHARS, TableError, column_label, first_undecodable, is_number, shown
+from linreg_tui.run.table_errors import (
+    NAME_CHARS,
+    TableError,
+    column_label,
+    first_undecodable,
+    is_number,
+    not_utf8,
+    shown,
+)
 
 DELIMITERS = ("\t", ";", ",")
 
@@ -73,10 +81,6 @@ def sample_lines(file: Path, label: str) -> list[tuple[int, str]]:
     except OSError as error:
         raise TableError(f"{label}: cannot be read ({error.strerror})") from None
     return lines
-
-
-def not_utf8(label: str, line: int, offset: int, byte: int) -> str:
-    return f"{label}: line {line} is not UTF-8 text (byte 0x{byte:02x} at byte {offset} of the line); save it as UTF-8"
 
 
 def split_fields(line: str, delimiter: str) -> list[str]:

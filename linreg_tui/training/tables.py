@@ -40,11 +40,12 @@ from linreg_tui.run.table_errors import (
     cell_at,
     column_label,
     first_undecodable,
+    not_utf8,
     ragged,
     rows_of,
     shown,
 )
-from linreg_tui.run.table_layout import Dialect, not_utf8, read_layout
+from linreg_tui.run.table_layout import Dialect, read_layout
 
 #: Host memory a load needs, in float64 values of the estimated table: numpy's loader's array (its peak
 #: was 1.1 times the array here), then the table's copies of the features and the target beside it

@@ -1,0 +1,38 @@
+"""A bad data file in the app: the form says why on its error line and marks the data field, no run
+starts, and what the person typed stays. (The command line's refusals: test_data_input.py.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Static
+
+from linreg_tui.run.config import parse_config
+from linreg_tui.ui.app import LinregApp
+from tests.apptools import type_into, wait_ready, wait_until
+
+GOOD = "x1,x2,y\n" + "".join(f"{i},{i * i % 7},{2 * i + 1}\n" for i in range(20))
+
+
+async def test_a_bad_file_is_refused_on_the_form_and_nothing_typed_is_lost(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text(GOOD)
+    app = LinregApp(parse_config({"data": str(path), "batch_size": "5", "epochs": "1"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        form = app.main_screen.params_panel
+        message = form.query_one("#form-message", Static)
+        await type_into(pilot, "lr", "0.005")
+        # Line 16 of 21 goes bad after the file was chosen: the run finds it when it loads the numbers.
+        path.write_text(GOOD.replace("14,0,29\n", "14,oops,29\n"))
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "'oops' is not a number" in str(message.render()) and not app.running)
+        assert "rows.csv: line 16, column 2 ('x2'): 'oops' is not a number" in str(message.render())
+        assert form.query_one("#data").has_class("-refused") and app.last_result is None
+        # Two rows, fewer than a batch: the cell is said when the form is read, not the batch size.
+        path.write_text("x1,x2,y\n1,2,3\n4,bad,6\n")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "'bad' is not a number" in str(message.render()))
+        assert "batch size" not in str(message.render()) and not app.running and app.last_result is None
+        assert form.texts()["lr"] == "0.005" and form.texts()["data"] == str(path)
+        assert form.texts()["batch_size"] == "5"
