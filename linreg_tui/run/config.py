@@ -578,7 +578,8 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
         )
     if config.kind == "file" and any(error.field in ROW_FIELDS for error in errors):
         # Whether these fit depends on the file's rows: a file that cannot be loaded at all says so first.
-        with contextlib.suppress(TableError, OSError):
+        # ValueError: a cell the scan cannot parse that its checks let through; the load will say it.
+        with contextlib.suppress(TableError, OSError, ValueError):
             if problem := file_problem(config.data, config.header):
                 errors = [FieldError("data", raw.get("data", config.data), f"cannot be used: {problem}")]
     if errors:
