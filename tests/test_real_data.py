@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 
 from linreg_tui.commands.main import main
-from linreg_tui.run.config import RunConfig, parse_config
+from linreg_tui.run.config import ConfigError, RunConfig, parse_config
 from linreg_tui.run.events import EpochEnded, TrainingEvent
 from linreg_tui.run.presets import PRESETS, apply_preset, book_comparison
 from linreg_tui.run.stability import keeps_rising
@@ -156,3 +157,14 @@ def test_cuda_trains_a_file_as_the_cpu_does(impl: str) -> None:
     assert gpu.optimum == cpu.optimum and gpu.condition_number == cpu.condition_number
     assert gpu.w == pytest.approx(cpu.w, abs=1e-4) and gpu.b == pytest.approx(cpu.b, abs=1e-4)
     assert torch.cuda.is_available()
+
+
+def test_a_files_validation_rows_are_held_out_of_its_steps(tmp_path: Path) -> None:
+    """10 rows with --val 4: six train, so batches of 3 make 2 steps an epoch, and a batch of 7 is refused."""
+    path = tmp_path / "ten.csv"
+    path.write_text("x,y\n" + "".join(f"{i},{2 * i + 1}\n" for i in range(10)))
+    config = parse_config({"data": str(path), "val": "4", "batch_size": "3", "epochs": "2"})
+    assert (config.training_examples, config.steps_per_epoch) == (6, 2)
+    assert train(config).steps == 4
+    with pytest.raises(ConfigError, match=r"larger than the number of training examples; allowed 1 to 6 "):
+        parse_config({"data": str(path), "val": "4", "batch_size": "7"})

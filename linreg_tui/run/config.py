@@ -415,8 +415,14 @@ class RunConfig:
         return self.loss == "squared" and self.wd == 0
 
     @property
+    def training_examples(self) -> int:
+        """The rows training steps through: a file's validation rows are held out of its examples;
+        every other source draws its validation examples besides them."""
+        return self.num_examples - self.val if self.kind == "file" else self.num_examples
+
+    @property
     def steps_per_epoch(self) -> int:
-        return math.ceil(self.num_examples / self.batch_size)
+        return math.ceil(self.training_examples / self.batch_size)
 
     @property
     def total_steps(self) -> int:
@@ -537,10 +543,11 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
     d = config.num_features
     # concise's DataLoader hands a batch size beyond n the whole set as one minibatch (full-batch gradient
     # descent: the data-size preset's sweep over n); scratch's sgd would divide by the nominal size.
-    if config.batch_size > config.num_examples and config.impl != "concise":
+    if config.batch_size > config.training_examples and config.impl != "concise":
         refuse(
             "batch_size",
-            f"is larger than the number of examples; allowed 1 to {config.num_examples:,} "
+            f"is larger than the number of {'training ' if config.training_examples < config.num_examples else ''}"
+            f"examples; allowed 1 to {config.training_examples:,} "
             "(with impl concise any size: the whole set is then one minibatch)",
         )
     if len(config.scales) not in (1, d):

@@ -173,7 +173,7 @@ class _Loop:
         self.epoch_losses: list[float] = []
         self.val_losses: list[float] = []
         # Said once a run, and only where the loss's rise means instability (run.stability).
-        full_batch = config.batch_size >= config.num_examples
+        full_batch = config.batch_size >= config.training_examples
         self.unstable_seen = not watched(full_batch, config.minimises_squared_loss)
         self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
