@@ -27,9 +27,9 @@ from linreg_tui.run.config import RunConfig
 from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.preview import DataPreview
 from linreg_tui.run.result import RunResult
-from linreg_tui.training.data import preview_for
 from linreg_tui.training.engines import ScratchEngine
 from linreg_tui.training.loop import train
+from linreg_tui.training.run_data import preview_for
 from linreg_tui.training.statistics import least_squares
 from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp
@@ -423,7 +423,7 @@ async def test_an_outdated_data_preview_never_replaces_the_current_one(monkeypat
             release_slow.wait(timeout=60)
         return preview_for(config)
 
-    monkeypatch.setattr("linreg_tui.training.data.preview_for", preview_held_for_3000)
+    monkeypatch.setattr("linreg_tui.training.run_data.preview_for", preview_held_for_3000)
 
     def hook(message: Message) -> None:
         if isinstance(message, messages.PreviewReady) and message.preview and message.preview.total == 3000:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from textual.widgets import Static
+import pytest
+from textual.widgets import Select, Static
 
 from linreg_tui.run.config import parse_config
 from linreg_tui.ui.app import LinregApp
-from tests.apptools import type_into, wait_ready, wait_until
+from linreg_tui.ui.panels.file_prompt import FilePrompt
+from linreg_tui.ui.panels.form import CHOOSE_FILE
+from tests.apptools import answer_prompt, log_text, run_to_end, type_into, wait_ready, wait_until
 
 GOOD = "x1,x2,y\n" + "".join(f"{i},{i * i % 7},{2 * i + 1}\n" for i in range(20))
 
@@ -36,3 +39,41 @@ async def test_a_bad_file_is_refused_on_the_form_and_nothing_typed_is_lost(tmp_p
         assert "batch size" not in str(message.render()) and not app.running and app.last_result is None
         assert form.texts()["lr"] == "0.005" and form.texts()["data"] == str(path)
         assert form.texts()["batch_size"] == "5"
+
+
+async def test_the_data_selects_file_option_opens_a_confined_prompt_and_trains_on_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "file…" asks for a file inside the working directory; the form then holds it, with its row count as
+    the examples and its columns' fields shown; the scatter is drawn with its names before the run."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rows.csv").write_text(GOOD)
+    app = LinregApp(parse_config({"data": "airfoil"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        form = app.main_screen.params_panel
+        form.query_one("#data", Select).value = CHOOSE_FILE
+        prompt = await answer_prompt(pilot, "../etc/passwd")  # out of the directory: refused in the prompt
+        assert app.screen is prompt and "leads out with '..'" in str(prompt.query_one("#file-message").render())
+        await answer_prompt(pilot, "rows.csv")
+        await wait_until(pilot, lambda: form.texts().get("data") == str(tmp_path / "rows.csv"))
+        texts = form.texts()
+        assert texts["num_examples"] == "20" and "target" in texts and "true_w" not in texts
+        await wait_until(pilot, lambda: app.main_screen.data_plot.names == (("x1", "x2"), "y"))
+        await type_into(pilot, "batch_size", "5")
+        await run_to_end(pilot)
+        assert app.last_result is not None and app.last_result.status == "finished"
+        assert app.last_result.data is not None and app.last_result.data.feature_names == ("x1", "x2")
+
+
+async def test_the_file_option_is_off_in_a_browser_without_a_files_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = LinregApp(parse_config({}))
+    monkeypatch.setattr(type(app), "is_web", property(lambda _: True))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        app.main_screen.params_panel.query_one("#data", Select).value = CHOOSE_FILE
+        await wait_until(pilot, lambda: "opening files is off in the browser" in log_text(app))
+        assert not isinstance(app.screen, FilePrompt)
+        assert app.main_screen.params_panel.texts()["data"] == "synthetic"

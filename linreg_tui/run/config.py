@@ -133,7 +133,7 @@ class RunConfig:
     standardize: str = _entry(
         "none",
         label="standardize",
-        short="standardize",
+        short="z-score",  # what standardizing makes of a column; "standardize" is wider than the form's labels
         flag="--standardize",
         metavar="WHAT",
         help="scale columns to mean 0 and standard deviation 1 before training: features, or all (the label "

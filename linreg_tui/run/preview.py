@@ -12,6 +12,8 @@ class DataPreview:
     columns: tuple[tuple[float, ...], ...]  # one tuple per feature
     labels: tuple[float, ...]
     total: int  # how many examples the run has
+    #: A table's or a file's column names and its target's; None: x₁, x₂, … and y (synthetic, poly).
+    names: tuple[tuple[str, ...], str] | None = None
 
     @property
     def downsampled(self) -> bool:

@@ -98,8 +98,9 @@ PREVIEW_VALUES = 200_000
 PREVIEW_MAX_DATA_VALUES = 20_000_000
 
 
-def preview(data: Dataset) -> DataPreview:
-    """The first rows: they are i.i.d., so the first k are a fair sample."""
+def preview(data: Dataset, names: tuple[tuple[str, ...], str] | None = None) -> DataPreview:
+    """The first rows (synthetic rows are i.i.d., so the first k are a fair sample; a file's are its
+    first rows), and the columns' names where the data has its own."""
     d = data.features.shape[1]
     k = min(PREVIEW_POINTS, max(200, PREVIEW_VALUES // d), data.num_examples)
     head = data.features[:k].cpu().T
@@ -107,12 +108,5 @@ def preview(data: Dataset) -> DataPreview:
         columns=tuple(tuple(column) for column in head.tolist()),
         labels=tuple(data.labels[:k, 0].cpu().tolist()),
         total=data.num_examples,
+        names=names,
     )
-
-
-def preview_for(config: RunConfig) -> DataPreview | None:
-    """The data a run with this configuration will train on, for drawing before it runs; None when it
-    is too large to make just for a picture (the run's own preview comes with RunStarted)."""
-    if config.num_examples * config.num_features > PREVIEW_MAX_DATA_VALUES:
-        return None
-    return preview(make_dataset(config, make_generator(config.seed)))

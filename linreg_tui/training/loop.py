@@ -41,7 +41,7 @@ from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, Params, make_engine
 from linreg_tui.training.engines.base import StepExplanation, tracked_count
-from linreg_tui.training.run_data import make_run_data
+from linreg_tui.training.run_data import column_names, make_run_data
 from linreg_tui.training.statistics import loss_surface
 
 #: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
@@ -111,7 +111,7 @@ def train(
             first_label=float(cpu_data.labels[0, 0]),
             optimum=optimum,
             loss_formula=engine.describe_loss(),
-            preview=preview(cpu_data),
+            preview=preview(cpu_data, column_names(config)),
             surface=surface,
             conditioning=conditions,
             initial=(*w0[: tracked_count(config.num_features)], b0),

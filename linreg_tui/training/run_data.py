@@ -17,12 +17,20 @@ import numpy as np
 import torch
 
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig
+from linreg_tui.run.preview import DataPreview
 from linreg_tui.run.result import DataFacts, Optimum
 from linreg_tui.run.sources import layout_field
 from linreg_tui.run.surface import Conditioning
 from linreg_tui.run.table_errors import TableError
 from linreg_tui.training import closed_form
-from linreg_tui.training.data import Dataset, make_dataset, make_validation_set
+from linreg_tui.training.data import (
+    PREVIEW_MAX_DATA_VALUES,
+    Dataset,
+    make_dataset,
+    make_generator,
+    make_validation_set,
+    preview,
+)
 from linreg_tui.training.poly import poly_data
 from linreg_tui.training.prepared import Prepared, prepare, prepare_airfoil
 from linreg_tui.training.statistics import SufficientStats, conditioning, least_squares, sufficient_statistics
@@ -93,7 +101,7 @@ class RunData:
 Made = tuple[RunData, Dataset, Dataset | None]
 
 
-def make_run_data(config: RunConfig, generator: torch.Generator, between: Callable[[], None]) -> Made:
+def make_run_data(config: RunConfig, generator: torch.Generator, between: Callable[[], None] = lambda: None) -> Made:
     """The run's data from its source, drawn from `generator` first (before the initial weights), with
     its statistics, optimum and conditioning; then the training and validation sets (float32, CPU), which
     the caller drops once the engine has them. `between` is called between the phases (a stop need not
@@ -192,3 +200,24 @@ def _fit(stats: SufficientStats, w: tuple[float, ...], b: float) -> tuple[float,
     mean = float(stats.zty[-1]) / n
     tss = stats.yty - n * mean * mean
     return (1 - rss / tss if tss > 0 else float("nan")), (rss / n) ** 0.5
+
+
+def column_names(config: RunConfig) -> tuple[tuple[str, ...], str] | None:
+    """The names the scatter's axes take: a table's or a file's own (synthetic and poly: x₁, x₂, … and y)."""
+    return (config.feature_names, config.target_name) if config.kind in ("table", "file") else None
+
+
+def preview_for(config: RunConfig) -> DataPreview | None:
+    """The data a run with this configuration will train on, for drawing before it runs; None when it
+    is too large to make just for a picture (the run's own preview comes with RunStarted). Raises
+    ConfigError for data that cannot be used, as the run would."""
+    if config.num_examples * config.num_features > PREVIEW_MAX_DATA_VALUES:
+        return None
+    generator = make_generator(config.seed)
+    train = make_dataset(config, generator) if config.kind == "synthetic" else make_run_data(config, generator)[1]
+    return preview(train, column_names(config))
+
+
+def conditioning_before(config: RunConfig) -> Conditioning:
+    """A table's, a file's or poly's conditioning, exactly, from its data (as the run will compute it)."""
+    return make_run_data(config, make_generator(config.seed))[0].conditions

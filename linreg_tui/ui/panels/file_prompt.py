@@ -97,9 +97,10 @@ class FilePrompt(ModalScreen[FileChoice | None]):
         Binding("escape", "dismiss(None)", "Cancel", tooltip="close; nothing is saved or opened")
     ]
 
-    def __init__(self, title: str, default: str, *, root: Path, saving: bool) -> None:
+    def __init__(self, title: str, default: str, *, root: Path, saving: bool, what: str = "TOML file") -> None:
         super().__init__()
         self.root = root
+        self.what = what  #: what an opened file must be, for the line that says none is there
         self.title_text = title
         self.default = default
         self.saving = saving
@@ -160,7 +161,7 @@ class FilePrompt(ModalScreen[FileChoice | None]):
             if path.is_file():
                 self.dismiss(FileChoice(path, name))
             else:
-                self._say(f"file name: no file {name} in {self.root}; give an existing TOML file")
+                self._say(f"file name: no file {name} in {self.root}; give an existing {self.what}")
         elif not path.parent.is_dir():
             self._say(f"file name: no directory {Path(name).parent} in {self.root}; give a file in an existing one")
         elif path.exists() and not overwrite and self._confirming != name:

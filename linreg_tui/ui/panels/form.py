@@ -6,6 +6,8 @@ device, whose choices are the devices found) is a select, every other one a text
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Mapping
 
 from textual import events
@@ -19,8 +21,9 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from linreg_tui.run.config import FIELDS, ConfigError, Field, FieldError, RunConfig, parse_config
 from linreg_tui.run.parsing import Numbers
-from linreg_tui.run.sources import BUILT_IN, applies, defaults_for
+from linreg_tui.run.sources import BUILT_IN, applies, defaults_for, file_rows, kind_of
 from linreg_tui.run.sweep import SweepPoint, expand, split_sweep
+from linreg_tui.run.table_errors import TableError
 from linreg_tui.ui.panels.presets_picker import PresetPicker
 
 #: The select's options before the devices are known (CUDA is probed off the UI thread).
@@ -30,6 +33,8 @@ LIVE_FIELD = "lr"
 #: A valid rate typed while a run trains is sent when typing pauses this long (or at once on Enter),
 #: so that typing 0.15 does not set 0.1 on the way.
 LR_SETTLE_SECONDS = 0.6
+#: The data select's "file…": not a source, a request for the file prompt (no path can be this: NUL).
+CHOOSE_FILE = "\x00choose a file"
 
 
 class FieldValidator(Validator):
@@ -121,6 +126,10 @@ class ParamsPanel(Vertical):
             super().__init__()
             self.config = config
 
+    class FileWanted(Message):
+        """The data select's "file…" was chosen: the screen asks for a file (confined; off in a browser
+        without `serve --files DIR`) and hands it to `choose_file`."""
+
     class LearningRateChosen(Message):
         """A valid learning rate was typed into the form while a run trains: the run should take it."""
 
@@ -183,11 +192,18 @@ class ParamsPanel(Vertical):
 
     @staticmethod
     def _source_options(chosen: str) -> list[tuple[str, str]]:
-        """The built-in sources, and the file chosen (a path) when there is one."""
+        """The built-in sources, the file chosen (a path) when there is one, and "file…" to choose one."""
         options = [(source, source) for source in BUILT_IN]
         if chosen not in BUILT_IN:
-            options.append((f"file: {chosen}", chosen))
+            options.append((os.path.basename(chosen) or chosen, chosen))
+        options.append(("file…", CHOOSE_FILE))
         return options
+
+    def choose_file(self, path: str) -> None:
+        """A data file chosen in the file prompt: the form's source, its fields shown, its rows checked
+        (a file that cannot be used is said under the form, as any refused field)."""
+        self.set_texts({"data": path})
+        self._announce()
 
     def show_fields_for(self, source: str) -> None:
         """Only the fields that mean something for data from `source` are shown (and read)."""
@@ -203,7 +219,12 @@ class ParamsPanel(Vertical):
         self.show_fields_for(source)
         changed = defaults_for(before).keys() | defaults_for(source).keys()
         values = {name: defaults_for(source).get(name, FIELDS[name].default) for name in changed}
-        self.set_texts({name: FIELDS[name].show(value) for name, value in values.items()})
+        texts = {name: FIELDS[name].show(value) for name, value in values.items()}
+        if kind_of(source) == "file":  # a file's run takes every row: the form says how many
+            header = str(self.query_one("#header", Select).value)
+            with contextlib.suppress(TableError, OSError):  # a file that cannot be read: said by _announce
+                texts["num_examples"] = str(file_rows(source, header))
+        self.set_texts(texts)
 
     def _device_options(self, devices: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """The devices found, and the configured one even when it was not found (the run then says why)."""
@@ -354,6 +375,10 @@ class ParamsPanel(Vertical):
         self._say(text, note=True)
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "data" and event.value == CHOOSE_FILE:
+            event.select.value = self.shown_source  # until a file is chosen, the source stays
+            self.post_message(self.FileWanted())
+            return
         if event.select.id == "data" and event.value != self.shown_source:
             self._source_changed(self.shown_source, str(event.value))
         self._announce()

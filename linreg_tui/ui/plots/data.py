@@ -74,6 +74,7 @@ class DataPlot(CachedPlot):
         if preview == self.preview:  # a run starting on the data already shown: nothing to redraw
             return
         self.preview = preview
+        self.names = preview.names
         self._means = tuple(math.fsum(values) / len(values) for values in preview.columns)
         self._bulk = bulk_range(preview.labels)
         column = min(self.column, len(preview.columns) - 1)

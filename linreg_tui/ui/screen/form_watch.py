@@ -22,14 +22,18 @@ from linreg_tui.ui.plots.data import DataPlot
 
 
 def estimate_key(config: RunConfig) -> tuple[object, ...]:
-    """What decides the estimated conditioning and bound (conditioning_for): not the data's draw."""
+    """What decides the conditioning and bound said before a run: synthetic data's population (not its
+    draw: conditioning_for), any other source's data itself."""
     scales, impl = config.feature_scales, config.impl
-    return (scales, config.corr, impl, config.loss, config.wd, config.reduction, config.batch_size)
+    loss = (impl, config.loss, config.wd, config.reduction, config.batch_size)
+    return (scales, config.corr, *loss) if config.kind == "synthetic" else (data_key(config), *loss)
 
 
 def data_key(config: RunConfig) -> tuple[object, ...]:
     """What decides the data (and so the scatter): not the learning rate, batch size or engine."""
-    return (config.true_w, config.true_b, config.num_examples, config.noise, config.scales, config.corr, config.seed)
+    synthetic = (config.true_w, config.true_b, config.noise, config.scales, config.corr, config.outlier)
+    source = (config.data, config.degree, config.standardize, config.target, config.features, config.header)
+    return (*synthetic, *source, config.num_examples, config.val, config.seed)
 
 
 class FormWatch:
@@ -75,9 +79,14 @@ class FormWatch:
     def _estimate(self, config: RunConfig) -> None:
         """In the worker's thread: the conditioning the form's values will have, said in the log before
         any run: "largest stable lr ≈ 0.125"."""
-        from linreg_tui.training.conditioning import conditioning_for  # torch: loaded behind the form
+        # torch: loaded behind the form
+        from linreg_tui.training.conditioning import conditioning_for
+        from linreg_tui.training.run_data import conditioning_before
 
-        estimate = conditioning_for(config)
+        try:
+            estimate = conditioning_for(config) if config.kind == "synthetic" else conditioning_before(config)
+        except ConfigError:
+            return  # data that cannot be used: the form says why
         self.screen.app.call_from_thread(self._show_estimate, estimate_key(config), config, estimate)
 
     def _show_estimate(self, key: tuple[object, ...], config: RunConfig, estimate: Conditioning) -> None:
@@ -86,7 +95,8 @@ class FormWatch:
         for line in conditioning_lines(
             estimate.condition_number, estimate.max_stable_lr, config.lr, could_standardize(config)
         ):
-            self.log.say(f"estimate before the run (from scales and corr): {line}", "note")
+            where = "estimate before the run (from scales and corr)" if config.kind == "synthetic" else "before the run"
+            self.log.say(f"{where}: {line}", "note")
 
     def _warn_of_lr_above_bound(self, config: RunConfig) -> None:
         """Before a run: the last run's bound holds for the same data (rescaled for the other loss)."""
@@ -131,9 +141,14 @@ class FormWatch:
         except ConfigError as error:
             self.screen.post_message(messages.PreviewRefused(key, error))
             return
-        from linreg_tui.training.data import preview_for  # torch: loaded behind the form
+        from linreg_tui.training.run_data import preview_for  # torch: loaded behind the form
 
-        self.screen.post_message(messages.PreviewReady(key, preview_for(config)))
+        try:
+            made = preview_for(config)
+        except ConfigError as error:  # a file that cannot be used, found only by reading all of it
+            self.screen.post_message(messages.PreviewRefused(key, error))
+            return
+        self.screen.post_message(messages.PreviewReady(key, made))
 
     def show_preview(self, message: messages.PreviewReady) -> None:
         # A thread cannot be interrupted: an older, slower preview may arrive after a newer one.

@@ -306,6 +306,10 @@ class MainScreen(Screen[None]):
     def action_open_config(self) -> None:
         self.share.open_config()
 
+    @on(ParamsPanel.FileWanted)
+    def data_file_wanted(self) -> None:
+        self.share.open_data()
+
     def action_save_run(self) -> None:
         self.share.save_run()
 

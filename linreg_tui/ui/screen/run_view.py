@@ -61,7 +61,6 @@ class RunView:
         self.views.loss.start_run(config)
         self.views.data.show(event.preview)
         named = config.kind in ("table", "file")  # names of their own; synthetic's and poly's are x₁, x₂, …
-        self.views.data.set_names((config.feature_names, config.target_name) if named else None)
         self.views.data.start_fit(config.truth, config.num_features, event.initial)
         self.views.landscape.start_run(event.surface, event.initial, event.surface_is_exact)
         if self.views.loss.current is not None:

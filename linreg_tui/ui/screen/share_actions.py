@@ -138,6 +138,25 @@ class ShareActions:
         prompt = FilePrompt("Open a TOML config into the form", "linreg-run.toml", root=root, saving=False)
         self.screen.app.push_screen(prompt, self._open)
 
+    def open_data(self) -> None:
+        """The data select's "file…": a CSV or TSV file from where ctrl+f opens files, into the form."""
+        root = self.places.open_root
+        if root is None:
+            self._said(
+                "opening files is off in the browser: the server was started without `--files DIR` "
+                "(linreg-tui serve --files DIR lets the data select open CSV and TSV files from DIR)",
+                "warning",
+            )
+            return
+        prompt = FilePrompt("Open a data file (CSV or TSV)", "", root=root, saving=False, what="CSV or TSV file")
+
+        def chosen(choice: FileChoice | None) -> None:
+            if choice is not None:
+                self.views.form.choose_file(str(choice.path))
+                self._said(f"data from {choice.name}", "note")
+
+        self.screen.app.push_screen(prompt, chosen)
+
     def _open(self, choice: FileChoice | None) -> None:
         """The file's fields into the form (missing keys: the defaults); a bad file changes nothing."""
         if choice is None:
