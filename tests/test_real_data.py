@@ -18,7 +18,7 @@ from linreg_tui.run.presets import PRESETS, apply_preset, book_comparison
 from linreg_tui.run.stability import keeps_rising
 from linreg_tui.training.loop import train
 from linreg_tui.ui.app import LinregApp
-from tests.apptools import log_text, run_to_end, wait_ready
+from tests.apptools import log_text, run_to_end, wait_ready, wait_until
 
 #: The airfoil presets with the loss the book printed (d2l 11.5): the app's own run must land near it.
 BOOK_RUNS = ["airfoil-gd", "airfoil-sgd", "airfoil-minibatch-100", "airfoil-minibatch-10"]
@@ -168,3 +168,17 @@ def test_a_files_validation_rows_are_held_out_of_its_steps(tmp_path: Path) -> No
     assert train(config).steps == 4
     with pytest.raises(ConfigError, match=r"larger than the number of training examples; allowed 1 to 6 "):
         parse_config({"data": str(path), "val": "4", "batch_size": "7"})
+
+
+async def test_before_a_run_the_scatter_and_the_bound_are_the_chosen_datas() -> None:
+    """The form's data drawn before any run: airfoil's own rows and names (it once drew synthetic data),
+    and the log's bound is airfoil's, computed from the data rather than estimated from scales."""
+    app = LinregApp(parse_config(apply_preset("airfoil-gd")), "airfoil-gd")
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_ready(pilot)
+        plot = app.main_screen.data_plot
+        assert plot.preview is not None and plot.preview.total == 1500
+        assert plot.preview.labels[0] == pytest.approx(0.1979, abs=1e-4)  # row 1's standardized dB, as the run's
+        assert plot.names is not None and plot.names[1] == "sound_pressure_db"
+        await wait_until(pilot, lambda: "before the run: condition number of ZᵀZ/n: 12.1" in log_text(app))
+        assert "largest stable lr (full-batch GD on this loss): 0.953" in log_text(app)
