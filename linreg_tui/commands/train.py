@@ -26,7 +26,8 @@ from linreg_tui.commands.common import (
 from linreg_tui.commands.output import EXIT_READER_GONE
 from linreg_tui.run.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig
-from linreg_tui.run.config_file import ConfigFileError, save_config
+from linreg_tui.run.config_file import ConfigFileError, read_config, save_config
+from linreg_tui.run.data_record import ROWS_FLAG, SHA256_FLAG, RecordRefused, data_change, parse_record
 from linreg_tui.run.sweep import expand, split_sweep
 
 
@@ -68,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"with --headless: change the learning rate from these steps on, as a recorded run did; "
         f"allowed: {LR_CHANGES_ALLOWED}",
     )
+    parser.add_argument(
+        ROWS_FLAG,
+        metavar="N",
+        help="with --headless and a data file: the rows the file had when the run was recorded (a reproduce "
+        "command gives it, with --data-sha256); a file that has changed since is named as changed",
+    )
+    parser.add_argument(
+        SHA256_FLAG, metavar="HEX", help=f"with {ROWS_FLAG}: the sha256 of the file's bytes when the run was recorded"
+    )
     add_field_flags(parser, "the run (the same fields as the app's form)")
     return parser
 
@@ -77,6 +87,9 @@ def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
+        record = parse_record(args.data_rows, args.data_sha256, (ROWS_FLAG, SHA256_FLAG))
+        if record is None and args.config:
+            record = read_config(args.config)[1]
         texts = run_texts(args)
         if args.headless:
             refuse_a_sweep(texts, args.preset)
@@ -85,7 +98,7 @@ def run(argv: list[str]) -> int:
         config = expand(texts)[0].config
         swept = {name: texts[name] for name in split_sweep(texts)[1]}
         lr_changes = parse_lr_changes(args.lr_changes) if args.lr_changes is not None else ()
-    except (ConfigError, ConfigFileError) as exc:
+    except (ConfigError, ConfigFileError, RecordRefused) as exc:
         return refuse(exc)
     if args.headless:
         if args.save_config:
@@ -95,9 +108,14 @@ def run(argv: list[str]) -> int:
                 return refuse(exc)
             saved = "overwrote" if replaced else "saved the configuration to"
             print(f"linreg-tui: {saved} {args.save_config}", file=sys.stderr)
+        if change := data_change(config, record):
+            print(f"linreg-tui: note: {change}", file=sys.stderr)
         return run_headless(config, as_json=args.json, metrics=args.metrics, lr_changes=lr_changes, preset=args.preset)
-    if args.json or args.metrics or args.save_config or args.force or args.lr_changes is not None:
-        parser.error("--json, --metrics, --save-config, --force and --lr-changes go with --headless")
+    recorded = args.data_rows is not None or args.data_sha256 is not None
+    if args.json or args.metrics or args.save_config or args.force or args.lr_changes is not None or recorded:
+        parser.error(
+            f"--json, --metrics, --save-config, --force, --lr-changes, {ROWS_FLAG} and {SHA256_FLAG} go with --headless"
+        )
     # Textual reads keys from stdin and draws on stderr (its Linux driver writes to sys.__stderr__):
     # with `2>err.log` the whole UI would go into the file and leave the terminal blank. Under
     # textual-serve (the app in a browser) TEXTUAL_DRIVER names a driver that talks over pipes, so no

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig
 from linreg_tui.run.control import check_lr
+from linreg_tui.run.data_record import ROWS_FLAG, SHA256_FLAG, DataRecord
 from linreg_tui.run.parsing import Refused, Whole, format_number
 from linreg_tui.run.sources import defaults_for
 
@@ -32,10 +33,14 @@ def flag_token(flag: str, text: str) -> list[str]:
 
 
 def command_args(
-    config: RunConfig, lr_changes: Iterable[tuple[int, float]] = (), device: str | None = None
+    config: RunConfig,
+    lr_changes: Iterable[tuple[int, float]] = (),
+    device: str | None = None,
+    record: DataRecord | None = None,
 ) -> list[str]:
     """The arguments (without the program) that run `config` headless again. `device` replaces the
-    configured one (e.g. "auto") with the device the run actually used."""
+    configured one (e.g. "auto") with the device the run actually used; `record` is the data file as
+    the run read it (its rows and sha256), so that running it again names a file that has changed."""
     args = ["--headless"]
     # The data first (its defaults are the ones the other fields differ from), then the fields that apply.
     defaults = {field.name: field.default for field in config.fields} | defaults_for(config.data)
@@ -48,12 +53,19 @@ def command_args(
     changes = format_lr_changes(lr_changes)
     if changes:
         args += [LR_CHANGES_FLAG, changes]
+    if record is not None and config.kind == "file":
+        args += [ROWS_FLAG, str(record.rows), SHA256_FLAG, record.sha256]
     return args
 
 
-def command_line(config: RunConfig, lr_changes: Iterable[tuple[int, float]] = (), device: str | None = None) -> str:
+def command_line(
+    config: RunConfig,
+    lr_changes: Iterable[tuple[int, float]] = (),
+    device: str | None = None,
+    record: DataRecord | None = None,
+) -> str:
     """The command as one line a POSIX shell reads back to the same arguments (shlex quoting)."""
-    return shlex.join([PROGRAM, *command_args(config, lr_changes, device)])
+    return shlex.join([PROGRAM, *command_args(config, lr_changes, device, record)])
 
 
 def format_lr_changes(lr_changes: Iterable[tuple[int, float]]) -> str:

@@ -10,6 +10,7 @@ temporary file in the same directory and renamed over the target, so a reader ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -17,7 +18,16 @@ import tomllib
 from pathlib import Path
 
 from linreg_tui.run.config import FIELDS, RunConfig
+from linreg_tui.run.data_record import (
+    ROWS_KEY,
+    SHA256_KEY,
+    DataRecord,
+    RecordRefused,
+    file_record,
+    parse_record,
+)
 from linreg_tui.run.parsing import Refused, format_number
+from linreg_tui.run.table_errors import TableError
 
 
 class ConfigFileError(ValueError):
@@ -40,7 +50,13 @@ def _value_text(value: object) -> str | None:
 
 
 def read_config_file(path: str, *, shown_as: str | None = None) -> dict[str, str]:
-    """The field texts of a TOML file, each already checked by its field's parser.
+    """The field texts of a TOML file (read_config, without the data record)."""
+    return read_config(path, shown_as=shown_as)[0]
+
+
+def read_config(path: str, *, shown_as: str | None = None) -> tuple[dict[str, str], DataRecord | None]:
+    """The field texts of a TOML file, each already checked by its field's parser, and the data file's
+    record (`data_rows`, `data_sha256`: what a file's run was saved with) when it has one.
 
     Raises ConfigFileError naming the file (as `shown_as`, when given), the key and what is allowed.
     A message never shows a value read from the file: the file may be something else than a config
@@ -56,6 +72,10 @@ def read_config_file(path: str, *, shown_as: str | None = None) -> dict[str, str
         # tomllib's messages name a line and column, never the text there.
         where = exc if isinstance(exc, tomllib.TOMLDecodeError) else "not UTF-8 text"
         raise ConfigFileError(f"{name}: not valid TOML ({where})") from None
+    try:
+        record = parse_record(table.pop(ROWS_KEY, None), table.pop(SHA256_KEY, None), (ROWS_KEY, SHA256_KEY))
+    except RecordRefused as error:
+        raise ConfigFileError(f"{name}: {error}") from None
     texts: dict[str, str] = {}
     for key, value in table.items():
         if key not in FIELDS:
@@ -71,7 +91,7 @@ def read_config_file(path: str, *, shown_as: str | None = None) -> dict[str, str
         except Refused as refused:
             raise ConfigFileError(f"{name}: {key} ({field.label}) {refused.blind_reason}") from None
         texts[key] = text
-    return texts
+    return texts, record
 
 
 def _key_shown(key: str) -> str:
@@ -90,9 +110,18 @@ def _toml_value(value: object) -> str:
 
 
 def config_toml(config: RunConfig) -> str:
-    """Every field as `name = value`, in the table's order: reads back (read_config_file) to `config`."""
+    """Every field as `name = value`, in the table's order: reads back (read_config_file) to `config`.
+    A file's run adds the file's rows and sha256 as they are now (read_config gives them back)."""
     lines = ["# linreg-tui run configuration: linreg-tui --config FILE.toml (flags given as well win)"]
     lines += [f"{field.name} = {_toml_value(getattr(config, field.name))}" for field in config.fields]
+    if config.kind == "file":
+        with contextlib.suppress(OSError, TableError):  # a file that cannot be read has no record to keep
+            record = file_record(config.data, config.header)
+            lines += [
+                "# the data file as it was saved with (a run on a changed file says so)",
+                f"{ROWS_KEY} = {record.rows}",
+                f"{SHA256_KEY} = {json.dumps(record.sha256)}",
+            ]
     return "\n".join(lines) + "\n"
 
 

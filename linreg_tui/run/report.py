@@ -15,6 +15,7 @@ from typing import IO
 
 from linreg_tui.run.command import command_line
 from linreg_tui.run.config import RunConfig
+from linreg_tui.run.data_record import DataRecord
 from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
 from linreg_tui.run.presets import PRESETS, book_comparison
 from linreg_tui.run.result import RunResult
@@ -178,7 +179,11 @@ def book_lines(preset: str | None, result: RunResult) -> list[str]:
 def run_command(result: RunResult) -> str:
     """The `linreg-tui --headless ...` that trains this run again, on the device it used ("auto" pinned)."""
     device = result.device.split(" (", 1)[0]  # describe_device: "cuda:0 (NVIDIA H200)" -> "cuda:0"
-    return command_line(result.config, result.lr_changes, device=device)
+    facts = result.data
+    record = None
+    if facts is not None and facts.rows is not None and facts.sha256 is not None:
+        record = DataRecord(facts.rows, facts.sha256)  # written for a file's run only
+    return command_line(result.config, result.lr_changes, device=device, record=record)
 
 
 def reproduce_line(result: RunResult) -> str:

@@ -12,7 +12,8 @@ import io
 from textual.screen import Screen
 
 from linreg_tui.run.config import ConfigError, parse_config
-from linreg_tui.run.config_file import ConfigFileError, config_toml, read_config_file
+from linreg_tui.run.config_file import ConfigFileError, config_toml, read_config
+from linreg_tui.run.data_record import data_change
 from linreg_tui.run.report import run_command
 from linreg_tui.ui.panels.file_prompt import FileChoice, FileExists, FilePrompt, free_name, write_file
 from linreg_tui.ui.panels.history import HistoryScreen, run_json
@@ -162,7 +163,8 @@ class ShareActions:
         if choice is None:
             return
         try:
-            config = parse_config(read_config_file(str(choice.path), shown_as=choice.name))
+            texts, record = read_config(str(choice.path), shown_as=choice.name)
+            config = parse_config(texts)
         except ConfigFileError as error:
             self._said(f"not opened: {error}", "error")
             return
@@ -177,6 +179,8 @@ class ShareActions:
             del texts["device"]
         self.views.form.set_texts(texts)
         self._said(f"opened {choice.name}: the form holds its values (keys it lacks: the defaults)", "note")
+        if change := data_change(config, record):
+            self._said(change, "warning")
 
 
 MIME_TYPES = {".toml": "application/toml", ".json": "application/json", ".svg": "image/svg+xml"}
