@@ -5,6 +5,7 @@ through the real command line (and one through the app)."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,10 +14,12 @@ import torch
 
 from linreg_tui.commands.main import main
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
-from linreg_tui.run.events import EpochEnded, TrainingEvent
+from linreg_tui.run.events import DataLoading, EpochEnded, RunStarted, TrainingEvent
 from linreg_tui.run.presets import PRESETS, apply_preset, book_comparison
 from linreg_tui.run.stability import keeps_rising
-from linreg_tui.training.loop import train
+from linreg_tui.training.loop import SetupCancelled, train
+from linreg_tui.training.tables import load_table
+from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp
 from tests.apptools import log_text, run_to_end, wait_ready, wait_until
 
@@ -182,3 +185,55 @@ async def test_before_a_run_the_scatter_and_the_bound_are_the_chosen_datas() -> 
         assert plot.names is not None and plot.names[1] == "sound_pressure_db"
         await wait_until(pilot, lambda: "before the run: condition number of ZᵀZ/n: 12.1" in log_text(app))
         assert "largest stable lr (full-batch GD on this loss): 0.953" in log_text(app)
+
+
+def big_file(tmp_path: Path, rows: int = 120_000) -> Path:
+    """About 1.9 MB: more than one of the loader's 1 MiB blocks."""
+    path = tmp_path / "big.csv"
+    path.write_text("a,b,y\n" + "".join(f"{i % 97}.125,{i % 13}.5,{i % 89}.25\n" for i in range(rows)))
+    return path
+
+
+def test_a_load_says_how_far_it_has_got_block_by_block(tmp_path: Path) -> None:
+    path = big_file(tmp_path)
+    heard: list[tuple[int, int]] = []
+    table = load_table(path, progress=lambda done, total: heard.append((done, total)))
+    size = path.stat().st_size
+    assert table.rows == 120_000 and len(heard) >= 2
+    assert all(total == size for _, total in heard) and heard[-1][0] == size
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+
+
+def test_a_files_run_says_its_load_before_it_starts_and_a_stop_ends_the_load(tmp_path: Path) -> None:
+    path = big_file(tmp_path)
+    config = parse_config({"data": str(path), "epochs": "1", "batch_size": "1000"})
+    events: list[TrainingEvent] = []
+    train(config, events.append)
+    loading = [event for event in events if isinstance(event, DataLoading)]
+    started = next(i for i, event in enumerate(events) if isinstance(event, RunStarted))
+    assert loading and all(events.index(event) < started for event in loading)
+    assert (loading[-1].name, loading[-1].done, loading[-1].total) == (
+        "big.csv",
+        path.stat().st_size,
+        loading[-1].total,
+    )
+    cancel = threading.Event()
+    heard: list[DataLoading] = []
+
+    def stop_while_loading(event: TrainingEvent) -> None:
+        if isinstance(event, DataLoading):
+            heard.append(event)
+            cancel.set()
+
+    with pytest.raises(SetupCancelled):
+        train(config, stop_while_loading, cancel)
+    assert len(heard) == 1 and heard[0].done < heard[0].total  # the load stopped at its next block
+
+
+async def test_the_status_line_shows_a_loading_file() -> None:
+    app = LinregApp(parse_config({}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        app.main_screen.post_message(messages.DataLoading(DataLoading("big.csv", 3 << 20, 12 << 20)))
+        await wait_until(pilot, lambda: "loading big.csv" in app.main_screen.status_bar.text)
+        assert "25%" in app.main_screen.status_bar.text and "3.0 MiB of 12.0 MiB" in app.main_screen.status_bar.text

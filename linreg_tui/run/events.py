@@ -101,11 +101,22 @@ class EpochEnded:
 
 
 @dataclass(frozen=True)
+class DataLoading:
+    """A data file is being read before the run's first step: `done` of its `total` bytes so far."""
+
+    name: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
 class RunEnded:
     result: RunResult
 
 
-TrainingEvent = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
+TrainingEvent = (
+    DataLoading | RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
+)
 
 #: A step explained shows this many of its minibatch's example indices.
 EXPLAINED_INDICES = 64

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 import threading
 from array import array
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from linreg_tui.run.config import RunConfig
 from linreg_tui.run.control import Move, RunControl
 from linreg_tui.run.events import (
     EXPLAINED_INDICES,
+    DataLoading,
     EpochEnded,
     LearningRateChanged,
     Paused,
@@ -47,6 +49,8 @@ from linreg_tui.training.statistics import loss_surface
 #: Aim to report losses (and look for cancellation) about this often: often enough for a live chart
 #: and a prompt stop, rarely enough that the UI's work does not slow the training thread.
 FLUSH_SECONDS = 0.1
+#: A file's load says how far it has got at most this often (a status line, not a chart).
+LOAD_EVENT_SECONDS = 0.1
 
 
 class TrainingSetupFailed(RuntimeError):
@@ -90,7 +94,8 @@ def train(
 
     try:
         generator = make_generator(config.seed)
-        data, cpu_data, cpu_validation = make_run_data(config, generator, between=unless_cancelled)
+        loading = LoadProgress(config, emit, unless_cancelled) if config.kind == "file" else None
+        data, cpu_data, cpu_validation = make_run_data(config, generator, unless_cancelled, loading)
         optimum, conditions = data.optimum, data.conditions
         surface = loss_surface(data.stats, optimum, config.truth, config.impl)
         unless_cancelled()
@@ -146,6 +151,25 @@ def train(
     )
     emit(RunEnded(result))
     return result
+
+
+class LoadProgress:
+    """A file's load, said as DataLoading events at most every LOAD_EVENT_SECONDS (and at its end); a stop
+    asked for while it loads ends it there (`unless_cancelled` raises)."""
+
+    def __init__(
+        self, config: RunConfig, emit: Callable[[TrainingEvent], None], unless_cancelled: Callable[[], None]
+    ) -> None:
+        self.name = os.path.basename(config.data) or config.data
+        self.emit, self.unless_cancelled = emit, unless_cancelled
+        self.said_at = -math.inf
+
+    def __call__(self, done: int, total: int) -> None:
+        self.unless_cancelled()
+        now = perf_counter()
+        if done >= total or now - self.said_at >= LOAD_EVENT_SECONDS:
+            self.said_at = now
+            self.emit(DataLoading(self.name, done, total))
 
 
 class _Loop:

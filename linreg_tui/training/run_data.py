@@ -101,20 +101,31 @@ class RunData:
 Made = tuple[RunData, Dataset, Dataset | None]
 
 
-def make_run_data(config: RunConfig, generator: torch.Generator, between: Callable[[], None] = lambda: None) -> Made:
+def make_run_data(
+    config: RunConfig,
+    generator: torch.Generator,
+    between: Callable[[], None] = lambda: None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Made:
     """The run's data from its source, drawn from `generator` first (before the initial weights), with
     its statistics, optimum and conditioning; then the training and validation sets (float32, CPU), which
     the caller drops once the engine has them. `between` is called between the phases (a stop need not
-    wait for all). Raises ConfigError, naming the field, for data that cannot be used (a file's bad cell,
-    a constant column to standardize, more examples than rows)."""
+    wait for all); `progress(done, total)` hears how far a file's load has got. Raises ConfigError,
+    naming the field, for data that cannot be used (a file's bad cell, a constant column to standardize,
+    more examples than rows)."""
     try:
-        return _make(config, generator, between)
+        return _make(config, generator, between, progress)
     except TableError as problem:
         field = layout_field(problem)
         raise ConfigError([FieldError(field, getattr(config, field), f"cannot be used: {problem}")]) from None
 
 
-def _make(config: RunConfig, generator: torch.Generator, between: Callable[[], None]) -> Made:
+def _make(
+    config: RunConfig,
+    generator: torch.Generator,
+    between: Callable[[], None],
+    progress: Callable[[int, int], None] | None,
+) -> Made:
     summed_over = config.batch_size if config.reduction == "sum" else 1
     if config.kind == "synthetic":
         train = make_dataset(config, generator)
@@ -137,7 +148,7 @@ def _make(config: RunConfig, generator: torch.Generator, between: Callable[[], N
             config.degree, config.num_examples, config.val, config.noise, generator, standardize=config.standardize
         )
     else:
-        table = _table(config)
+        table = _table(config, progress)
         path, rows, sha256 = table.path, table.rows, table.sha256
         if config.num_examples > table.rows:
             reason = f"is more than the {table.rows:,} rows of {table.source}; allowed: 1 to {table.rows:,}"
@@ -167,7 +178,7 @@ def _make(config: RunConfig, generator: torch.Generator, between: Callable[[], N
     return data, prepared.train, prepared.validation
 
 
-def _table(config: RunConfig) -> Table:
+def _table(config: RunConfig, progress: Callable[[int, int], None] | None) -> Table:
     if config.data == "airfoil":
         return airfoil_table()
     if config.data == "longley":
@@ -177,6 +188,7 @@ def _table(config: RunConfig) -> Table:
         header=False if config.header == "none" else None,
         target=config.target or None,
         features=config.features or None,
+        progress=progress,
     )
 
 

@@ -24,6 +24,13 @@ from linreg_tui.run.sweep import SweepRow
 
 
 @dataclass
+class DataLoading(Message):
+    """A data file is being read before the run starts (a few a second while it loads)."""
+
+    event: events.DataLoading
+
+
+@dataclass
 class RunStarted(Message):
     """The data, the optimum and the engine are made; the first step comes next."""
 
@@ -72,9 +79,12 @@ class LearningRateChanged(Message):
     event: events.LearningRateChanged
 
 
-TrainingMessage = RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
+TrainingMessage = (
+    DataLoading | RunStarted | StepLosses | EpochEnded | RunEnded | Paused | StepExplained | LearningRateChanged
+)
 
 _MESSAGE_FOR_EVENT: dict[type[events.TrainingEvent], type[TrainingMessage]] = {
+    events.DataLoading: DataLoading,
     events.RunStarted: RunStarted,
     events.StepLosses: StepLosses,
     events.EpochEnded: EpochEnded,

@@ -15,6 +15,7 @@ from textual.renderables.bar import Bar
 from textual.widget import Widget
 
 from linreg_tui.run.config import RunConfig
+from linreg_tui.run.memory import human_bytes
 from linreg_tui.ui.widgets.fitting import SEPARATOR, FittedLine, Wording
 
 
@@ -115,6 +116,11 @@ class StatusBar(Horizontal):
         self._paused_at = None
         self._changed_lr = None
         self.say(f"starting {config.impl} on {config.device}…")
+
+    def loading(self, name: str, done: int, total: int) -> None:
+        """A data file is being read before the first step."""
+        share = done / total if total else 1.0
+        self.say(f"loading {name}", f"{share:4.0%}", f"{human_bytes(done)} of {human_bytes(total)}")
 
     def training(self, config: RunConfig) -> None:
         """The first step comes next: the bar appears and the ETA's clock starts (not counting set-up)."""

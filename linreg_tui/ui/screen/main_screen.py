@@ -366,6 +366,10 @@ class MainScreen(Screen[None]):
 
     # The messages: each to the part of the screen it concerns ------------------------------------
 
+    @on(messages.DataLoading)
+    def data_loading(self, message: messages.DataLoading) -> None:
+        self.run_view.loading(message.event)
+
     @on(messages.RunStarted)
     def run_started(self, message: messages.RunStarted) -> None:
         self.run_view.started(message.event)

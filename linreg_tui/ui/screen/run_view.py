@@ -10,6 +10,7 @@ from textual.screen import Screen
 
 from linreg_tui.run.config import ConfigError
 from linreg_tui.run.events import (
+    DataLoading,
     EpochEnded,
     LearningRateChanged,
     Paused,
@@ -53,6 +54,11 @@ class RunView:
 
     def starting(self) -> None:
         self._pending_epochs = []
+
+    def loading(self, event: DataLoading) -> None:
+        """A data file is being read: how far, in the status line (a large file takes seconds)."""
+        if not self.session.stopping:
+            self.views.status.loading(event.name, event.done, event.total)
 
     def started(self, event: RunStarted) -> None:
         config = event.config
