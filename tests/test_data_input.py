@@ -114,6 +114,24 @@ def test_an_existing_metrics_file_is_left_as_it_was(tmp_path: Path, capsys: pyte
         assert target.read_bytes() == before
 
 
+def test_save_config_writes_nothing_for_a_run_refused_once_its_data_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A constant column to standardize is found when the file is read: the config is written only when
+    the run starts, so neither a new file nor one given with --force is touched; a good run saves it."""
+    data = tmp_path / "k.csv"
+    data.write_bytes(b"a,k,y\n1,0.1,5\n2,0.1,6\n")
+    argv = ["--headless", "--data", str(data), "--standardize", "features", "--batch-size", "1"]
+    saved = tmp_path / "run.toml"
+    line = refused_line(capsys, [*argv, "--save-config", str(saved)])
+    assert "standardize: 'features' cannot be used: feature 'k' is constant" in line and not saved.exists()
+    saved.write_text("# mine\n")
+    refused_line(capsys, [*argv, "--save-config", str(saved), "--force"])
+    assert saved.read_text() == "# mine\n"
+    assert main([*argv[:3], "--batch-size", "1", "--epochs", "1", "--save-config", str(saved), "--force"]) == 0
+    assert f"overwrote {saved}" in capsys.readouterr().err and 'data = "' in saved.read_text()
+
+
 def test_a_bad_cell_in_a_short_file_is_said_before_the_batch_size_in_a_real_process(tmp_path: Path) -> None:
     """The command as typed: two rows, the second bad, and the default batch of 10."""
     (tmp_path / "bad.csv").write_bytes(b"a,b,c\n1,2,3\n4,xyz,6\n")

@@ -11,6 +11,8 @@ import argparse
 import os
 import sys
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from linreg_tui.commands.common import (
     EXIT_DIVERGED,
@@ -26,7 +28,7 @@ from linreg_tui.commands.common import (
 from linreg_tui.commands.output import EXIT_READER_GONE
 from linreg_tui.run.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig
-from linreg_tui.run.config_file import ConfigFileError, read_config, save_config
+from linreg_tui.run.config_file import ConfigFileError, check_save_target, read_config, save_config
 from linreg_tui.run.data_record import ROWS_FLAG, SHA256_FLAG, RecordRefused, data_change, parse_record
 from linreg_tui.run.sweep import expand, split_sweep
 
@@ -103,14 +105,15 @@ def run(argv: list[str]) -> int:
     if args.headless:
         if args.save_config:
             try:
-                replaced = save_config(args.save_config, config, force=args.force)
+                check_save_target(args.save_config, force=args.force)
             except ConfigFileError as exc:
                 return refuse(exc)
-            saved = "overwrote" if replaced else "saved the configuration to"
-            print(f"linreg-tui: {saved} {args.save_config}", file=sys.stderr)
         if change := data_change(config, record):
             print(f"linreg-tui: note: {change}", file=sys.stderr)
-        return run_headless(config, as_json=args.json, metrics=args.metrics, lr_changes=lr_changes, preset=args.preset)
+        save_to = ConfigSave(args.save_config, config, args.force) if args.save_config else None
+        return run_headless(
+            config, as_json=args.json, metrics=args.metrics, lr_changes=lr_changes, preset=args.preset, save_to=save_to
+        )
     recorded = args.data_rows is not None or args.data_sha256 is not None
     if args.json or args.metrics or args.save_config or args.force or args.lr_changes is not None or recorded:
         parser.error(
@@ -149,6 +152,27 @@ def refuse_a_sweep(texts: dict[str, str], preset: str | None) -> None:
         raise ConfigError([FieldError(name, texts[name], reason)])
 
 
+@dataclass
+class ConfigSave:
+    """--save-config: written when the run starts (its data read and accepted), so that a run refused
+    before then (a file's constant column to standardize, a file too large) writes nothing."""
+
+    path: str
+    config: RunConfig
+    force: bool
+    problem: str | None = None
+
+    def write(self, on_failure: Callable[[], None]) -> None:
+        try:
+            replaced = save_config(self.path, self.config, force=self.force)
+        except ConfigFileError as exc:
+            self.problem = str(exc)
+            on_failure()
+            return
+        saved = "overwrote" if replaced else "saved the configuration to"
+        print(f"linreg-tui: {saved} {self.path}", file=sys.stderr)
+
+
 def run_headless(
     config: RunConfig,
     *,
@@ -156,12 +180,13 @@ def run_headless(
     metrics: str | None,
     lr_changes: tuple[tuple[int, float], ...] = (),
     preset: str | None = None,
+    save_to: ConfigSave | None = None,
 ) -> int:
     cancel = threading.Event()
     with SignalStop(cancel) as signals:  # first: a SIGTERM while torch loads is already a stop
         from linreg_tui.commands.output import LineOutput, reader_watch
         from linreg_tui.run.control import RunControl
-        from linreg_tui.run.events import RunEnded, TrainingEvent
+        from linreg_tui.run.events import RunEnded, RunStarted, TrainingEvent
         from linreg_tui.run.report import (
             MetricsRefused,
             book_lines,
@@ -184,6 +209,8 @@ def run_headless(
         out = LineOutput(sys.stdout, "the standard output", on_failure=cancel.set)
 
         def on_event(event: TrainingEvent) -> None:
+            if save_to is not None and isinstance(event, RunStarted):
+                save_to.write(on_failure=cancel.set)  # the data is read: the run will not be refused now
             if writer:
                 writer(event)
                 if writer.error:
@@ -213,7 +240,8 @@ def run_headless(
         finally:
             if writer:
                 writer.close()
-    problems = [line for line in (out.error_line(), writer.error_line() if writer else None) if line]
+    saved = save_to.problem if save_to is not None else None
+    problems = [line for line in (out.error_line(), writer.error_line() if writer else None, saved) if line]
     stopped_by_it = bool(setup_cancelled) or result.status == "cancelled"
     for problem in problems:
         print(f"linreg-tui: {problem}{'; the run was stopped' if stopped_by_it else ''}", file=sys.stderr)

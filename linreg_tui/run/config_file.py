@@ -125,6 +125,18 @@ def config_toml(config: RunConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+def check_save_target(path: str, *, force: bool = False) -> None:
+    """Before a run: whether `save_config` may write `path` (it writes once the run's data is read, so
+    that a run refused then leaves nothing). Raises ConfigFileError."""
+    target = Path(path)
+    if target.is_dir():
+        raise ConfigFileError(f"--save-config: {path} is a directory; give a file name")
+    if target.exists() and not force:
+        raise ConfigFileError(f"--save-config: {path} exists; give another name, or --force to overwrite it")
+    if not target.parent.is_dir():
+        raise ConfigFileError(f"--save-config: {path} cannot be written (no directory {target.parent})")
+
+
 def save_config(path: str, config: RunConfig, *, force: bool = False) -> bool:
     """Write `config` to `path` atomically; True when it replaced a file that was there.
 
@@ -132,10 +144,7 @@ def save_config(path: str, config: RunConfig, *, force: bool = False) -> bool:
     """
     target = Path(path)
     existed = target.exists()
-    if existed and not force:
-        raise ConfigFileError(f"--save-config: {path} exists; give another name, or --force to overwrite it")
-    if target.is_dir():
-        raise ConfigFileError(f"--save-config: {path} is a directory; give a file name")
+    check_save_target(path, force=force)
     try:
         descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:

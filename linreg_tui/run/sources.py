@@ -163,8 +163,10 @@ def _cached_layout(path: str, mtime_ns: int, size: int, header: str, target: str
 
 
 def layout_field(error: TableError) -> str:
-    """The field a file's refusal is about: its target, its features, or the file itself."""
+    """The field a file's refusal is about: its target, its features, standardizing it, or the file itself."""
     text = str(error)
+    if "cannot be standardized" in text:  # a constant column: the file is fine, standardizing it is not
+        return "standardize"
     if text.startswith("features:") or "feature column" in text:
         return "features"
     return "target" if "target column" in text else "data"
