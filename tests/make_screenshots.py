@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 
 from linreg_tui.ui.app import LinregApp
@@ -20,6 +21,8 @@ SHOTS = {
     "narrow-80x24": (scenes.narrow_loss, (80, 24)),
     "sweep": (scenes.preset_sweep, (120, 36)),
     "weight-decay": (scenes.weight_decay, (120, 36)),
+    "airfoil-unstable": (scenes.airfoil_unstable, (120, 36)),
+    "longley-raw": (scenes.longley_raw, (120, 36)),
 }
 
 
@@ -31,12 +34,13 @@ async def shoot(name: str) -> None:
         app.save_screenshot(f"{name}.svg", path=str(OUT))
 
 
-def main() -> None:
+def main(names: list[str] | None = None) -> None:
+    """Every screenshot, or those named: `python -m tests.make_screenshots airfoil-unstable`."""
     OUT.mkdir(exist_ok=True)
-    for name in SHOTS:
+    for name in names or SHOTS:
         asyncio.run(shoot(name))
         print(OUT / f"{name}.svg")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

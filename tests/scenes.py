@@ -119,3 +119,32 @@ async def weight_decay(pilot: Pilot) -> None:
         await pilot.press("ctrl+l")
     await pilot.press("f3")
     await pilot.pause(0.3)
+
+
+async def choose_preset(pilot: Pilot, name: str) -> None:
+    """A preset from the picker (f8), as a person picks it."""
+    await pilot.press("f8")
+    await pilot.press(*["down"] * (list(PRESETS).index(name) + 1), "enter")
+    await pilot.pause()
+
+
+async def airfoil_unstable(pilot: Pilot) -> None:
+    """The book's gradient descent on the airfoil data (lr 1, just above its bound 0.953) for 50 epochs:
+    the loss falls to epoch 6, then rises by more each epoch (log y), and the log says so at epoch 10."""
+    await ready(pilot)
+    await choose_preset(pilot, "airfoil-unstable")
+    await run_to_end(pilot)
+    if not pilot.app.main_screen.loss_panel.log_y:  # type: ignore[attr-defined]
+        await pilot.press("ctrl+l")
+    await pilot.press("f3")
+    await pilot.pause(0.3)
+
+
+async def longley_raw(pilot: Pilot) -> None:
+    """Longley's table unstandardized: condition number 2.4e19, and 100 steps leave every coefficient
+    where it started while the closed form has NIST's; the Results panel in the file's own units."""
+    await ready(pilot)
+    await choose_preset(pilot, "longley-raw")
+    await run_to_end(pilot)
+    await pilot.press("f5")
+    await pilot.pause(0.3)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from textual.widgets import DataTable
 
 from linreg_tui.commands.main import main
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
@@ -21,6 +22,7 @@ from linreg_tui.training.loop import SetupCancelled, train
 from linreg_tui.training.tables import load_table
 from linreg_tui.ui import messages
 from linreg_tui.ui.app import LinregApp
+from linreg_tui.ui.panels.results import format_number
 from tests.apptools import log_text, run_to_end, wait_ready, wait_until
 
 #: The airfoil presets with the loss the book printed (d2l 11.5): the app's own run must land near it.
@@ -147,6 +149,20 @@ async def test_the_app_shows_the_books_figure_after_a_presets_run() -> None:
         await wait_ready(pilot)
         await run_to_end(pilot)
         assert "the book printed loss 0.244 for this run" in log_text(app)
+        # No truth to show: learned and optimum, and both again in the file's units (it was standardized).
+        table = app.query_one("#results-table", DataTable)
+        assert [str(column.label) for column in table.columns.values()] == [
+            "",
+            "learned",
+            "optimum",
+            "raw learned",
+            "raw optimum",
+        ]
+        facts = app.last_result.data if app.last_result is not None else None
+        assert facts is not None
+        assert table.get_row("w3")[0] == "w3 chord_m"
+        assert table.get_row("w3")[4] == format_number(facts.ols_w_original[2])  # -35.7198 m⁻¹ dB
+        assert table.get_row("b")[3] == format_number(facts.b_original)
 
 
 @pytest.mark.cuda

@@ -1,4 +1,6 @@
-"""The results panel: true, learned, error and closed-form optimum for the weights and the bias.
+"""The results panel: true, learned, error and closed-form optimum for the weights and the bias; for data
+without true parameters (a table, a file, poly) learned and optimum, and, where the data was standardized,
+both again in the data's own units ("raw").
 
 Up to ALL_ROWS_UP_TO weights every one has a row. Beyond that the table is bounded: the first few
 weights, the ones with the largest errors, and the bias; the log has all of them. A table of 1,001 rows
@@ -30,6 +32,12 @@ LARGEST_ERRORS = 6
 #: the panel's 43 cells whatever the values (a diverged run's 1e+30s cut the optimum column off).
 NUMBER_WIDTH = 8
 CHANGING_COLUMNS = ("learned", "error")
+#: The columns of data with true parameters, and of data without (its raw columns: when standardized).
+TRUTH_COLUMNS = ("true", "learned", "error", "optimum")
+FIT_COLUMNS = ("learned", "optimum")
+RAW_COLUMNS = ("raw learned", "raw optimum")
+#: A column's name is cut to this many characters in a row's name ("w5 displacement_…"): the numbers fit.
+NAME_CHARS = 14
 
 
 def format_number(value: float) -> str:
@@ -107,6 +115,8 @@ class ResultsPanel(Vertical):
         self.max_stable_lr: float | None = None
         #: The weights that have a row now (indices), in table order; the bias is always the last row.
         self.shown: list[int] = []
+        #: The table's columns after the name (TRUTH_COLUMNS, or FIT_COLUMNS with RAW_COLUMNS or not).
+        self.columns: tuple[str, ...] = ()
         self.fitted_border = FittedBorder(self)
 
     def on_resize(self) -> None:
@@ -119,22 +129,30 @@ class ResultsPanel(Vertical):
         yield Static("", id="results-conditioning")
 
     def on_mount(self) -> None:
+        self._set_columns(TRUTH_COLUMNS)
+
+    def _set_columns(self, columns: tuple[str, ...]) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
         table = self.query_one(DataTable)
+        table.clear(columns=True)
         # The name, the truth and the optimum do not change during a run: measured when rows are added.
         table.add_column("", key="name")
-        table.add_column("true", key="true")
-        for label in CHANGING_COLUMNS:
-            table.add_column(label, key=label, width=NUMBER_WIDTH)
-        table.add_column("optimum", key="optimum")
+        for label in columns:
+            table.add_column(label, key=label, width=NUMBER_WIDTH if label in CHANGING_COLUMNS else None)
 
     def start(
         self,
         truth: tuple[tuple[float, ...], float] | None,
         optimum: Optimum,
         names: tuple[str, ...] | None = None,
+        raw: bool = False,
     ) -> None:
-        """A new run: the truth (where the data has one) and the optimum are known before any step."""
+        """A new run: the truth (where the data has one) and the optimum are known before any step;
+        `raw`: the data is standardized, so the end shows both again in its own units."""
         self.truth, self.optimum, self.names = truth, optimum, names
+        self._set_columns(TRUTH_COLUMNS if truth is not None else FIT_COLUMNS + (RAW_COLUMNS if raw else ()))
         self.learned = None
         num_weights = len(optimum.w)
         bounded = num_weights > ALL_ROWS_UP_TO
@@ -189,6 +207,13 @@ class ResultsPanel(Vertical):
 
     def finish(self, result: RunResult) -> None:
         self.show_parameters(result.w, result.b)
+        if RAW_COLUMNS[0] in self.columns and result.data is not None:
+            facts, table = result.data, self.query_one(DataTable)
+            for index in self.shown:
+                table.update_cell(f"w{index + 1}", "raw learned", format_number(facts.w_original[index]))
+                table.update_cell(f"w{index + 1}", "raw optimum", format_number(facts.ols_w_original[index]))
+            table.update_cell("b", "raw learned", format_number(facts.b_original))
+            table.update_cell("b", "raw optimum", format_number(facts.ols_b_original))
         # The result's own numbers (the same as at the start), with the last learning rate used.
         last_lr = result.lr_changes[-1][1] if result.lr_changes else result.config.lr
         self.show_conditioning(result.condition_number, result.max_stable_lr, last_lr)
@@ -215,18 +240,24 @@ class ResultsPanel(Vertical):
             table.add_row(*row, key=key)
 
     def _row(self, name: str, true: float | None, best: float, index: int | None) -> tuple[str, ...]:
-        """A row: its name (with the column's, where the data names them), the truth ("—": none), the
-        learned value and its error, the optimum."""
+        """A row: its name (with the column's, where the data names them), then the table's columns: the
+        truth, the learned value and its error, the optimum; the raw ones are filled when the run ends."""
         if self.names is not None and index is not None:
-            name = f"{name} {self.names[index]}"
-        if self.learned is None:
-            learned = error = ""
-        else:
+            column = self.names[index]
+            name = f"{name} {column if len(column) <= NAME_CHARS else column[: NAME_CHARS - 1] + '…'}"
+        learned = error = ""
+        if self.learned is not None:
             w, b = self.learned
             value = b if index is None else w[index]
             learned = format_number(value)
             error = "—" if true is None else format_number(true - value)
-        return (name, "—" if true is None else format_number(true), learned, error, format_number(best))
+        cells = {
+            "true": "—" if true is None else format_number(true),
+            "learned": learned,
+            "error": error,
+            "optimum": format_number(best),
+        }
+        return (name, *(cells.get(column, "") for column in self.columns))
 
 
 def fit_words(result: RunResult) -> str:

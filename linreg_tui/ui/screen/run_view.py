@@ -74,7 +74,8 @@ class RunView:
             self.session.trace = RunTrace(config.num_features, self.views.loss.current.steps)
             self.share.show_chosen_runs()
         self.views.weights.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
-        self.views.results.start(config.truth, event.optimum, config.feature_names if named else None)
+        raw = config.kind != "synthetic" and config.standardize != "none"
+        self.views.results.start(config.truth, event.optimum, config.feature_names if named else None, raw)
         self._show_conditioning(event)
         if not self.session.stopping:
             self.views.status.training(config)
