@@ -77,3 +77,28 @@ async def test_the_file_option_is_off_in_a_browser_without_a_files_directory(
         await wait_until(pilot, lambda: "opening files is off in the browser" in log_text(app))
         assert not isinstance(app.screen, FilePrompt)
         assert app.main_screen.params_panel.texts()["data"] == "synthetic"
+
+
+async def test_the_data_panel_never_shows_the_last_sources_data_or_fit_under_a_new_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A five-row file chosen while the batch is 10: the form refuses the batch, and the Data panel says
+    it waits instead of drawing poly's points as the file's. Valid again, it draws the file; after a run,
+    another target is other data, drawn without the last run's model line."""
+    monkeypatch.chdir(tmp_path)
+    Path("five.csv").write_text("a,b,y\n1,2,3\n2,1,5\n3,3,6\n4,1,9\n5,2,11\n")
+    app = LinregApp(parse_config({"data": "poly"}))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        form, plot = app.main_screen.params_panel, app.main_screen.data_plot
+        form.choose_file(str(tmp_path / "five.csv"))
+        await wait_until(pilot, lambda: plot.preview is None)
+        assert form.query_one("#batch_size").has_class("-refused")
+        await type_into(pilot, "batch_size", "5")
+        await wait_until(pilot, lambda: plot.preview is not None and plot.preview.total == 5)
+        assert plot.names == (("a", "b"), "y")
+        await run_to_end(pilot)
+        assert plot.model_w is not None  # the run's fit is drawn
+        await type_into(pilot, "target", "a")
+        await wait_until(pilot, lambda: plot.names == (("b", "y"), "a"))
+        assert plot.model_w is None and plot.truth is None

@@ -358,3 +358,20 @@ def test_a_clipped_line_stays_in_its_box_however_steep(slope: float, intercept: 
     crossings = [(edge - intercept) / slope for edge in y_range]
     if all(x_range[0] < x < x_range[1] for x in crossings):  # in at the bottom, out at the top (or so)
         assert sorted((y_a, y_b)) == list(y_range), "a steep line is drawn across the whole box, not as a dot"
+
+
+async def test_lines_said_while_the_log_is_hidden_are_wrapped_for_its_width_when_shown() -> None:
+    """At 100 columns the panels are tabs: the log, seen once and then hidden behind the Data tab, used
+    to wrap the run's lines at RichLog's minimum width (20) and keep them so when shown again."""
+    app = LinregApp(RunConfig(epochs=1))
+    async with app.run_test(size=(100, 32)) as pilot:
+        await wait_ready(pilot)
+        await pilot.press("f4", "f2")
+        await run_to_end(pilot)
+        await pilot.press("f4")
+        await pilot.pause()
+        log = app.query_one(LogPane)
+        rows = [strip.text.rstrip() for strip in log.lines]
+        finished = next(row for row in rows if row.startswith("finished:"))
+        assert "steps/s" in finished  # the whole status line on one row, not "finished: 100 steps"
+        assert max(len(row) for row in rows) > 40

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
 from linreg_tui.commands.main import main
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
@@ -198,7 +198,8 @@ async def test_before_a_run_the_scatter_and_the_bound_are_the_chosen_datas() -> 
         plot = app.main_screen.data_plot
         assert plot.preview is not None and plot.preview.total == 1500
         assert plot.preview.labels[0] == pytest.approx(0.1979, abs=1e-4)  # row 1's standardized dB, as the run's
-        assert plot.names is not None and plot.names[1] == "sound_pressure_db"
+        assert plot.names is not None and plot.names[1] == "z(sound_pressure_db)"  # standardized: z-scores
+        assert plot.names[0][1] == "z(angle_deg)"
         await wait_until(pilot, lambda: "before the run: condition number of ZᵀZ/n: 12.1" in log_text(app))
         assert "largest stable lr (full-batch GD on this loss): 0.953" in log_text(app)
 
@@ -253,3 +254,29 @@ async def test_the_status_line_shows_a_loading_file() -> None:
         app.main_screen.post_message(messages.DataLoading(DataLoading("big.csv", 3 << 20, 12 << 20)))
         await wait_until(pilot, lambda: "loading big.csv" in app.main_screen.status_bar.text)
         assert "25%" in app.main_screen.status_bar.text and "3.0 MiB of 12.0 MiB" in app.main_screen.status_bar.text
+
+
+async def test_a_wide_files_results_show_the_largest_gaps_to_the_optimum_with_names_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """29 features, no truth: the bounded table's rows past the first two are the weights farthest from
+    the optimum (as its caption says), and names that differ only at their end stay apart."""
+    monkeypatch.chdir(tmp_path)
+    columns = [f"feature_with_long_name_{i}" for i in range(29)]
+    rows = [",".join(f"{((i * 7 + j * 13) % 31) / 7:.3f}" for j in range(30)) for i in range(300)]
+    Path("wide.csv").write_text(",".join([*columns, "y"]) + "\n" + "\n".join(rows) + "\n")
+    app = LinregApp(parse_config({"data": "wide.csv", "epochs": "2", "lr": "0.01"}))
+    async with app.run_test(size=(140, 44)) as pilot:
+        await wait_ready(pilot)
+        await run_to_end(pilot)
+        result = app.last_result
+        assert result is not None and result.status == "finished"
+        gaps = [abs(w - o) for w, o in zip(result.w, result.optimum.w, strict=True)]
+        largest = sorted(range(2, 29), key=lambda i: gaps[i], reverse=True)[:6]
+        table = app.query_one("#results-table", DataTable)
+        keys = [str(key.value) for key in table.rows]
+        assert keys == ["w1", "w2", *(f"w{i + 1}" for i in largest), "b"]
+        names = [str(table.get_row(key)[0]) for key in keys[:-1]]
+        assert len(set(names)) == len(names) and names[0] == "w1 featur…_name_0"
+        scope = app.query_one("#results-scope", Static).render()
+        assert "the 6 largest gaps to the optimum of 29 weights" in str(scope)

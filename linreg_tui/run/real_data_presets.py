@@ -149,7 +149,8 @@ REAL_DATA_PRESETS: tuple[Preset, ...] = (
         "the book's polynomial, fitted with degree 19: concise, lr 0.01, batch 10, 1,500 epochs",
         _POLY_QUESTION,
         "Twenty parameters for 100 noisy examples. The closed-form optimum uses them all and fits the noise: "
-        "its weights run into the thousands (x⁵/5!'s is about 1,400). SGD, as the book trains it, barely "
+        "its weights run into the thousands and far beyond (x⁵/5!'s is about 1,400, x¹⁹/19!'s about −3e14), "
+        "and the condition number is infinite to float64's precision. SGD, as the book trains it, barely "
         "moves the high-order weights (x^i/i! is tiny for most x), so it overfits only a little: both losses "
         "end near 0.013 and 0.012 with these 100 examples (the book's figure shows the validation loss a "
         "little above the training loss), and w's first three stay near the truth.",

@@ -110,6 +110,13 @@ def conditioning_lines(
 def ill_conditioned(condition_number: float, could_standardize: bool) -> str:
     """Why gradient descent cannot fit such data: below the bound, the flattest direction's error shrinks
     by at most 1 − 2/κ a step."""
+    if math.isinf(condition_number):
+        line = (
+            "ill-conditioned: the condition number is infinite to float64's precision (the columns are "
+            "dependent, or nearly: a constant column repeats the bias, or one is a combination of others), "
+            "so along the flattest directions gradient descent does not move at all"
+        )
+        return line  # rescaling does not make dependent columns independent
     line = (
         f"ill-conditioned: below the bound, the flattest direction's error shrinks by at most 1 − 2/κ = "
         f"1 − {2 / condition_number:.2g} a step, so fitting it takes about κ/2 = {condition_number / 2:.2g} steps: "
@@ -117,12 +124,13 @@ def ill_conditioned(condition_number: float, could_standardize: bool) -> str:
     )
     if 2 / condition_number < FLOAT32_HALF_EPS:
         line += "; in float32, which training uses, that factor rounds to exactly 1: no step moves it at all"
-    if could_standardize:
-        line += (
-            "; --standardize all (or features) puts every column on one scale, which removes the part of κ "
-            "that comes from columns of different sizes (collinear columns keep the rest)"
-        )
-    return line
+    return line + STANDARDIZE_HINT if could_standardize else line
+
+
+STANDARDIZE_HINT = (
+    "; --standardize all (or features) puts every column on one scale, which removes the part of κ "
+    "that comes from columns of different sizes (collinear columns keep the rest)"
+)
 
 
 def could_standardize(config: RunConfig) -> bool:
@@ -192,14 +200,23 @@ def reproduce_line(result: RunResult) -> str:
 
 
 def optimum_not_unique(result: RunResult) -> str:
-    """With fewer independent examples than unknowns (n < d + 1) many (w, b) fit the data exactly; the
-    optimum shown is the one of least norm, and training may end at another exact fit."""
+    """Many (w, b) fit equally well: with fewer examples than unknowns (n < d + 1) they fit the data
+    exactly; otherwise the columns are (numerically) dependent: a constant column repeats the bias, or one
+    column is a combination of others. The optimum shown is the one of least norm either way."""
     config = result.config
-    return (
-        f"the closed-form optimum is one of many exact fits: {count(config.num_examples, 'example')} "
-        f"cannot pin down {config.num_features + 1} unknowns (w and b); it is the one of least norm, "
-        "and training may reach another, so the gap to it says little"
-    )
+    unknowns = config.num_features + 1
+    if config.training_examples < unknowns:
+        why = (
+            f"the closed-form optimum is one of many exact fits: {count(config.training_examples, 'example')} "
+            f"cannot pin down {unknowns} unknowns (w and b)"
+        )
+    else:
+        why = (
+            "the closed-form optimum is one of many equally good fits: the columns are linearly dependent "
+            "(to float64's precision), as when a column is constant (it repeats the bias) or one column is "
+            "a combination of others"
+        )
+    return f"{why}; it is the one of least norm, and training may reach another, so the gap to it says little"
 
 
 def event_lines(event: TrainingEvent) -> list[str]:

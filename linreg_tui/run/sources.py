@@ -128,7 +128,7 @@ class ColumnChoice:
     def allowed(self) -> str:
         one = "a column's name or number (1 = the first)"
         if self.several:
-            return f"{one}s, comma-separated; empty: every column but the target"
+            return "columns' names or numbers (1 = the first), comma-separated; empty: every column but the target"
         return f"{one}; empty: the last"
 
     def __call__(self, text: str) -> str:

@@ -13,6 +13,7 @@ batch 10 rises four times in a row, by more each time, in its first five epochs 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 #: Rises in a row, each larger than the one before, that make a run unstable.
@@ -45,3 +46,12 @@ def unstable_line(epoch: int, low: float, loss: float) -> str:
         f"(from {low:.6g} at its lowest to {loss:.6g} at epoch {epoch}): each step overshoots the "
         "minimum by more than the last, and the loss will grow until it overflows; a smaller lr converges"
     )
+
+
+def smaller_lr(lr: float, max_stable_lr: float) -> float:
+    """The learning rate a diverged run's message suggests: a tenth of its own, or half the stability
+    bound when that tenth is still above it (Longley's bound is 1.2e-11: a tenth of 0.03 would diverge too)."""
+    tenth = lr / 10
+    if math.isfinite(max_stable_lr) and max_stable_lr > 0 and tenth >= max_stable_lr:
+        return float(f"{max_stable_lr / 2:.2g}")
+    return tenth

@@ -38,7 +38,7 @@ from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.report import count
 from linreg_tui.run.result import RunResult, Status
-from linreg_tui.run.stability import keeps_rising, watched
+from linreg_tui.run.stability import keeps_rising, smaller_lr, watched
 from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, Params, make_engine
@@ -127,6 +127,7 @@ def train(
     if control is not None:
         control.wait_until_start_shown()  # the app lays its panels out for the run before step 1
     loop = _Loop(engine, config, emit, cancel, control, validation)
+    loop.max_stable_lr = conditions.max_stable_lr
     started = perf_counter()
     loop.run()
     train_seconds = perf_counter() - started
@@ -199,6 +200,7 @@ class _Loop:
         # Said once a run, and only where the loss's rise means instability (run.stability).
         full_batch = config.batch_size >= config.training_examples
         self.unstable_seen = not watched(full_batch, config.minimises_squared_loss)
+        self.max_stable_lr = math.inf  # the run's bound, for the lr a divergence suggests
         self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
         self.last_good: Params = engine.snapshot()
@@ -360,7 +362,7 @@ class _Loop:
         self.message = (
             f"diverged in epoch {epoch} at {where}: the loss or a parameter stopped being a finite number. "
             f"The parameters shown are the last finite ones. Try a smaller learning rate, "
-            f"e.g. {self.engine.lr / 10:g}."
+            f"e.g. {smaller_lr(self.engine.lr, self.max_stable_lr):g}."
         )
 
     def _adapt_chunk(self, seconds: float) -> None:

@@ -215,8 +215,16 @@ def _fit(stats: SufficientStats, w: tuple[float, ...], b: float) -> tuple[float,
 
 
 def column_names(config: RunConfig) -> tuple[tuple[str, ...], str] | None:
-    """The names the scatter's axes take: a table's or a file's own (synthetic and poly: x₁, x₂, … and y)."""
-    return (config.feature_names, config.target_name) if config.kind in ("table", "file") else None
+    """The names the scatter's axes take: a table's or a file's own (synthetic and poly: x₁, x₂, … and y),
+    as z(name) where the column was standardized: the axes show z-scores, not the file's units."""
+    if config.kind not in ("table", "file"):
+        return None
+    features, target = config.feature_names, config.target_name
+    if config.standardize in ("features", "all"):
+        features = tuple(f"z({name})" for name in features)
+    if config.standardize == "all":
+        target = f"z({target})"
+    return features, target
 
 
 def preview_for(config: RunConfig) -> DataPreview | None:

@@ -126,6 +126,13 @@ class ParamsPanel(Vertical):
             super().__init__()
             self.config = config
 
+    class Refused(Message):
+        """The form's values are refused (said under it); `source` is its data field's."""
+
+        def __init__(self, source: str) -> None:
+            super().__init__()
+            self.source = source
+
     class FileWanted(Message):
         """The data select's "file…" was chosen: the screen asks for a file (confined; off in a browser
         without `serve --files DIR`) and hands it to `choose_file`."""
@@ -391,6 +398,7 @@ class ParamsPanel(Vertical):
         except ConfigError as error:
             self.show_errors(error.errors, focus=False)
             self.border_subtitle = ""
+            self.post_message(self.Refused(self.source))
             return
         self.show_errors([], focus=False)
         # A sweep is said on the form's border: the line under the form is for refusals and warnings.

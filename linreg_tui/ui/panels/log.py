@@ -30,6 +30,7 @@ class LogPane(RichLog):
         self.entries: deque[tuple[str, str]] = deque(maxlen=MAX_LINES)
         self.dropped = 0
         self._wrapped_for = 0  # the width the written rows were wrapped for
+        self._stale = False  # lines were said while hidden: written when the pane is shown
         self.fitted_border = FittedBorder(self)
 
     @property
@@ -42,19 +43,31 @@ class LogPane(RichLog):
             dropped = f"{self.dropped:,} older dropped"
             self.fitted_border.set(subtitle=[(f"last {MAX_LINES:,} lines; {dropped}", dropped)])
         self.entries.append((line, kind))
+        if self.scrollable_content_region.width == 0:
+            # Hidden (a narrow layout's other tab, or another panel in its grid cell): RichLog would wrap
+            # at min_width, and showing the pane again at its old width is no resize. Written when shown.
+            self._stale = True
+            return
         self.write(Text(line, style=STYLES[kind]))
 
     def on_resize(self, event: events.Resize) -> None:
-        """RichLog wraps at write time; lines written while hidden (a narrow layout's other tab) or
-        at another width are wrapped again for the width the pane has now. A change of height alone
-        wraps nothing again."""
+        """RichLog wraps at write time; lines written at another width are wrapped again for the width
+        the pane has now. A change of height alone wraps nothing again."""
         self.fitted_border.refit()
         width = event.size.width
-        if width and width != self._wrapped_for:
-            self._wrapped_for = width
-            self.clear()
-            if self.entries:  # one write: a write per line costs a scroll and a size update each
-                self.write(Text("\n").join(Text(line, style=STYLES[kind]) for line, kind in self.entries))
+        if width and (width != self._wrapped_for or self._stale):
+            self._rewrap(width)
+
+    def on_show(self) -> None:
+        if self._stale and self.size.width:
+            self._rewrap(self.size.width)
+
+    def _rewrap(self, width: int) -> None:
+        self._wrapped_for = width
+        self._stale = False
+        self.clear()
+        if self.entries:  # one write: a write per line costs a scroll and a size update each
+            self.write(Text("\n").join(Text(line, style=STYLES[kind]) for line, kind in self.entries))
 
 
 def _numbers(values: Sequence[float]) -> str:

@@ -159,9 +159,9 @@ class ResultsPanel(Vertical):
         self.set_class(bounded, "-bounded")
         self.remove_class("-problem")
         if bounded:
+            largest = "largest errors" if truth is not None else "largest gaps to the optimum"
             self.query_one("#results-scope", Static).update(
-                f"w1–w{FIRST_ROWS} and the {LARGEST_ERRORS} largest errors of {num_weights:,} weights; "
-                "the log lists all"
+                f"w1–w{FIRST_ROWS} and the {LARGEST_ERRORS} {largest} of {num_weights:,} weights; the log lists all"
             )
         self._build_rows(rows_to_show(None, num_weights))
         self.query_one("#results-summary", Static).update("training…")
@@ -174,9 +174,11 @@ class ResultsPanel(Vertical):
         (no layout pass, no measuring: the number columns have a fixed width); the rows are built again
         only when the largest errors are other weights, a dozen rows at most once per redraw."""
         self.learned = (w, b)
-        truth = self.truth
+        truth, optimum = self.truth, self.optimum
         errors = None if truth is None else [true - value for true, value in zip(truth[0], w, strict=True)]
-        shown = rows_to_show(errors, len(w))  # the book's sign above: true − learned
+        # Without a truth the rows are the weights farthest from the optimum (learned − optimum).
+        gaps = errors if errors is not None or optimum is None else [v - o for v, o in zip(w, optimum.w, strict=True)]
+        shown = rows_to_show(gaps, len(w))  # the book's sign above: true − learned
         if shown != self.shown:
             self._build_rows(shown)
             return
@@ -244,7 +246,10 @@ class ResultsPanel(Vertical):
         truth, the learned value and its error, the optimum; the raw ones are filled when the run ends."""
         if self.names is not None and index is not None:
             column = self.names[index]
-            name = f"{name} {column if len(column) <= NAME_CHARS else column[: NAME_CHARS - 1] + '…'}"
+            # Cut in the middle: names that differ at their end ("feature_12", "feature_13") stay apart.
+            head = (NAME_CHARS - 1) // 2
+            cut = column if len(column) <= NAME_CHARS else f"{column[:head]}…{column[-(NAME_CHARS - 1 - head) :]}"
+            name = f"{name} {cut}"
         learned = error = ""
         if self.learned is not None:
             w, b = self.learned

@@ -75,6 +75,9 @@ class DataPlot(CachedPlot):
             return
         self.preview = preview
         self.names = preview.names
+        # Other data: the last run's lines (its truth, its model) belong to the data it trained on. A run
+        # shows its own data first and then starts its fit (start_fit).
+        self.truth = self.model_w = None
         self._means = tuple(math.fsum(values) / len(values) for values in preview.columns)
         self._bulk = bulk_range(preview.labels)
         column = min(self.column, len(preview.columns) - 1)

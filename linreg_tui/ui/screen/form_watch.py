@@ -5,6 +5,7 @@ of examples, must not hold the UI thread."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import partial
 
@@ -48,6 +49,8 @@ class FormWatch:
         self.running = running
         self._preview_timer: Timer | None = None
         self._previewed: tuple[object, ...] | None = None
+        #: The source of the data the Data panel shows (or is about to): the form's last valid one, or a run's.
+        self._drawn_source: str | None = None
         self._estimated: tuple[object, ...] | None = None  # the form values of the last conditioning estimate
         #: The last run's data, implementation and bound: the form warns of an lr above it before a run.
         self._bound_seen: tuple[tuple[object, ...], str, float] | None = None
@@ -110,12 +113,28 @@ class FormWatch:
 
     # The data preview ------------------------------------------------------------------------------
 
+    def invalid(self, source: str) -> None:
+        """The form's values are refused. When its data is another source than the one drawn, the Data
+        panel stops showing the old data under the new name until the values are valid again."""
+        if self.running() or source == self._drawn_source:
+            return
+        self._previewed = self._drawn_source = None  # drawn again once valid, whatever it was before
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        name = os.path.basename(source) or source
+        self.data.wait_for_run(f"{name} is drawn once the form's values are valid (see under the form)")
+
+    def run_drew(self, config: RunConfig) -> None:
+        """A run shows its own data (RunStarted's preview)."""
+        self._previewed, self._drawn_source = data_key(config), config.data
+
     def schedule_preview(self, config: RunConfig, delay: float | None) -> None:
         """Redraw the data once typing pauses, and only when the data itself would change."""
         key = data_key(config)
         if key == self._previewed:
             return
         self._previewed = key
+        self._drawn_source = config.data
         if self._preview_timer is not None:
             self._preview_timer.stop()
         if delay is None:

@@ -418,6 +418,10 @@ class MainScreen(Screen[None]):
     def form_changed(self, message: ParamsPanel.Changed) -> None:
         self.form_watch.changed(message.config)
 
+    @on(ParamsPanel.Refused)
+    def form_refused(self, message: ParamsPanel.Refused) -> None:
+        self.form_watch.invalid(message.source)
+
     @on(messages.PreviewReady)
     def show_preview(self, message: messages.PreviewReady) -> None:
         self.form_watch.show_preview(message)

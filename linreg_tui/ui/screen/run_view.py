@@ -20,6 +20,7 @@ from linreg_tui.run.events import (
     StepLosses,
 )
 from linreg_tui.run.report import book_lines, count, end_lines, epoch_lines, lr_above_bound, start_lines
+from linreg_tui.run.stability import smaller_lr
 from linreg_tui.ui.panels.history import RunTrace
 from linreg_tui.ui.panels.log import explained_lines, lr_change_line
 from linreg_tui.ui.screen.form_watch import FormWatch
@@ -66,6 +67,7 @@ class RunView:
             self.views.log.say(line, "note" if line.startswith("loss:") else "info")
         self.views.loss.start_run(config)
         self.views.data.show(event.preview)
+        self.form_watch.run_drew(config)
         named = config.kind in ("table", "file")  # names of their own; synthetic's and poly's are x₁, x₂, …
         self.views.data.start_fit(config.truth, config.num_features, event.initial)
         self.views.landscape.start_run(event.surface, event.initial, event.surface_is_exact)
@@ -180,7 +182,8 @@ class RunView:
         summary: list[Wording] = [result.status, f"{result.steps:,} steps", f"{result.steps_per_second:,.0f} steps/s"]
         if result.diverged_at is not None:
             epoch, step = result.diverged_at
-            smaller = f"{result.config.lr / 10:g}"
+            last_lr = result.lr_changes[-1][1] if result.lr_changes else result.config.lr
+            smaller = f"{smaller_lr(last_lr, result.max_stable_lr):g}"
             summary = [
                 f"diverged at epoch {epoch}, step {step:,}",
                 (f"try a smaller lr, e.g. {smaller}", f"try lr {smaller}"),
