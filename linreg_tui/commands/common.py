@@ -11,7 +11,8 @@ import sys
 import threading
 
 from linreg_tui.run.config import FIELDS
-from linreg_tui.run.config_file import read_config_file
+from linreg_tui.run.config_file import read_config
+from linreg_tui.run.data_record import DataRecord
 from linreg_tui.run.presets import apply_preset
 
 _NEGATIVE = re.compile(r"^-[\d.]")
@@ -56,11 +57,15 @@ def config_texts(args: argparse.Namespace) -> dict[str, str]:
 def run_texts(args: argparse.Namespace) -> dict[str, str]:
     """The field texts of a run (or a sweep): the preset, the config file over it, the flags over both, so
     that `--config base.toml --lr 0.1` is base.toml at lr 0.1. Raises ConfigError or ConfigFileError."""
-    return {
-        **(apply_preset(args.preset) if args.preset else {}),
-        **(read_config_file(args.config) if args.config else {}),
-        **config_texts(args),
-    }
+    return run_texts_and_record(args)[0]
+
+
+def run_texts_and_record(args: argparse.Namespace) -> tuple[dict[str, str], DataRecord | None]:
+    """run_texts, and the data file's record the config file was saved with (None without one): the
+    file read once for both."""
+    file_texts, record = read_config(args.config) if args.config else ({}, None)
+    texts = {**(apply_preset(args.preset) if args.preset else {}), **file_texts, **config_texts(args)}
+    return texts, record
 
 
 def refuse(error: ValueError) -> int:

@@ -23,12 +23,12 @@ from linreg_tui.commands.common import (
     add_field_flags,
     attach_flag_values,
     refuse,
-    run_texts,
+    run_texts_and_record,
 )
 from linreg_tui.commands.output import EXIT_READER_GONE
 from linreg_tui.run.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr_changes
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig
-from linreg_tui.run.config_file import ConfigFileError, check_save_target, read_config, save_config
+from linreg_tui.run.config_file import ConfigFileError, check_save_target, save_config
 from linreg_tui.run.data_record import ROWS_FLAG, SHA256_FLAG, RecordRefused, data_change, parse_record
 from linreg_tui.run.sweep import expand, split_sweep
 
@@ -89,10 +89,9 @@ def run(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(attach_flag_values(argv))
     try:
-        record = parse_record(args.data_rows, args.data_sha256, (ROWS_FLAG, SHA256_FLAG))
-        if record is None and args.config:
-            record = read_config(args.config)[1]
-        texts = run_texts(args)
+        flags_record = parse_record(args.data_rows, args.data_sha256, (ROWS_FLAG, SHA256_FLAG))
+        texts, saved_record = run_texts_and_record(args)
+        record = flags_record or saved_record  # the flags win, as every flag wins over the file
         if args.headless:
             refuse_a_sweep(texts, args.preset)
         # The app's form holds a sweep too (a preset's, or comma-separated values): each point is
