@@ -17,6 +17,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from linreg_tui.run.optimizers import (
+    BOOK_EPS,
+    OPTIMIZERS,
+    SCHEDULES,
+    check_training,
+    training_applies,
+    why_not,
+)
 from linreg_tui.run.parsing import (
     Choice,
     DeviceName,
@@ -70,6 +78,10 @@ MAX_EPOCHS = 100_000
 MAX_LR = 1e6
 MAX_SEED = 2**63 - 1
 MAX_WEIGHT_DECAY = 1e6
+#: A schedule's step counts, at most (a run's steps are at most examples × epochs, but a schedule
+#: longer than any run is a typo).
+MAX_STEPS = 10**12
+MAX_MILESTONES = 100
 
 
 @dataclass(frozen=True)
@@ -268,6 +280,139 @@ class RunConfig:
         parse=Real(0.0, MAX_LR, low_open=True),
         show=format_number,
     )
+    optimizer: str = _entry(
+        "sgd",
+        label="optimizer",
+        short="optimizer",
+        flag="--optimizer",
+        metavar="NAME",
+        help="the update rule, from the book's optimization chapter: sgd (3.2's), momentum, adagrad, rmsprop, "
+        "adadelta (no learning rate), adam, yogi (scratch only: torch has none); fast has sgd and momentum",
+        parse=Choice(OPTIMIZERS, what="an optimizer"),
+        choices=OPTIMIZERS,
+    )
+    momentum: float = _entry(
+        0.9,
+        label="momentum β",
+        short="β",
+        flag="--momentum",
+        metavar="BETA",
+        help="momentum: v ← βv + g, p ← p − ηv (the book's sgd_momentum); 0 is plain sgd",
+        parse=Real(0.0, 1.0, high_open=True),
+        show=format_number,
+    )
+    gamma: float = _entry(
+        0.9,
+        label="RMSProp γ",
+        short="γ",
+        flag="--gamma",
+        metavar="GAMMA",
+        help="rmsprop: s ← γs + (1 − γ)g², the leak of its average of squared gradients",
+        parse=Real(0.0, 1.0, high_open=True),
+        show=format_number,
+    )
+    rho: float = _entry(
+        0.9,
+        label="Adadelta ρ",
+        short="ρ",
+        flag="--rho",
+        metavar="RHO",
+        help="adadelta: s ← ρs + (1 − ρ)g² and Δ ← ρΔ + (1 − ρ)g′², the leak of both averages",
+        parse=Real(0.0, 1.0, high_open=True),
+        show=format_number,
+    )
+    beta1: float = _entry(
+        0.9,
+        label="Adam β1",
+        short="β1",
+        flag="--beta1",
+        metavar="BETA1",
+        help="adam and yogi: v ← β1·v + (1 − β1)g, the average of the gradients",
+        parse=Real(0.0, 1.0, high_open=True),
+        show=format_number,
+    )
+    beta2: float = _entry(
+        0.999,
+        label="Adam β2",
+        short="β2",
+        flag="--beta2",
+        metavar="BETA2",
+        help="adam: s ← β2·s + (1 − β2)g²; yogi: s ← s + (1 − β2)·sign(g² − s)·g²",
+        parse=Real(0.0, 1.0, low_open=True, high_open=True),
+        show=format_number,
+    )
+    eps: float = _entry(
+        1e-6,
+        label="epsilon",
+        short="ε",
+        flag="--eps",
+        metavar="EPS",
+        help="the adaptive optimizers' ε, which keeps a division by a root from blowing up; each optimizer "
+        "starts from the book's (adagrad, rmsprop, adam 1e-6, adadelta 1e-5, yogi 1e-3)",
+        parse=Real(0.0, 1.0, low_open=True),
+        show=format_number,
+    )
+    schedule: str = _entry(
+        "constant",
+        label="lr schedule",
+        short="schedule",
+        flag="--schedule",
+        metavar="NAME",
+        help="the learning rate over the run's steps (the book's 12.11, counted in steps): constant, factor "
+        "(× decay factor every N steps, down to lr min), multistep (× decay factor after each milestone), "
+        "cosine (to lr min, after a linear warm-up), sqrt (lr/√t)",
+        parse=Choice(SCHEDULES, what="a schedule"),
+        choices=SCHEDULES,
+    )
+    decay_factor: float = _entry(
+        0.5,
+        label="decay factor",
+        short="factor",
+        flag="--decay-factor",
+        metavar="F",
+        help="factor and multistep schedules: what the learning rate is multiplied by at each decay",
+        parse=Real(0.0, 1.0, low_open=True),
+        show=format_number,
+    )
+    decay_every: int = _entry(
+        100,
+        label="decay every",
+        short="every",
+        flag="--decay-every",
+        metavar="STEPS",
+        help="factor schedule: steps between decays",
+        parse=Whole(1, MAX_STEPS),
+    )
+    milestones: tuple[int, ...] = _entry(
+        (100, 200),
+        label="milestones",
+        short="milestones",
+        flag="--milestones",
+        metavar="S1,S2,...",
+        help="multistep schedule: the steps after which the learning rate is multiplied by the decay factor, "
+        "increasing",
+        parse=Numbers(Whole(1, MAX_STEPS), MAX_MILESTONES, example="100, 200", unit="milestones"),
+        show=show_numbers,
+    )
+    lr_min: float = _entry(
+        0.0,
+        label="lr min",
+        short="lr min",
+        flag="--lr-min",
+        metavar="LR",
+        help="factor schedule: the floor of the learning rate; cosine: where it ends",
+        parse=Real(0.0, MAX_LR),
+        show=format_number,
+    )
+    warmup: int = _entry(
+        0,
+        label="warm-up steps",
+        short="warmup",
+        flag="--warmup",
+        metavar="STEPS",
+        help="cosine schedule: steps of linear warm-up from 0 to the learning rate",
+        parse=Whole(0, MAX_STEPS),
+    )
     epochs: int = _entry(
         3,
         label="epochs",
@@ -431,7 +576,11 @@ class RunConfig:
     @property
     def fields(self) -> list[Field]:
         """The fields that mean something for this run's data, in the table's order."""
-        return [field for field in FIELDS.values() if applies(field.name, self.data)]
+        return [field for field in FIELDS.values() if self.applies(field.name)]
+
+    def applies(self, name: str) -> bool:
+        """Whether field `name` means something for this run: its data, its optimizer and its schedule."""
+        return applies(name, self.data) and training_applies(name, self.optimizer, self.schedule)
 
     def as_dict(self) -> dict[str, object]:
         """The configuration by JSON name (the fields that apply to its data)."""
@@ -500,7 +649,12 @@ def parse_config(texts: Mapping[str, str], base: RunConfig | None = None) -> Run
     source = str(values.get("data", start.data))
     if source != start.data:  # a source of its own: its defaults, under what was given
         values = {**defaults_for(source), **values}
+    optimizer = str(values.get("optimizer", start.optimizer))
+    if optimizer != start.optimizer and "eps" not in values and optimizer in BOOK_EPS:
+        values["eps"] = BOOK_EPS[optimizer]  # each optimizer starts from the book's ε
+    schedule = str(values.get("schedule", start.schedule))
     refuse_what_does_not_apply(source, texts)
+    refuse_what_does_not_train(optimizer, schedule, texts)
     if kind_of(source) == "file" and "num_examples" not in texts:  # a file's run takes all its rows
         with contextlib.suppress(TableError, OSError):  # validate() says what is wrong with the file
             values["num_examples"] = file_rows(source, str(values.get("header", start.header)))
@@ -516,6 +670,18 @@ def refuse_what_does_not_apply(source: str, texts: Mapping[str, str]) -> None:
         FieldError(name, text, f"does not apply to data from {describe(source)}; {what_applies(name)}")
         for name, text in texts.items()
         if name in FIELDS and not applies(name, source)
+    ]
+    if errors:
+        raise ConfigError(errors)
+
+
+def refuse_what_does_not_train(optimizer: str, schedule: str, texts: Mapping[str, str]) -> None:
+    """An optimizer's constant given for another optimizer (--momentum with adam), a schedule's setting
+    without that schedule, the learning rate for adadelta: refused, naming it."""
+    errors = [
+        FieldError(name, text, why_not(name, optimizer, schedule))
+        for name, text in texts.items()
+        if name in FIELDS and not training_applies(name, optimizer, schedule)
     ]
     if errors:
         raise ConfigError(errors)
@@ -583,6 +749,7 @@ def validate(config: RunConfig, raw: Mapping[str, str] | None = None) -> None:
             "is not available with impl fast: its scan composes the squared loss's affine SGD maps, "
             "which other losses do not have; allowed with fast: squared (use scratch or concise)",
         )
+    check_training(config, refuse)
     if config.kind == "file" and any(error.field in ROW_FIELDS for error in errors):
         # Whether these fit depends on the file's rows: a file that cannot be loaded at all says so first.
         # ValueError: a cell the scan cannot parse that its checks let through; the load will say it.

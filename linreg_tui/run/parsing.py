@@ -153,7 +153,7 @@ class Numbers:
     """Comma-separated numbers, optionally in brackets as the book writes torch.tensor([2, -3.4]);
     `value*count` stands for count copies (the weight-decay section's 200 weights of 0.01: `0.01*200`)."""
 
-    entry: Real
+    entry: Real | Whole  #: Whole for a list of step counts (the milestones)
     max_count: int
     example: str
     unit: str = "numbers"  #: what the count is of, for "at most 1,000 features are allowed"

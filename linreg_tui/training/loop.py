@@ -35,14 +35,15 @@ from linreg_tui.run.events import (
     TrainingEvent,
 )
 from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
+from linreg_tui.run.optimizers import scheduled_lrs
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.report import count
 from linreg_tui.run.result import RunResult, Status
 from linreg_tui.run.stability import keeps_rising, smaller_lr, watched
 from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
-from linreg_tui.training.engines import Engine, Params, make_engine
-from linreg_tui.training.engines.base import StepExplanation, tracked_count
+from linreg_tui.training.engines import Engine, make_engine
+from linreg_tui.training.engines.base import Checkpoint, StepExplanation, tracked_count
 from linreg_tui.training.run_data import column_names, make_run_data
 from linreg_tui.training.statistics import loss_surface
 
@@ -203,9 +204,13 @@ class _Loop:
         self.max_stable_lr = math.inf  # the run's bound, for the lr a divergence suggests
         self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
-        self.last_good: Params = engine.snapshot()
+        self.last_good: Checkpoint = engine.checkpoint()
+        #: Whether the schedule still sets each step's learning rate: a live change ends it from its step on.
+        self.scheduled = config.schedule != "constant" and config.optimizer != "adadelta"
+        #: The learning rate of the last step taken (a schedule's, or the engine's constant one).
+        self.last_lr = engine.lr
         # Host copies, for a fault that leaves the device unreadable.
-        self.last_known: tuple[tuple[float, ...], float] = self.last_good.to_lists()
+        self.last_known: tuple[tuple[float, ...], float] = self.last_good.params.to_lists()
 
     def run(self) -> None:
         try:
@@ -221,8 +226,8 @@ class _Loop:
     def final_parameters(self) -> tuple[tuple[float, ...], float]:
         if self.status == "failed":
             try:
-                self.engine.restore(self.last_good)
-                return self.last_good.to_lists()
+                self.engine.rewind(self.last_good)
+                return self.last_good.params.to_lists()
             except Exception:  # noqa: BLE001 - the device itself may be gone; use the host copy
                 return self.last_known
         return self.engine.parameters().to_lists()
@@ -240,12 +245,16 @@ class _Loop:
             if not group:
                 return True
             started = perf_counter()
-            explanation = self.engine.explain_step(group[0]) if move == "step" else None
-            losses = explanation.loss if explanation is not None else self.engine.run_steps(group)
+            lrs = self._scheduled_lrs(len(group))
+            if move == "step":
+                explanation = self.engine.explain_step(group[0], None if lrs is None else lrs[0])
+                losses = explanation.loss
+            else:
+                explanation, losses = None, self.engine.run_steps(group, lrs)
             values, path, finite = self._fetch(losses)
             if not finite:
-                self.engine.restore(self.last_good)
-                values, path = self._replay(group)
+                self.engine.rewind(self.last_good)
+                values, path = self._replay(group, lrs)
             if values:
                 self.emit(StepLosses(epoch, self.steps + 1, values, path))
                 self.steps += len(values)
@@ -253,7 +262,9 @@ class _Loop:
             if len(values) < len(group):
                 self._diverged(epoch, self.steps + 1, f"step {self.steps + 1}")
                 return False
-            self.last_good = self.engine.snapshot()
+            if values:
+                self.last_lr = self.engine.lr if lrs is None else lrs[len(values) - 1]
+            self.last_good = self.engine.checkpoint()
             if explanation is not None:
                 self._explain(epoch, explanation)
             else:
@@ -274,7 +285,8 @@ class _Loop:
         if self.control is None:
             return
         lr = self.control.lr_from(self.steps + 1)
-        if lr is not None and lr != self.engine.lr:
+        if lr is not None and (lr != self.engine.lr or self.scheduled):
+            self.scheduled = False  # a learning rate chosen during the run ends the schedule from here on
             self.engine.set_lr(lr)
             self.lr_changes.append((self.steps + 1, lr))
             self.emit(LearningRateChanged(self.steps + 1, lr))
@@ -297,7 +309,7 @@ class _Loop:
                 indices=tuple(int(i) for i in values[2 * k + 2 :]),
                 batch_size=explanation.indices.numel(),
                 loss=float(explanation.loss.reshape(-1)[0]),
-                lr=self.engine.lr,
+                lr=self.last_lr,
                 grad_w=tuple(values[:k]),
                 grad_b=values[k],
                 update_w=tuple(values[k + 1 : 2 * k + 1]),
@@ -342,15 +354,23 @@ class _Loop:
         tracked = TrackedPath(ctypes.string_at(host[count:].data_ptr(), 8 * (host.numel() - count - 1)), path.shape[1])
         return values, tracked, bool(host[-1])
 
-    def _replay(self, group: list[object]) -> tuple[array[float], TrackedPath]:
+    def _scheduled_lrs(self, count: int) -> list[float] | None:
+        """The learning rates of the next `count` steps while a schedule sets them (None: the engine's
+        constant rate)."""
+        if not self.scheduled:
+            return None
+        return scheduled_lrs(self.config, self.steps + 1, count)
+
+    def _replay(self, group: list[object], lrs: list[float] | None) -> tuple[array[float], TrackedPath]:
         """Re-run a chunk that went non-finite step by step, stopping before the first bad step."""
         values: array[float] = array("d")
         paths: list[TrackedPath] = []
         for batch in group:
-            before = self.engine.snapshot()
-            [value], after, finite = self._fetch(self.engine.run_steps([batch]))
+            before = self.engine.checkpoint()
+            lr = None if lrs is None else [lrs[len(values)]]
+            [value], after, finite = self._fetch(self.engine.run_steps([batch], lr))
             if not finite:
-                self.engine.restore(before)
+                self.engine.rewind(before)
                 break
             values.append(value)
             paths.append(after)
@@ -362,7 +382,7 @@ class _Loop:
         self.message = (
             f"diverged in epoch {epoch} at {where}: the loss or a parameter stopped being a finite number. "
             f"The parameters shown are the last finite ones. Try a smaller learning rate, "
-            f"e.g. {smaller_lr(self.engine.lr, self.max_stable_lr):g}."
+            f"e.g. {smaller_lr(self.last_lr, self.max_stable_lr):g}."
         )
 
     def _adapt_chunk(self, seconds: float) -> None:

@@ -36,6 +36,15 @@ class Params:
 
 
 @dataclass(frozen=True)
+class Checkpoint:
+    """The parameters and the optimizer's state at one moment: what a replay rewinds to, so that the
+    steps it takes again are the same steps (momentum's v, Adam's v, s and t go back with the parameters)."""
+
+    params: Params
+    optimizer_state: object = None
+
+
+@dataclass(frozen=True)
 class StepExplanation:
     """One step an engine took, and what made it, as tensors on its device (the loop reads them in one
     transfer): the minibatch, its loss before the update, the gradient the engine's rule used and the
@@ -117,13 +126,15 @@ class Engine(ABC):
         """One epoch of shuffled minibatches (the last one may be short)."""
 
     @abstractmethod
-    def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
-        """Take one SGD step per batch; return each step's minibatch loss (before its update) as a
+    def run_steps(self, batches: Sequence[Batch], lrs: Sequence[float] | None = None) -> torch.Tensor:
+        """Take one optimizer step per batch, step i with learning rate lrs[i] (None: self.lr for every
+        step, as a constant schedule gives); return each step's minibatch loss (before its update) as a
         1-d tensor on the device, on this engine's loss scale. Must not synchronise the device."""
 
     @abstractmethod
-    def explain_step(self, batch: Batch) -> StepExplanation:
-        """Take one step, as run_steps would take it, and say what it did and why."""
+    def explain_step(self, batch: Batch, lr: float | None = None) -> StepExplanation:
+        """Take one step, as run_steps would take it (with learning rate `lr`, None: self.lr), and say
+        what it did and why."""
 
     def last_path(self) -> torch.Tensor:
         """(steps, k + 1) on the device: w1..w_k and b after each step of the last run_steps call."""
@@ -152,6 +163,21 @@ class Engine(ABC):
 
     def snapshot(self) -> Params:
         return self.parameters().clone()
+
+    def optimizer_state(self) -> object:
+        """A copy of the optimizer's state (None: plain sgd keeps none)."""
+        return None
+
+    def load_optimizer_state(self, state: object) -> None:
+        """Put back a state optimizer_state() returned (plain sgd has none to put back)."""
+        del state
+
+    def checkpoint(self) -> Checkpoint:
+        return Checkpoint(self.snapshot(), self.optimizer_state())
+
+    def rewind(self, checkpoint: Checkpoint) -> None:
+        self.restore(checkpoint.params)
+        self.load_optimizer_state(checkpoint.optimizer_state)
 
     def restore(self, params: Params) -> None:
         live = self.parameters()

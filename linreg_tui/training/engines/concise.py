@@ -139,10 +139,13 @@ class ConciseEngine(Engine):
         for group in self.trainer.param_groups:
             group["lr"] = lr
 
-    def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
+    def run_steps(self, batches: Sequence[Batch], lrs: Sequence[float] | None = None) -> torch.Tensor:
         losses = []
         path = []
-        for X, y in batches:
+        for step, (X, y) in enumerate(batches):
+            if lrs is not None:
+                for group in self.trainer.param_groups:
+                    group["lr"] = lrs[step]
             l = self.loss(self.net(X), y)  # noqa: E741 (the book's name)
             self.trainer.zero_grad()
             l.backward()
@@ -153,9 +156,9 @@ class ConciseEngine(Engine):
         self._path = torch.stack(path)
         return torch.stack(losses)
 
-    def explain_step(self, batch: Batch) -> StepExplanation:
+    def explain_step(self, batch: Batch, lr: float | None = None) -> StepExplanation:
         w_before = self.net[0].weight.detach().view(-1).clone() if self.wd else None
-        loss = self.run_steps([batch])
+        loss = self.run_steps([batch], None if lr is None else [lr])
         # The book's 3.3 exercise: after the step the gradients are still in net[0].weight.grad and
         # net[0].bias.grad (zero_grad() clears them only at the start of the next step).
         layer = self.net[0]

@@ -104,7 +104,7 @@ class FastEngine(Engine):
         self.order = torch.randperm(n, generator=self.generator).to(self.device)
         return iter(range(0, n, self.config.batch_size))
 
-    def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
+    def run_steps(self, batches: Sequence[Batch], lrs: Sequence[float] | None = None) -> torch.Tensor:
         size, n = self.config.batch_size, self.data.num_examples
         first, last = batches[0], batches[-1]
         # The loop hands over consecutive minibatches of the current epoch; the scan relies on that.
@@ -118,7 +118,9 @@ class FastEngine(Engine):
         done = 0
         for begin in range(first, stop, self.pass_steps * size):  # passes bound the memory
             rows = self.order[begin : min(begin + self.pass_steps * size, stop)]
-            pass_losses, before = self._pass(rows)  # taken after the pass freed its buffers (its peak)
+            count = -(-len(rows) // size)
+            pass_lrs = None if lrs is None else lrs[done : done + count]
+            pass_losses, before = self._pass(rows, pass_lrs)  # taken after the pass freed its buffers (its peak)
             losses.append(pass_losses)
             steps = len(pass_losses)
             self._path[done : done + steps - 1] = before[1:, self.tracked_index]
@@ -127,7 +129,7 @@ class FastEngine(Engine):
             done += steps
         return torch.cat(losses)
 
-    def explain_step(self, batch: Batch) -> StepExplanation:
+    def explain_step(self, batch: Batch, lr: float | None = None) -> StepExplanation:
         """scratch's numbers, from Z = [X, 1]: the summed ½r²'s gradient Zᵀ(Zθ − y), divided by B."""
         d, size = self.config.num_features, self.config.batch_size
         rows = self.order[batch : batch + size]
@@ -138,8 +140,9 @@ class FastEngine(Engine):
         grad = Z.T @ (Z @ self.theta - y)
         grad[:d] += len(rows) * self.config.wd * self.theta[:d]  # the penalty, once per example
         penalty = " + m · lambd · w for w, m the minibatch's size" if self.config.wd else ""
-        scale = -self.lr / size
-        loss = self.run_steps([batch])
+        lr = self.lr if lr is None else lr
+        scale = -lr / size
+        loss = self.run_steps([batch], [lr])
         return StepExplanation(
             loss=loss,
             indices=rows,
@@ -148,9 +151,9 @@ class FastEngine(Engine):
             rule=scratch_rule(self.config) + f" (computed from Z = [X, 1]: param.grad = Zᵀ(Zθ − y){penalty})",
         )
 
-    def _pass(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Take the steps over `rows` (consecutive minibatches); return their losses as float32 and
-        θ before each step.
+    def _pass(self, rows: torch.Tensor, lrs: Sequence[float] | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Take the steps over `rows` (consecutive minibatches), step i with learning rate lrs[i] (None:
+        self.lr throughout); return their losses as float32 and θ before each step.
 
         What it allocates is modelled in linreg_tui/run/fast_memory.py (and measured by tests/test_fast.py):
         a buffer added here belongs there too."""
@@ -168,7 +171,8 @@ class FastEngine(Engine):
         # The last step's examples (short when the epoch ends in a short minibatch): the weight-decay term
         # counts the penalty once per example.
         last_size = count % size or size
-        before = self._scan(Zy, last_size) if self.scan else self._one_by_one(Zy, last_size)  # θ before each step
+        rates = [self.lr] * steps if lrs is None else list(lrs)
+        before = self._scan(Zy, last_size, rates) if self.scan else self._one_by_one(Zy, last_size, rates)
         # The loss of each step at the parameters before its update: ½‖[Z, y]·[θ; −1]‖² per example.
         minus_one = torch.full((steps, 1), -1.0, dtype=torch.float64, device=self.device)
         residuals = torch.matmul(Zy, torch.cat([before, minus_one], dim=1).unsqueeze(-1))
@@ -182,29 +186,36 @@ class FastEngine(Engine):
             losses[-1:] = sums[-1:] / (count % size)
         return losses, before
 
-    def _scan(self, Zy: torch.Tensor, last_size: int) -> torch.Tensor:
+    def _scan(self, Zy: torch.Tensor, last_size: int, lrs: list[float]) -> torch.Tensor:
         """All steps of the pass at once; updates θ and returns each step's parameters before it."""
-        size, lr, wd = self.config.batch_size, self.lr, self.config.wd
+        size, wd = self.config.batch_size, self.config.wd
         d = self.config.num_features
         D = d + 1
         # Each step's map [A | c] = [I − (lr/B) ZᵀZ | (lr/B) Zᵀy], from one batched product Zᵀ[Z, y].
         maps = torch.matmul(Zy[..., :D].transpose(1, 2), Zy)
-        maps.mul_(-lr / size)
+        if len(set(lrs)) == 1:  # a constant rate: one scalar, as before schedules
+            lr: float | torch.Tensor = lrs[0]
+            maps.mul_(-lrs[0] / size)
+        else:
+            lr = torch.tensor(lrs, dtype=torch.float64, device=self.device).view(-1, 1)
+            maps.mul_(lr.unsqueeze(-1) * (-1 / size))
         maps[..., D].neg_()
         maps.diagonal(dim1=1, dim2=2).add_(1.0)
         if wd:  # − (lr/B)·m·λ on w's diagonal (m = B but in a short last step): the penalty's, not on b
             diagonal = maps.diagonal(dim1=1, dim2=2)
-            diagonal[:-1, :d].sub_(lr * wd)
-            diagonal[-1, :d].sub_(lr * wd * last_size / size)
+            rate = lr if isinstance(lr, float) else lr[:-1]
+            last_rate = lr if isinstance(lr, float) else lr[-1]
+            diagonal[:-1, :d].sub_(rate * wd)
+            diagonal[-1, :d].sub_(last_rate * wd * last_size / size)
         prefixes = prefix_scan(maps)
         theta0 = self.theta.clone()
         after = torch.matmul(prefixes[..., :D], theta0) + prefixes[..., D]  # θ after each step
         self.theta.copy_(after[-1])
         return torch.cat([theta0.unsqueeze(0), after[:-1]])
 
-    def _one_by_one(self, Zy: torch.Tensor, last_size: int) -> torch.Tensor:
+    def _one_by_one(self, Zy: torch.Tensor, last_size: int, lrs: list[float]) -> torch.Tensor:
         """Many features: one step at a time, since a D×D map per step would cost more than it saves."""
-        size, lr, wd = self.config.batch_size, self.lr, self.config.wd
+        size, wd = self.config.batch_size, self.config.wd
         d = self.config.num_features
         D = d + 1
         before = torch.empty(Zy.shape[0], D, dtype=torch.float64, device=self.device)
@@ -214,7 +225,7 @@ class FastEngine(Engine):
             grad = torch.matmul(batch[:, :D].T, residual)
             if wd:
                 grad[:d] += (last_size if step == len(Zy) - 1 else size) * wd * self.theta[:d]
-            self.theta -= (lr / size) * grad
+            self.theta -= (lrs[step] / size) * grad
         return before
 
     def loss_on(self, data: Dataset) -> torch.Tensor:

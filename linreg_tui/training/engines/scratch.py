@@ -134,11 +134,12 @@ class ScratchEngine(Engine):
             data_iter(self.config.batch_size, self.data.features, self.data.labels, self.generator)
         )
 
-    def run_steps(self, batches: Sequence[Batch]) -> torch.Tensor:
-        lr, batch_size = self.lr, self.config.batch_size
+    def run_steps(self, batches: Sequence[Batch], lrs: Sequence[float] | None = None) -> torch.Tensor:
+        batch_size = self.config.batch_size
         sums = []
         path = []
-        for X, y in batches:
+        for step, (X, y) in enumerate(batches):
+            lr = self.lr if lrs is None else lrs[step]
             l = self.loss(linreg(X, self.w, self.b), y)  # noqa: E741 (the book's name)
             total = l.sum()  # reported without the penalty
             (self._objective(l) if self.lambd else total).backward()
@@ -153,13 +154,14 @@ class ScratchEngine(Engine):
             return stacked / batch_size
         return stacked / torch.tensor(sizes, dtype=stacked.dtype).to(stacked.device, non_blocking=True)
 
-    def explain_step(self, batch: Batch) -> StepExplanation:
+    def explain_step(self, batch: Batch, lr: float | None = None) -> StepExplanation:
         X, y = batch
         # The gradient backward() is about to leave in w.grad and b.grad, taken without touching them,
         # so that the step itself is run_steps' (the book's lines).
         grad_w, grad_b = torch.autograd.grad(self._objective(self.loss(linreg(X, self.w, self.b), y)), [self.w, self.b])
-        scale = -self.lr / self.config.batch_size
-        loss = self.run_steps([batch])
+        lr = self.lr if lr is None else lr
+        scale = -lr / self.config.batch_size
+        loss = self.run_steps([batch], [lr])
         return StepExplanation(
             loss=loss,
             indices=self.shuffle.last_indices(),
