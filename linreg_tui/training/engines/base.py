@@ -55,6 +55,8 @@ class StepExplanation:
     grad: Params
     update: Params
     rule: str
+    #: The optimizer's state after the step, by the book's names (v, s, delta); empty for plain sgd.
+    state: tuple[tuple[str, Params], ...] = ()
 
 
 def tracked_count(num_features: int) -> int:

@@ -10,6 +10,7 @@ from torch.nn import functional
 from linreg_tui.run.config import RunConfig
 from linreg_tui.training.data import Dataset, initial_weights
 from linreg_tui.training.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
+from linreg_tui.training.optimizers import UPDATES, Hyperparams, Update, init_states
 
 SCRATCH_RULE = (
     "sgd: param -= lr * param.grad / batch_size, with param.grad the gradient of l.sum() (the minibatch's "
@@ -119,6 +120,20 @@ class ScratchEngine(Engine):
         self.shuffle = ShuffleMemory(generator, data.num_examples, config.batch_size)
         self.loss = example_loss(config)
         self.lambd = config.wd
+        # The optimization chapter's optimizers (training/optimizers.py); plain sgd stays 3.2's `sgd`.
+        self.update: Update | None = None
+        if config.optimizer != "sgd":
+            self.update, self.state_names = UPDATES[config.optimizer]
+            self.states = init_states([self.w, self.b], self.state_names)
+            self.hyperparams = Hyperparams(
+                lr=config.lr,
+                momentum=config.momentum,
+                gamma=config.gamma,
+                rho=config.rho,
+                beta1=config.beta1,
+                beta2=config.beta2,
+                eps=config.eps,
+            )
 
     def describe_loss(self) -> str:
         return self.loss_formula + loss_words(self.config)
@@ -143,7 +158,11 @@ class ScratchEngine(Engine):
             l = self.loss(linreg(X, self.w, self.b), y)  # noqa: E741 (the book's name)
             total = l.sum()  # reported without the penalty
             (self._objective(l) if self.lambd else total).backward()
-            sgd([self.w, self.b], lr, batch_size)
+            if self.update is None:
+                sgd([self.w, self.b], lr, batch_size)
+            else:
+                self.hyperparams.lr = lr
+                self.update([self.w, self.b], self.states, self.hyperparams, batch_size)
             sums.append(total.detach())
             path.append(torch.cat(self.tracked))  # one small copy per step; read once per chunk
         self._path = torch.stack(path)
@@ -169,6 +188,20 @@ class ScratchEngine(Engine):
             update=Params(scale * grad_w.view(-1), scale * grad_b.view(-1)),
             rule=scratch_rule(self.config),
         )
+
+    def optimizer_state(self) -> object:
+        if self.update is None:
+            return None
+        return [tuple(tensor.clone() for tensor in state) for state in self.states], self.hyperparams.t
+
+    def load_optimizer_state(self, state: object) -> None:
+        if self.update is None or state is None:
+            return
+        saved, t = state  # type: ignore[misc]
+        for live, kept in zip(self.states, saved, strict=True):
+            for tensor, copy in zip(live, kept, strict=True):
+                tensor.copy_(copy)
+        self.hyperparams.t = t
 
     def loss_on(self, data: Dataset) -> torch.Tensor:
         with torch.no_grad():
