@@ -10,6 +10,7 @@ from linreg_tui.commands.common import attach_flag_values, config_texts
 from linreg_tui.commands.train import build_parser
 from linreg_tui.run.config import FIELDS, ConfigError, RunConfig, parse_config
 from linreg_tui.run.memory import MemoryEstimate, check_memory, estimate_memory
+from linreg_tui.run.optimizers import OPTIMIZERS, SCHEDULES, training_applies
 from linreg_tui.run.parsing import Real, Refused
 from linreg_tui.run.sources import ONLY_FOR, applies
 
@@ -152,13 +153,25 @@ def source_for(name: str, a_file: str) -> str:
     return {"synthetic": "synthetic", "table": "airfoil", "poly": "poly", "file": a_file}[kind]
 
 
+def training_for(name: str) -> dict[str, str]:
+    """An optimizer and a schedule the field applies to (sgd and constant where it can be)."""
+    optimizer, schedule = next(
+        (optimizer, schedule)
+        for optimizer in OPTIMIZERS
+        for schedule in SCHEDULES
+        if training_applies(name, optimizer, schedule)
+    )
+    return {"optimizer": optimizer} if optimizer == "adadelta" else {"optimizer": optimizer, "schedule": schedule}
+
+
 @pytest.mark.parametrize("name", list(FIELDS))
 def test_every_field_of_the_table_reaches_the_flags_the_json_and_the_refusals(name: str, a_file: str) -> None:
     """Walks the one table: a field added there is a flag with its help, a JSON key, a text that reads
     back, and a refusal that names it; nothing else has to be edited. Each field is tried with data it
     applies to (a file's columns with a file, the degree with poly)."""
     field = FIELDS[name]
-    source = {"data": source_for(name, a_file)}
+    source = {"data": source_for(name, a_file), **training_for(name)}
+    source.pop(name, None)
     base = parse_config(source)
     default = getattr(base, name)
     parser = build_parser()

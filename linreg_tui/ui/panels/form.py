@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from linreg_tui.run.config import FIELDS, ConfigError, Field, FieldError, RunConfig, parse_config
+from linreg_tui.run.optimizers import BOOK_EPS, training_applies
 from linreg_tui.run.parsing import Numbers
 from linreg_tui.run.sources import BUILT_IN, applies, defaults_for, file_rows, kind_of
 from linreg_tui.run.sweep import SweepPoint, expand, split_sweep
@@ -213,12 +214,18 @@ class ParamsPanel(Vertical):
         self._announce()
 
     def show_fields_for(self, source: str) -> None:
-        """Only the fields that mean something for data from `source` are shown (and read)."""
+        """Only the fields that mean something for data from `source`, the optimizer and the schedule
+        chosen are shown (and read)."""
         self.shown_source = source
         for name in FIELDS:
-            shown = applies(name, source)
+            shown = self._applies(name, source)
             self.query_one(f"#{name}").display = shown
             self.query_one(f"#label-{name}").display = shown
+
+    def _applies(self, name: str, source: str) -> bool:
+        optimizer = str(self.query_one("#optimizer", Select).value)
+        schedule = str(self.query_one("#schedule", Select).value)
+        return applies(name, source) and training_applies(name, optimizer, schedule)
 
     def _source_changed(self, before: str, source: str) -> None:
         """Another source: its fields, and its defaults where it has its own (the ones the source left
@@ -255,7 +262,7 @@ class ParamsPanel(Vertical):
         values: dict[str, str] = {}
         source = self.source
         for name in FIELDS:
-            if not applies(name, source):
+            if not self._applies(name, source):
                 continue
             widget = self.query_one(f"#{name}")
             values[name] = widget.value if isinstance(widget, Input) else str(widget.value)  # type: ignore[attr-defined]
@@ -388,6 +395,10 @@ class ParamsPanel(Vertical):
             return
         if event.select.id == "data" and event.value != self.shown_source:
             self._source_changed(self.shown_source, str(event.value))
+        elif event.select.id in ("optimizer", "schedule"):
+            if event.select.id == "optimizer" and (eps := BOOK_EPS.get(str(event.value))) is not None:
+                self.query_one("#eps", Input).value = FIELDS["eps"].show(eps)  # each optimizer's own ε
+            self.show_fields_for(self.shown_source)
         self._announce()
 
     def _announce(self) -> None:
