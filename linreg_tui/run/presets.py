@@ -13,6 +13,8 @@ import dataclasses
 import math
 
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig, parse_config
+from linreg_tui.run.optimizer_presets import OPTIMIZER_PRESETS
+from linreg_tui.run.optimizers import BOOK_EPS
 from linreg_tui.run.parsing import format_number
 from linreg_tui.run.preset import Preset
 from linreg_tui.run.real_data_presets import REAL_DATA_PRESETS
@@ -161,7 +163,7 @@ _PRESETS = (
 )
 
 #: Every preset by name, in the order they are listed.
-PRESETS: dict[str, Preset] = {preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS)}
+PRESETS: dict[str, Preset] = {preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS, *OPTIMIZER_PRESETS)}
 
 
 def preset_named(name: str) -> Preset:
@@ -174,10 +176,12 @@ def preset_named(name: str) -> Preset:
 def book_comparison(preset: Preset, config: RunConfig, final_loss: float) -> str | None:
     """The book's figure beside the run's own, when the preset printed one and the run is the preset's
     (every field the preset sets has its value; the seed and the device may differ)."""
-    if preset.book is None:
-        return None
     own = parse_config(apply_preset(preset.name))
     if any(getattr(config, name) != getattr(own, name) for name in preset.values):
+        return None
+    if preset.book is None:
+        if config.impl == "concise" and config.data == "airfoil":  # train_concise_ch11 prints MSELoss / 2
+            return f"on the book's scale (nn.MSELoss halved, as train_concise_ch11 prints it): {final_loss / 2:.4g}"
         return None
     book = preset.book
     return f"the book printed loss {book.loss:g} for this run ({book.where}); this run's: {final_loss:.4g}"
@@ -188,6 +192,10 @@ def apply_preset(name: str) -> dict[str, str]:
     part of an experiment), with the preset's values and its sweep's comma-separated values over them."""
     preset = preset_named(name)
     source = preset.values.get("data", SYNTHETIC)
-    start = dataclasses.replace(RunConfig(data=source), **defaults_for(source))  # type: ignore[arg-type]
+    training = {name: preset.values[name] for name in ("optimizer", "schedule") if name in preset.values}
+    if (eps := BOOK_EPS.get(training.get("optimizer", ""))) is not None:
+        training["eps"] = eps  # type: ignore[assignment]
+    # The defaults of the fields that apply to the preset's data, optimizer and schedule (not adadelta's lr).
+    start = dataclasses.replace(RunConfig(data=source), **defaults_for(source), **training)  # type: ignore[arg-type]
     defaults = {key: text for key, text in start.as_texts().items() if key != "device"}
     return {**defaults, **preset.values, **preset.sweep}
