@@ -14,6 +14,7 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -235,7 +236,7 @@ async def test_a_fault_in_the_worker_ends_the_run_as_failed_and_the_app_goes_on(
 ) -> None:
     original = ScratchEngine.run_steps
 
-    def broken(self: ScratchEngine, batches: list[object]) -> torch.Tensor:
+    def broken(self: ScratchEngine, batches: list[object], lrs: Sequence[float] | None = None) -> torch.Tensor:
         raise RuntimeError("CUDA error: an illegal memory access was encountered (injected)")
 
     app = LinregApp()
@@ -389,10 +390,10 @@ async def test_a_new_run_shows_nothing_of_the_last_ones_progress(monkeypatch: py
     go_on = threading.Event()
     run_steps = ScratchEngine.run_steps
 
-    def held(self: ScratchEngine, batches: list[object]) -> torch.Tensor:
+    def held(self: ScratchEngine, batches: list[object], lrs: Sequence[float] | None = None) -> torch.Tensor:
         first_steps.set()
         go_on.wait(timeout=60)
-        return run_steps(self, batches)
+        return run_steps(self, batches, lrs)
 
     app = LinregApp()
     async with app.run_test(size=(120, 36)) as pilot:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
@@ -287,9 +287,9 @@ def test_step_1_comes_after_the_watcher_has_shown_the_start(monkeypatch: pytest.
     held_at_first_step: list[bool] = []
     run_steps = ScratchEngine.run_steps
 
-    def recorded(self: ScratchEngine, batches: list[object]) -> object:
+    def recorded(self: ScratchEngine, batches: list[object], lrs: Sequence[float] | None = None) -> object:
         held_at_first_step.append(control.start_held)
-        return run_steps(self, batches)
+        return run_steps(self, batches, lrs)
 
     monkeypatch.setattr(ScratchEngine, "run_steps", recorded)
     result = train(RunConfig(epochs=1), control=control)

@@ -130,8 +130,9 @@ def test_flags_override_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[s
         (
             "learning_rate = 0.1\n",
             "unknown key 'learning_rate'; allowed keys: data, degree, standardize, target, features, header, "
-            "true_w, true_b, num_examples, noise, scales, corr, val, outlier, batch_size, lr, epochs, impl, loss, "
-            "huber_delta, reduction, wd, init_std, device, seed",
+            "true_w, true_b, num_examples, noise, scales, corr, val, outlier, batch_size, lr, optimizer, momentum, "
+            "gamma, rho, beta1, beta2, eps, schedule, decay_factor, decay_every, milestones, lr_min, warmup, "
+            "epochs, impl, loss, huber_delta, reduction, wd, init_std, device, seed",
         ),
         ('lr = "fast"\n', "lr (learning rate) is not a number (allowed: greater than 0 to 1e6)"),
         ("lr = -1\n", "lr (learning rate) is out of range (allowed: greater than 0 to 1e6)"),

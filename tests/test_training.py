@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import pytest
@@ -235,11 +235,11 @@ def test_a_fault_in_the_engine_ends_the_run_as_failed(monkeypatch: pytest.Monkey
     original = ScratchEngine.run_steps
     calls = {"n": 0}
 
-    def flaky(self: ScratchEngine, batches: list[object]) -> torch.Tensor:
+    def flaky(self: ScratchEngine, batches: list[object], lrs: Sequence[float] | None = None) -> torch.Tensor:
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB (injected)")
-        return original(self, batches)
+        return original(self, batches, lrs)
 
     monkeypatch.setattr(ScratchEngine, "run_steps", flaky)
     result = train(RunConfig())

@@ -122,12 +122,12 @@ def test_a_fault_that_leaves_the_device_unreadable_returns_the_last_host_copy(
     def lose_the_device() -> None:
         raise RuntimeError("CUDA error: an illegal memory access was encountered")
 
-    def run_steps(self: ScratchEngine, batches: Sequence[object]) -> torch.Tensor:
+    def run_steps(self: ScratchEngine, batches: Sequence[object], lrs: Sequence[float] | None = None) -> torch.Tensor:
         nonlocal device_lost
         if device_lost or epochs_ended:  # the first chunk of epoch 2
             device_lost = True
             lose_the_device()
-        return original_run_steps(self, batches)
+        return original_run_steps(self, batches, lrs)
 
     def parameters(self: ScratchEngine) -> object:
         if device_lost:
@@ -193,13 +193,13 @@ def run_timed(
     steps_done = 0
     original = ScratchEngine.run_steps
 
-    def timed(self: ScratchEngine, batches: Sequence[object]) -> torch.Tensor:
+    def timed(self: ScratchEngine, batches: Sequence[object], lrs: Sequence[float] | None = None) -> torch.Tensor:
         nonlocal steps_done
         seconds = sum(seconds_per_step(steps_done + k) for k in range(len(batches)))
         clock.now += seconds
         steps_done += len(batches)
         chunks.append((len(batches), seconds))
-        return original(self, batches)
+        return original(self, batches, lrs)
 
     monkeypatch.setattr(loop, "perf_counter", clock)
     monkeypatch.setattr(ScratchEngine, "run_steps", timed)
