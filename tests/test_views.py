@@ -184,15 +184,23 @@ async def test_a_thousand_features_still_finish_with_the_note() -> None:
         assert landscape.current is not None and landscape.current.path.series()[1][-1] == learned(result, 4)
 
 
-async def test_earlier_runs_paths_stay_dimmer_at_most_three() -> None:
+async def test_earlier_runs_paths_are_drawn_with_their_numbers_and_named_by_optimizer_at_most_three() -> None:
     app = LinregApp(replace(SHORT, epochs=1))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
-        for _ in range(5):
+        for lr in ("0.01", "0.02", "0.04", "0.03"):  # other paths, each visible beside the others
+            app.main_screen.params_panel.set_texts({"lr": lr})
+            await pilot.pause()
             await run_to_end(pilot)
+        app.main_screen.params_panel.set_texts({"optimizer": "momentum"})
+        await pilot.pause()
+        await run_to_end(pilot)
         panel = app.main_screen.landscape_panel
         assert [run.number for run in panel.previous] == [4, 3, 2]
-        assert "earlier runs" in shown_text(panel.legend)
+        legend = shown_text(panel.legend)
+        assert "path #5 scratch momentum lr=0.03" in legend and "#4 scratch lr=0.03" in legend
+        drawn = {mark for mark, _ in panel._marker_cells(60, 20).values()}
+        assert {"4", "3", "2"} <= drawn and "1" not in drawn
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36), (160, 48)])

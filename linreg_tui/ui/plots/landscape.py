@@ -10,7 +10,6 @@ the run, the size, the pair or the view changes; the path on top at most at the 
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,14 +43,16 @@ from linreg_tui.ui.widgets.legend import Legend
 #: What the panel says before the first run.
 IDLE_NOTE = "no run yet: ctrl+r trains; the loss map appears when the run starts"
 #: The markers: characters, so that they are told apart without colour.
-START, NOW, PATH, STEP, EARLIER, OPTIMUM, TRUTH = "o", "@", "•", "·", ":", "*", "+"
+START, NOW, PATH, STEP, OPTIMUM, TRUTH = "o", "@", "•", "·", "*", "+"
 MARKER_COLORS = {
     START: "rgb(255,140,0)",
     NOW: "rgb(255,255,255)",
     OPTIMUM: "rgb(255,60,60)",
     TRUTH: "rgb(255,105,230)",
 }
-EARLIER_COLORS = ("rgb(170,170,190)", "rgb(150,150,165)", "rgb(130,130,140)")
+#: Earlier runs' paths, each drawn with its run's number (its last digit) in one of these colours, so
+#: that runs with other optimizers are told apart on the same map, with colour or without.
+EARLIER_COLORS = ("rgb(120,200,255)", "rgb(190,230,120)", "rgb(230,170,255)", "rgb(255,210,120)")
 
 
 @dataclass
@@ -62,6 +63,12 @@ class RunPath:
     names: tuple[str, ...]
     path: SampledPath
     number: int
+    label: str = ""  #: the run in a few words ("scratch momentum lr=0.02"), for the legend
+
+    @property
+    def mark(self) -> str:
+        """The character its path is drawn with once it is an earlier run: its number's last digit."""
+        return str(self.number % 10)
 
 
 #: Styles made once: a redraw of the path makes none.
@@ -71,7 +78,7 @@ HALF_BLOCK_STYLES = tuple(tuple(Style(color=top, bgcolor=bottom) for bottom in L
 MARKER_STYLES = {mark: Style(color=color, bold=True) for mark, color in MARKER_COLORS.items()}
 PATH_STYLE = Style(color="rgb(255,255,255)", bold=True)
 STEP_STYLE = Style(color="rgb(230,230,230)")
-EARLIER_STYLES = tuple(Style(color=color, dim=True) for color in EARLIER_COLORS)
+EARLIER_STYLES = tuple(Style(color=color) for color in EARLIER_COLORS)
 
 
 class LandscapeMap(Widget):
@@ -158,7 +165,7 @@ class LandscapePanel(Vertical):
 
     # What the screen tells it ----------------------------------------------------------------------
 
-    def start_run(self, surface: LossSurface, initial: Point, exact: bool = True) -> None:
+    def start_run(self, surface: LossSurface, initial: Point, exact: bool = True, label: str = "") -> None:
         """A new live run; which earlier runs' paths stay is `show_earlier`'s (the run history's).
         `exact`: the surface is the loss the run minimises (run.events.RunStarted.surface_is_exact)."""
         self.fitted_border.set(subtitle=[self.BORDER_SUBTITLE if exact else self.NOT_THIS_RUNS_LOSS])
@@ -166,7 +173,7 @@ class LandscapePanel(Vertical):
         if self.surface is None or surface.names != self.surface.names:
             self.pair_index = 0
         self.surface = surface
-        self.current = RunPath(surface.names, SampledPath(initial), self.runs_started)
+        self.current = RunPath(surface.names, SampledPath(initial), self.runs_started, label)
         self._view = None
         self._last_cell = None
         self._redraw()
@@ -354,10 +361,11 @@ class LandscapePanel(Vertical):
         def place(points: Sequence[Point]) -> list[tuple[float, float]]:
             return [((p[i] - x0) * x_scale, (y1 - p[j]) * y_scale) for p in points]
 
-        earlier = [run for run in self.previous if run.names == self.surface.names]
-        for run, style in zip(reversed(earlier), itertools.cycle(EARLIER_STYLES)):
+        earlier = self._earlier_on_map()
+        for run in reversed(earlier):  # the newest over the older
+            style = EARLIER_STYLES[run.number % len(EARLIER_STYLES)]
             for col, row in place(run.path.series()[1]):
-                put(col, row, (EARLIER, style))
+                put(col, row, (run.mark, style))
         _, points = self.current.path.series()
         placed = place(points)
         for (c0, r0), (c1, r1) in pairwise(placed):
@@ -385,6 +393,11 @@ class LandscapePanel(Vertical):
             self.call_later(self._show_legend)
         return cells
 
+    def _earlier_on_map(self) -> list[RunPath]:
+        """The earlier runs whose paths this map can draw (the same tracked parameters), newest first."""
+        names = self.surface.names if self.surface is not None else None
+        return [run for run in self.previous if run.names == names]
+
     def _xy(self, point: Point) -> tuple[float, float]:
         i, j = self.pair
         return point[i], point[j]
@@ -394,7 +407,7 @@ class LandscapePanel(Vertical):
         if self.current is not None:
             parts = [
                 _key(START, MARKER_COLORS[START], "start"),
-                _key(PATH, "rgb(255,255,255)", f"path #{self.current.number}"),
+                _key(PATH, "rgb(255,255,255)", f"path #{self.current.number} {self.current.label}".strip()),
                 _key(NOW, MARKER_COLORS[NOW], "now"),
                 _key(OPTIMUM, MARKER_COLORS[OPTIMUM], "optimum"),
             ]
@@ -402,8 +415,9 @@ class LandscapePanel(Vertical):
                 parts.append(
                     _key(TRUTH, MARKER_COLORS[TRUTH], "truth" + (" (under *)" if self.truth_under_optimum else ""))
                 )
-            if any(run.names == self.current.names for run in self.previous):
-                parts.append(_key(EARLIER, EARLIER_COLORS[0], "earlier runs"))
+            for run in self._earlier_on_map():
+                color = EARLIER_COLORS[run.number % len(EARLIER_COLORS)]
+                parts.append(_key(run.mark, color, f"#{run.number} {run.label}".strip()))
         notes = []
         if self.surface is not None and self.surface.held:
             notes.append(f"({held_names(self.surface.names, self.pair, self.surface.held)} held at the optimum)")

@@ -51,7 +51,7 @@ PREVIOUS_COLORS: tuple[Color, ...] = ((140, 130, 190), (170, 130, 100), (120, 16
 PREVIOUS_MARKERS: tuple[str, ...] = ("x", "+", "o")
 #: What the legend always names (they are what runs are usually compared by); any other field is named
 #: only when it differs from the live run's.
-ALWAYS_NAMED = ("impl", "lr")
+ALWAYS_NAMED = ("impl", "optimizer", "lr")
 #: A differing value longer than this (a thousand weights) is named without its value.
 LONGEST_VALUE = 12
 
@@ -77,8 +77,8 @@ class LossHistory:
 
     @property
     def label(self) -> str:
-        """What the legend always says of a run: "scratch lr=0.03"."""
-        return f"{self.config.impl} {field_text(self.config, 'lr')}"
+        """What the legend always says of a run: "scratch lr=0.03", "concise adam lr=0.01"."""
+        return run_label(self.config)
 
     def legend_label(self, live: RunConfig) -> str:
         """The legend's words for this run, e.g. "#2 scratch lr=0.03 batch=5 seed=1": the number, the
@@ -87,6 +87,17 @@ class LossHistory:
             name for name in FIELDS if name not in ALWAYS_NAMED and getattr(self.config, name) != getattr(live, name)
         ]
         return " ".join([f"#{self.number}", self.label, *(field_text(self.config, name) for name in differing)])
+
+
+def run_label(config: RunConfig) -> str:
+    """A run in a few words: its implementation, its optimizer (unless the book's sgd) and its learning
+    rate (adadelta has none)."""
+    words = [config.impl]
+    if config.optimizer != "sgd":
+        words.append(config.optimizer)
+    if config.applies("lr"):
+        words.append(field_text(config, "lr"))
+    return " ".join(words)
 
 
 def field_text(config: RunConfig, name: str) -> str:

@@ -23,6 +23,7 @@ from linreg_tui.run.report import book_lines, count, end_lines, epoch_lines, lr_
 from linreg_tui.run.stability import smaller_lr
 from linreg_tui.ui.panels.history import RunTrace
 from linreg_tui.ui.panels.log import explained_lines, lr_change_line
+from linreg_tui.ui.plots.loss import run_label
 from linreg_tui.ui.screen.form_watch import FormWatch
 from linreg_tui.ui.screen.session import RunSession
 from linreg_tui.ui.screen.share_actions import ShareActions
@@ -70,7 +71,7 @@ class RunView:
         self.form_watch.run_drew(config)
         named = config.kind in ("table", "file")  # names of their own; synthetic's and poly's are x₁, x₂, …
         self.views.data.start_fit(config.truth, config.num_features, event.initial)
-        self.views.landscape.start_run(event.surface, event.initial, event.surface_is_exact)
+        self.views.landscape.start_run(event.surface, event.initial, event.surface_is_exact, run_label(config))
         if self.views.loss.current is not None:
             self.session.history.start(config, self.views.loss.current, self.views.landscape.current)
             self.session.trace = RunTrace(config.num_features, self.views.loss.current.steps)
