@@ -30,7 +30,8 @@ from linreg_tui.run.config import FIELDS, ConfigError, FieldError
 from linreg_tui.run.config_file import ConfigFileError
 from linreg_tui.run.parsing import Refused, Whole
 from linreg_tui.run.presets import PRESETS
-from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand
+from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, range_notes
+from linreg_tui.run.sweep_range import DEFAULT_RANGE_POINTS, MAX_RANGE_POINTS, is_range
 from linreg_tui.training.sweep import run_sweep
 
 #: The table's columns after the swept fields: (header, width).
@@ -76,6 +77,13 @@ def build_sweep_parser() -> argparse.ArgumentParser:
         default="1",
         help=f"train each point K times, with seeds seed, seed+1, ... (1 to {MAX_REPEATS:,})",
     )
+    parser.add_argument(
+        "--points",
+        metavar="K",
+        help=f"the points of a range A..B in one sweepable field (2 to {MAX_RANGE_POINTS:,}; "
+        f"default {DEFAULT_RANGE_POINTS}), e.g. --lr 1e-4..10 --points 100 --log",
+    )
+    parser.add_argument("--log", action="store_true", help="space a range's points geometrically (both ends positive)")
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--json",
@@ -94,12 +102,31 @@ def parse_repeats(text: str) -> int:
         raise ConfigError([FieldError("repeats", text, refused.reason)]) from None
 
 
+def parse_range_flags(args: argparse.Namespace, texts: dict[str, str]) -> int | None:
+    """--points as a number; --points or --log without a range in any field is refused (it would be ignored)."""
+    if (args.points is not None or args.log) and not any(is_range(texts.get(name, "")) for name in SWEEPABLE):
+        flag = "--points" if args.points is not None else "--log"
+        given = args.points if args.points is not None else "--log"
+        reason = f"goes with a range A..B in one of {', '.join(FIELDS[name].flag for name in SWEEPABLE)}"
+        raise ConfigError([FieldError(flag.lstrip("-"), given, reason)])
+    if args.points is None:
+        return None
+    try:
+        return Whole(2, MAX_RANGE_POINTS)(args.points)
+    except Refused as refused:
+        raise ConfigError([FieldError("points", args.points, refused.reason)]) from None
+
+
 def main(argv: Sequence[str]) -> int:
     args = build_sweep_parser().parse_args(attach_flag_values(list(argv)))
     try:
-        points = expand(run_texts(args), repeats=parse_repeats(args.repeats))
+        texts = run_texts(args)
+        count = parse_range_flags(args, texts)
+        points = expand(texts, repeats=parse_repeats(args.repeats), points=count, log=args.log)
     except (ConfigError, ConfigFileError) as exc:
         return refuse(exc)
+    for note in range_notes(texts, count, args.log):
+        print(f"note: {note}", file=sys.stderr)
     cancel = threading.Event()  # the sweep: stop after the current run
     run_cancel = threading.Event()  # the current run: stop now (the reader left, the output failed)
     with _SweepSignalStop(cancel) as signals:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config, parse_field
-from linreg_tui.run.parsing import Numbers
+from linreg_tui.run.parsing import Numbers, Refused
 from linreg_tui.run.sources import ColumnChoice
+from linreg_tui.run.sweep_range import is_range, range_values
 
 if TYPE_CHECKING:
     from linreg_tui.run.result import RunResult
@@ -71,27 +72,40 @@ def _sweepable_names() -> str:
     return ", ".join(FIELDS[name].flag for name in SWEEPABLE)
 
 
-def split_sweep(texts: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+def split_sweep(
+    texts: Mapping[str, str], points: int | None = None, log: bool = False
+) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The fixed fields' texts, and the swept fields' values (each a list of texts, in the order given).
 
-    A field is swept when its text has a comma and it is one of SWEEPABLE. Raises ConfigError for a
-    comma in any other single-valued field, and for an empty value between commas."""
+    A field is swept when its text has a comma, or is a range A..B (run/sweep_range.py; `points` and
+    `log` are the command line's --points and --log), and it is one of SWEEPABLE. Raises ConfigError for
+    a comma or a range in any other single-valued field, for an empty value between commas, for a bad
+    range and for more than one ranged field."""
     fixed: dict[str, str] = {}
     swept: dict[str, list[str]] = {}
     errors: list[FieldError] = []
+    ranged: list[str] = []
     for name, text in texts.items():
-        if name not in FIELDS or "," not in text or _is_list_field(name):
+        if name not in FIELDS or _is_list_field(name) or not ("," in text or is_range(text)):
             fixed[name] = text
             continue
         if name not in SWEEPABLE:
             extra = " (use --repeats for several seeds)" if name == "seed" else ""
+            what = "a range A..B" if is_range(text) else "comma-separated values"
             errors.append(
-                FieldError(
-                    name,
-                    text,
-                    f"takes one value; a sweep takes comma-separated values only in {_sweepable_names()}{extra}",
-                )
+                FieldError(name, text, f"takes one value; a sweep takes {what} only in {_sweepable_names()}{extra}")
             )
+            continue
+        if is_range(text):
+            ranged.append(name)
+            try:
+                swept[name] = range_values(text, FIELDS[name].parse, points, log).texts
+            except Refused as refused:
+                errors.append(FieldError(name, text, refused.reason))
+            if len(ranged) == 2:
+                errors.append(
+                    FieldError(name, text, f"is a second range (after {FIELDS[ranged[0]].label}); a sweep takes one")
+                )
             continue
         values = [value.strip() for value in text.split(",")]
         if any(not value for value in values):
@@ -106,13 +120,16 @@ def split_sweep(texts: Mapping[str, str]) -> tuple[dict[str, str], dict[str, lis
     return fixed, {name: swept[name] for name in FIELDS if name in swept}
 
 
-def expand(texts: Mapping[str, str], repeats: int = 1) -> list[SweepPoint]:
+def expand(
+    texts: Mapping[str, str], repeats: int = 1, points: int | None = None, log: bool = False
+) -> list[SweepPoint]:
     """Every combination of the swept values (the first field varying slowest), each `repeats` times with
     seeds seed, seed + 1, ... Every point is validated here, before any run starts: ConfigError lists every
-    field and value refused (a refusal that depends on the point names the point)."""
+    field and value refused (a refusal that depends on the point names the point). `points` and `log`
+    space a range's values (split_sweep)."""
     if not 1 <= repeats <= MAX_REPEATS:
         raise ConfigError([FieldError("repeats", str(repeats), f"is out of range (allowed: 1 to {MAX_REPEATS:,})")])
-    fixed, swept = split_sweep(texts)
+    fixed, swept = split_sweep(texts, points, log)
     combinations = list(itertools.product(*swept.values()))
     if len(combinations) * repeats > MAX_POINTS:
         name = next(iter(swept), "repeats")
@@ -152,6 +169,22 @@ def expand(texts: Mapping[str, str], repeats: int = 1) -> list[SweepPoint]:
     if errors:
         raise ConfigError(errors)
     return points
+
+
+def range_notes(texts: Mapping[str, str], points: int | None = None, log: bool = False) -> list[str]:
+    """What a range of a whole-number field did to its points ("batch size: 100 points round to 37
+    distinct whole numbers"), to be said where the sweep is asked for. Bad ranges say nothing here
+    (split_sweep refuses them)."""
+    notes = []
+    for name, text in texts.items():
+        if name in SWEEPABLE and is_range(text):
+            try:
+                note = range_values(text, FIELDS[name].parse, points, log).note
+            except Refused:
+                continue
+            if note:
+                notes.append(f"{FIELDS[name].label}: {note}")
+    return notes
 
 
 def error_slope(rows: list[SweepRow]) -> float | None:
