@@ -55,3 +55,12 @@ def smaller_lr(lr: float, max_stable_lr: float) -> float:
     if math.isfinite(max_stable_lr) and max_stable_lr > 0 and tenth >= max_stable_lr:
         return float(f"{max_stable_lr / 2:.2g}")
     return tenth
+
+
+def divergence_message(epoch: int, where: str, lr: float, max_stable_lr: float) -> str:
+    """What a run that diverged says: where, what is kept, and a smaller learning rate to try."""
+    return (
+        f"diverged in epoch {epoch} at {where}: the loss or a parameter stopped being a finite number. "
+        f"The parameters shown are the last finite ones. Try a smaller learning rate, "
+        f"e.g. {smaller_lr(lr, max_stable_lr):g}."
+    )

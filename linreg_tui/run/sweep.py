@@ -60,6 +60,9 @@ class SweepRow:
     #: The run's result; None when its set-up failed (then `message` says why).
     result: RunResult | None
     message: str = ""
+    #: How many points trained as one program with this one (1: a run of its own); `seconds` is then
+    #: the program's time divided by it.
+    batched: int = 1
 
 
 def _is_list_field(name: str) -> bool:

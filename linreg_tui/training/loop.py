@@ -39,7 +39,7 @@ from linreg_tui.run.optimizers import scheduled_lrs
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.report import count
 from linreg_tui.run.result import RunResult, Status
-from linreg_tui.run.stability import keeps_rising, smaller_lr, watched
+from linreg_tui.run.stability import divergence_message, keeps_rising, watched
 from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, make_engine
@@ -379,11 +379,7 @@ class _Loop:
     def _diverged(self, epoch: int, step: int, where: str) -> None:
         self.status = "diverged"
         self.diverged_at = (epoch, step)
-        self.message = (
-            f"diverged in epoch {epoch} at {where}: the loss or a parameter stopped being a finite number. "
-            f"The parameters shown are the last finite ones. Try a smaller learning rate, "
-            f"e.g. {smaller_lr(self.last_lr, self.max_stable_lr):g}."
-        )
+        self.message = divergence_message(epoch, where, self.last_lr, self.max_stable_lr)
 
     def _adapt_chunk(self, seconds: float) -> None:
         if seconds < FLUSH_SECONDS / 2 and self.chunk < self.engine.max_chunk:
