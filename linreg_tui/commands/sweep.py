@@ -42,7 +42,19 @@ RESULT_COLUMNS = (
     ("max|w err|", 10),
     ("|b err|", 10),
 )
-CSV_COLUMNS = ("seed", "status", "final_loss", "final_val_loss", "max_w_error", "b_error", "steps", "seconds")
+CSV_COLUMNS = (
+    "seed",
+    "status",
+    "final_loss",
+    "final_val_loss",
+    "max_w_error",
+    "b_error",
+    "steps",
+    "seconds",
+    "batched",
+)
+#: Marks a batched row's time in the table: its program's time divided by its points.
+BATCHED_MARK = "*"
 
 
 class _SweepSignalStop(SignalStop):
@@ -84,6 +96,12 @@ def build_sweep_parser() -> argparse.ArgumentParser:
         f"default {DEFAULT_RANGE_POINTS}), e.g. --lr 1e-4..10 --points 100 --log",
     )
     parser.add_argument("--log", action="store_true", help="space a range's points geometrically (both ends positive)")
+    parser.add_argument(
+        "--no-batch",
+        action="store_true",
+        help="train every point on its own, one after another (by default, points that differ only in lr, wd, "
+        "init std, the optimizer's constants and the seed train as one tensor program)",
+    )
     output = parser.add_mutually_exclusive_group()
     output.add_argument(
         "--json",
@@ -122,7 +140,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         texts = run_texts(args)
         count = parse_range_flags(args, texts)
-        points = expand(texts, repeats=parse_repeats(args.repeats), points=count, log=args.log)
+        points = expand(texts, repeats=parse_repeats(args.repeats), points=count, log=args.log, batch=not args.no_batch)
     except (ConfigError, ConfigFileError) as exc:
         return refuse(exc)
     for note in range_notes(texts, count, args.log):
@@ -152,7 +170,7 @@ def main(argv: Sequence[str]) -> int:
 
         try:
             with reader_watch(sys.stdout, out.lost_reader):
-                run_sweep(points, cancel=cancel, on_row=on_row, run_cancel=run_cancel)
+                run_sweep(points, cancel=cancel, on_row=on_row, run_cancel=run_cancel, batch=not args.no_batch)
         except KeyboardInterrupt:  # a second Ctrl+C: at once, with the rows that ended
             pass
         finally:
@@ -229,7 +247,8 @@ class _TableWriter(_Writer):
         if self.repeats > 1:
             cells.append(str(point.config.seed))
         cells += [row.status, *(_short(v) for v in (row.final_loss, row.final_val_loss, row.max_w_error, row.b_error))]
-        cells += [f"{row.steps:,}", f"{row.seconds:.2f}"]
+        seconds = f"{row.seconds:.2g}{BATCHED_MARK}" if row.batched > 1 else f"{row.seconds:.2f}"
+        cells += [f"{row.steps:,}", seconds]
         self.out.write([self._line(cells)])
 
     def end(self, rows: list[SweepRow]) -> None:
@@ -238,7 +257,18 @@ class _TableWriter(_Writer):
         ]
         if "num_examples" in self.swept and (slope := error_slope(rows)) is not None:
             lines.append(slope_sentence(slope, rows))
+        if batched := [row for row in rows if row.batched > 1]:
+            lines.append(batched_sentence(batched))
         self.out.write(lines)
+
+
+def batched_sentence(rows: list[SweepRow]) -> str:
+    programs = sum(1 / row.batched for row in rows)
+    return (
+        f"{BATCHED_MARK} ran batched: {len(rows):,} runs as {round(programs):,} tensor program"
+        f"{'s' if round(programs) != 1 else ''} (each column takes its own run's steps); a batched run's time is "
+        "its program's divided by its runs (--no-batch runs each on its own)"
+    )
 
 
 def slope_sentence(slope: float, rows: list[SweepRow]) -> str:
@@ -269,6 +299,7 @@ class _CsvWriter(_Writer):
                 *("" if value is None else repr(value) for value in values),
                 row.steps,
                 repr(row.seconds),
+                row.batched,
             ]
         )
 
@@ -284,7 +315,7 @@ class _JsonWriter(_Writer):
                 record = {"status": row.status, "message": row.message, "config": row.point.config.as_dict()}
                 runs.append({**record, **where})
             else:
-                runs.append({"run_id": new_run_id(), **result_record(row.result), **where})
+                runs.append({"run_id": new_run_id(), **result_record(row.result), **where, "batched": row.batched})
         document: dict[str, object] = {"runs": runs}
         if "num_examples" in self.swept:
             document["error_slope"] = error_slope(rows)

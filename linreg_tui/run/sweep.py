@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from linreg_tui.run.batching import batch_key
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError, RunConfig, parse_config, parse_field
 from linreg_tui.run.parsing import Numbers, Refused
 from linreg_tui.run.sources import ColumnChoice
@@ -31,6 +32,9 @@ SWEEPABLE: tuple[str, ...] = ("lr", "batch_size", "num_examples", "wd", "init_st
 #: A sweep's product of values times its repeats, at most (a typo such as 50 values in three fields
 #: is refused instead of queueing 125,000 runs).
 MAX_POINTS = 1_000
+#: ... and at most this many when every point trains batched (run.batching): 100,000 columns of a few
+#: parameters are one program of about the cost of a few runs.
+MAX_BATCHED_POINTS = 100_000
 MAX_REPEATS = 1_000
 
 
@@ -124,28 +128,34 @@ def split_sweep(
 
 
 def expand(
-    texts: Mapping[str, str], repeats: int = 1, points: int | None = None, log: bool = False
+    texts: Mapping[str, str], repeats: int = 1, points: int | None = None, log: bool = False, batch: bool = True
 ) -> list[SweepPoint]:
     """Every combination of the swept values (the first field varying slowest), each `repeats` times with
     seeds seed, seed + 1, ... Every point is validated here, before any run starts: ConfigError lists every
     field and value refused (a refusal that depends on the point names the point). `points` and `log`
-    space a range's values (split_sweep)."""
+    space a range's values (split_sweep). A sweep is at most MAX_POINTS runs, or MAX_BATCHED_POINTS when
+    every point can train batched (`batch`: the sweep will batch them)."""
     if not 1 <= repeats <= MAX_REPEATS:
         raise ConfigError([FieldError("repeats", str(repeats), f"is out of range (allowed: 1 to {MAX_REPEATS:,})")])
     fixed, swept = split_sweep(texts, points, log)
     combinations = list(itertools.product(*swept.values()))
-    if len(combinations) * repeats > MAX_POINTS:
-        name = next(iter(swept), "repeats")
-        raise ConfigError(
+    total = len(combinations) * repeats
+    name = next(iter(swept), "repeats")
+
+    def too_many(limit: int, more: str = "") -> ConfigError:
+        return ConfigError(
             [
                 FieldError(
                     name,
                     texts.get(name, str(repeats)),
-                    f"makes {len(combinations) * repeats:,} runs; a sweep is at most {MAX_POINTS:,} runs "
-                    "(the product of every swept field's values times the repeats)",
+                    f"makes {total:,} runs; a sweep is at most {limit:,} runs (the product of every swept "
+                    f"field's values times the repeats){more}",
                 )
             ]
         )
+
+    if total > MAX_BATCHED_POINTS:
+        raise too_many(MAX_BATCHED_POINTS)
     base_seed = parse_field("seed", fixed["seed"]) if "seed" in fixed else RunConfig().seed
     points: list[SweepPoint] = []
     errors: list[FieldError] = []
@@ -171,6 +181,13 @@ def expand(
             points.append(SweepPoint(config, point_texts, repeat))
     if errors:
         raise ConfigError(errors)
+    if total > MAX_POINTS and (not batch or any(batch_key(point.config) is None for point in points)):
+        more = (
+            f", or {MAX_BATCHED_POINTS:,} when every point can train batched (impl scratch, schedule constant)"
+            if batch
+            else f" with --no-batch ({MAX_BATCHED_POINTS:,} batched)"
+        )
+        raise too_many(MAX_POINTS, more)
     return points
 
 

@@ -125,6 +125,7 @@ class _Program:
             return torch.tensor(values, dtype=torch.float32, device=device).view(shape)
 
         self.lr, self.lambd = column("lr"), column("wd")
+        self.decays = any(config.wd for group in configs for config in group)
         self.w = torch.stack([seed.initial for seed in seeds]).to(device).requires_grad_(True)
         self.b = torch.zeros(shape, device=device, requires_grad=True)
         self.update = None
@@ -167,7 +168,7 @@ class _Program:
         self.steps += 1
         l = self.loss(torch.matmul(X, self.w) + self.b, y)  # noqa: E741 (the book's name)
         total = l.sum(dim=1, keepdim=True)
-        if self.first.wd:
+        if self.decays:
             l = l + self.lambd * (self.w**2).sum(dim=1, keepdim=True) / 2  # noqa: E741 (lambd * l2_penalty(w))
         l.sum().backward()
         w_before, b_before = self.w.detach().clone(), self.b.detach().clone()
