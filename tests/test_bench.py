@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from linreg_tui.commands.bench.cases import APP_SECTION, ENGINES_SECTION, time_in_app
+from linreg_tui.commands.bench.cases import APP_SECTION, BATCHED_SECTION, ENGINES_SECTION, time_in_app
 from linreg_tui.commands.bench.harness import QUICK_SIZES, Case, Timing, run_cases
 from linreg_tui.commands.bench.main import main
 from linreg_tui.commands.bench.report import HEADER, format_table
@@ -40,14 +40,31 @@ def test_quick_bench_prints_one_row_per_engine_and_size(capsys: pytest.CaptureFi
             else:
                 assert baseline == ("book concise" if name == "concise" else "book scratch")
                 assert speedup.endswith("×") and float(speedup[:-1].replace(",", "")) > 0
-    app_rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[app_at:] if line[:1] == "|"]
+    batched_at = lines.index(f"{BATCHED_SECTION}:")
+    app_rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in lines[app_at:batched_at] if line[:1] == "|"
+    ]
     names = [r[3] for r in app_rows[2:]]
     assert names == ["scratch headless", "scratch in the app", "fast headless", "fast in the app"]
     for row in app_rows[3::2]:
         assert row[6].endswith("headless") and float(row[7][:-1]) > 0
+    batched_rows = [
+        [cell.strip() for cell in line.strip("|").split("|")] for line in lines[batched_at:] if line[:1] == "|"
+    ]
+    batched = [(r[3], r[6]) for r in batched_rows[2:]]
+    assert batched == [
+        ("1 run", ""),
+        ("10 one after another", "1 run"),
+        ("10 batched", "10 one after another"),
+        ("100 one after another", "1 run"),
+        ("100 batched", "100 one after another"),
+    ]
+    assert any(
+        line.startswith("cpu: 100 points batched took ") and "× the wall time of one run" in line for line in lines
+    )
     assert lines[-1].startswith("All lines measured in this one run (")
     progress = captured.err.splitlines()
-    cases = len(body) + len(names)
+    cases = len(body) + len(names) + len(batched)
     assert progress[0].startswith(f"{cases} cases, ")
     assert any(line.startswith(f"[{cases}/{cases}] cpu · n=") for line in progress)
 

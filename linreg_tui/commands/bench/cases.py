@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from linreg_tui.commands.bench.book import book_concise, book_scratch
@@ -13,6 +13,7 @@ from linreg_tui.commands.bench.harness import (
     QUICK_SIZES,
     Case,
     Options,
+    Row,
     Timing,
     time_book,
     time_loop_engine,
@@ -132,5 +133,81 @@ def app_cases(options: Options) -> list[Case]:
     return cases
 
 
+BATCHED_SECTION = (
+    "A learning-rate sweep on the book's data (3 epochs, batch 10), µs per step of each run: one run, then K points "
+    "one after another and batched (one tensor program)"
+)
+
+
+def time_sweep(texts: dict[str, str], batch: bool) -> Timing:
+    """A sweep's wall time, set-up included (as one run's is below), per step of each of its runs."""
+    from time import perf_counter
+
+    from linreg_tui.run.sweep import expand
+    from linreg_tui.training.sweep import run_sweep
+
+    points = expand(texts, batch=batch)
+    started = perf_counter()
+    rows = run_sweep(points, batch=batch)
+    seconds = perf_counter() - started
+    if any(row.status == "failed" for row in rows):
+        raise RuntimeError(next(row.message for row in rows if row.status == "failed"))
+    steps = sum(point.config.total_steps for point in points)
+    return Timing(seconds / steps * 1e6, steps, epochs=points[0].config.epochs)
+
+
+ONE_RUN = "1 run"
+
+
+def batched_summary(rows: Sequence[Row]) -> list[str]:
+    """Each batched sweep's whole wall time against one run's (the goal: 100 points in at most 3 runs' time)."""
+    lines = []
+    for device in dict.fromkeys(row.case.device for row in rows):
+        mine = [row for row in rows if row.case.device == device and row.timing is not None]
+        one = next((row for row in mine if row.case.name == ONE_RUN), None)
+        if one is None or one.timing is None:
+            continue
+        for row in mine:
+            if row.case.name.endswith(" batched") and row.timing is not None:
+                count = int(row.case.name.split()[0].replace(",", ""))
+                ratio = row.timing.us_per_step * count / one.timing.us_per_step
+                per_point = row.timing.us_per_step * row.timing.steps / count / 1e3
+                lines.append(
+                    f"{device}: {count:,} points batched took {ratio:.2f}× the wall time of one run "
+                    f"({per_point:.2f} ms a point)"
+                )
+    return lines
+
+
+def batched_cases(options: Options) -> list[Case]:
+    """One run, the same sweep one after another and batched: the batched engine's speed-up per point. The
+    K-point sweeps use learning rates below the bound (every column runs all its steps)."""
+    quick = options.sizes == QUICK_SIZES
+    cases = []
+    for device_text in options.devices:
+        device = str(resolve_device(device_text))
+        base = {"epochs": "3", "batch_size": "10", "device": device}
+        one = "1 run"
+        counts = (10, 100) if quick else (100, 1_000) if device == "cpu" else (100, 1_000, 10_000)
+        at = (BATCHED_SECTION, device, 1_000, 10)
+        cases.append(Case(*at, one, None, partial(time_sweep, {**base, "lr": "0.03"}, False)))
+        for count in counts:
+            grid = {**base, "lr": f"0.001..0.5:{count} log"}
+            after = f"{count:,} one after another"
+            if count <= 100:
+                cases.append(Case(*at, after, one, partial(time_sweep, grid, False)))
+            cases.append(
+                Case(*at, f"{count:,} batched", after if count <= 100 else one, partial(time_sweep, grid, True))
+            )
+    return cases
+
+
+#: Sentences printed under a section's table.
+SUMMARIES: dict[str, Callable[[Sequence[Row]], list[str]]] = {BATCHED_SECTION: batched_summary}
+
 #: Every section of the benchmark, in the order they are shown: its title, and the cases it measures.
-SECTIONS: dict[str, Callable[[Options], list[Case]]] = {ENGINES_SECTION: engine_cases, APP_SECTION: app_cases}
+SECTIONS: dict[str, Callable[[Options], list[Case]]] = {
+    ENGINES_SECTION: engine_cases,
+    APP_SECTION: app_cases,
+    BATCHED_SECTION: batched_cases,
+}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from linreg_tui.commands.bench.cases import SECTIONS
+from linreg_tui.commands.bench.cases import SECTIONS, SUMMARIES
 from linreg_tui.commands.bench.harness import FULL_SIZES, QUICK_SIZES, ROUNDS, Options, run_cases
 from linreg_tui.commands.bench.report import format_table, machine
 from linreg_tui.commands.output import EXIT_READER_GONE, reader_watch
@@ -94,8 +94,11 @@ def main(argv: list[str]) -> int:
         rows = run_cases(cases, options.rounds, progress)
         for title in SECTIONS:
             print(f"\n{title}:\n")
-            for line in format_table([row for row in rows if row.case.section == title]):
+            section = [row for row in rows if row.case.section == title]
+            for line in format_table(section):
                 print(line)
+            if title in SUMMARIES:
+                print("", *SUMMARIES[title](section), sep="\n")
         failed = [row for row in rows if row.timing is None]
         if options.rounds > 1:
             print(
