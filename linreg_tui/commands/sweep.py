@@ -28,6 +28,7 @@ from linreg_tui.commands.output import EXIT_READER_GONE, LineOutput, reader_watc
 from linreg_tui.commands.train import SignalStop
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError
 from linreg_tui.run.config_file import ConfigFileError
+from linreg_tui.run.lr_curve import lr_curve
 from linreg_tui.run.parsing import Refused, Whole
 from linreg_tui.run.presets import PRESETS
 from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, range_notes
@@ -257,6 +258,8 @@ class _TableWriter(_Writer):
         ]
         if "num_examples" in self.swept and (slope := error_slope(rows)) is not None:
             lines.append(slope_sentence(slope, rows))
+        if self.swept == ["lr"] and rows:
+            lines.append(lr_curve(rows).sentence())
         if batched := [row for row in rows if row.batched > 1]:
             lines.append(batched_sentence(batched))
         self.out.write(lines)
@@ -319,6 +322,16 @@ class _JsonWriter(_Writer):
         document: dict[str, object] = {"runs": runs}
         if "num_examples" in self.swept:
             document["error_slope"] = error_slope(rows)
+        if self.swept == ["lr"] and rows:
+            curve = lr_curve(rows)
+            document["lr_curve"] = {
+                "best_lr": None if curve.best is None else curve.best.lr,
+                "best_loss": None if curve.best is None else curve.best.median,
+                "turns_up_lr": curve.turns_up,
+                "diverges_lr": curve.diverges,
+                "max_stable_lr": curve.bound,
+                "momentum_max_stable_lr": curve.momentum_bound,
+            }
         self.out.write([json.dumps(document, indent=2)])
 
 
