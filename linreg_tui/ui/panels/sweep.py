@@ -1,6 +1,6 @@
-"""A sweep from the form: its rows as runs end (a table), and after a sweep over the number of examples
-the data-size plot. The main screen keeps the sweep (`Sweep`); f9 opens `SweepScreen` on it, which
-fills in as the remaining runs end."""
+"""A sweep from the form: its rows as runs end (a table), after a sweep over the number of examples the
+data-size plot, after a sweep over the learning rate its curve. The main screen keeps the sweep
+(`Sweep`); f9 opens `SweepScreen` on it, which fills in as the remaining runs end."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ from linreg_tui.run.config import FIELDS
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui.panels.results import format_number
 from linreg_tui.ui.plots.error import ErrorPlot
+from linreg_tui.ui.plots.lr_curve import LrCurvePlot
 from linreg_tui.ui.widgets.fitting import FittedBorder
 
+#: Marks a batched run's time: its program's time divided by its runs (said under the table).
+BATCHED_MARK = "*"
+BATCHED_NOTE = f"{BATCHED_MARK} batched: the runs trained as one tensor program; the time is its time ÷ its runs"
 #: The columns after the swept fields'.
 RESULT_COLUMNS = ("status", "loss", "val loss", "max |w err|", "|b err|", "steps", "time")
 
@@ -38,6 +42,11 @@ class Sweep:
         """The swept fields, in the form's order."""
         swept = set().union(*(point.swept for point in self.points))
         return [name for name in FIELDS if name in swept]
+
+    @property
+    def shows_lr_curve(self) -> bool:
+        """A sweep over the learning rate alone (and seeds) gets its curve."""
+        return self.fields == ["lr"]
 
     @property
     def shows_data_size(self) -> bool:
@@ -68,7 +77,7 @@ def row_cells(row: SweepRow, fields: list[str]) -> list[str]:
         number(row.max_w_error),
         number(row.b_error),
         f"{row.steps:,}",
-        f"{row.seconds:.2f} s",
+        f"{row.seconds:.2g} s{BATCHED_MARK}" if row.batched > 1 else f"{row.seconds:.2f} s",
     ]
 
 
@@ -104,6 +113,10 @@ class SweepScreen(ModalScreen[None]):
         height: auto;
         max-height: 1fr;
     }
+    /* With a plot below, the table scrolls in a third of the box and the plot has the rest (its 1fr). */
+    SweepScreen #sweep-box.-with-plot #sweep-table {
+        height: 35%;
+    }
     SweepScreen #sweep-empty {
         color: $text-muted;
         padding: 0 1;
@@ -121,6 +134,8 @@ class SweepScreen(ModalScreen[None]):
             yield Static("no run has ended yet", id="sweep-empty")
             if self.sweep.shows_data_size:
                 yield ErrorPlot()
+            if self.sweep.shows_lr_curve:
+                yield LrCurvePlot()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -135,7 +150,14 @@ class SweepScreen(ModalScreen[None]):
         self.refresh_sweep()
 
     def refresh_sweep(self) -> None:
-        self.query_one(SweepBox).fitted_border.set(title=[(self.sweep.describe(), self.sweep.describe_briefly())])
+        box = self.query_one(SweepBox)
+        box.set_class(self.sweep.shows_data_size or self.sweep.shows_lr_curve, "-with-plot")
+        batched = any(row.batched > 1 for row in self.sweep.rows)
+        box.fitted_border.set(
+            title=[(self.sweep.describe(), self.sweep.describe_briefly())], subtitle=[BATCHED_NOTE] if batched else []
+        )
         self.query_one("#sweep-empty").display = not self.sweep.rows
         if self.sweep.shows_data_size:
             self.query_one(ErrorPlot).show(self.sweep.rows)
+        if self.sweep.shows_lr_curve:
+            self.query_one(LrCurvePlot).show(self.sweep.rows)

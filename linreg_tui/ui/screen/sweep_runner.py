@@ -1,5 +1,6 @@
-"""A sweep from the app: the form's points run one after another on a training worker, each run's
-events shown as a single run's are, its rows into the sweep's table (f9)."""
+"""A sweep from the app: the form's points run on a training worker, one after another with each run's
+events shown as a single run's are (as many as the loss chart draws), or batched (more than that), their
+rows into the sweep's table and curve (f9)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,16 @@ from textual.worker import Worker, get_current_worker
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui import messages
 from linreg_tui.ui.panels.sweep import Sweep, SweepScreen
+from linreg_tui.ui.plots.loss import MAX_OVERLAID
 from linreg_tui.ui.screen.session import RunSession
 from linreg_tui.ui.screen.thread_start import ThreadStart
 from linreg_tui.ui.screen.views import Views
+
+#: What the log says of a sweep too big to draw on the loss chart (which holds MAX_OVERLAID runs).
+BATCHED_IN_APP = (
+    "{count:,} runs: more than the loss chart draws, so the points that can share a tensor program train "
+    "batched, each taking its own run's steps; their final losses fill the sweep's table and curve (f9)"
+)
 
 
 class SweepRunner:
@@ -35,8 +43,11 @@ class SweepRunner:
         self.sweep = Sweep(points)
         self.session.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
         self.views.log.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
+        batch = len(points) > MAX_OVERLAID
+        if batch:
+            self.views.log.say(BATCHED_IN_APP.format(count=len(points)), "note")
         return self.screen.run_worker(
-            partial(self._run, points, begun),
+            partial(self._run, points, begun, batch),
             name="sweep_in_thread",
             group="training",
             exclusive=True,
@@ -44,7 +55,7 @@ class SweepRunner:
             exit_on_error=False,
         )
 
-    def _run(self, points: list[SweepPoint], begun: ThreadStart) -> None:
+    def _run(self, points: list[SweepPoint], begun: ThreadStart, batch: bool) -> None:
         """In the worker's thread: each point's run posts its events as a single run does. esc sets this
         worker's cancelled_event, which stops the current run at its next chunk and the sweep with it."""
         if not begun.begin():
@@ -58,6 +69,7 @@ class SweepRunner:
             on_event=lambda _point, event: post(messages.for_event(event)),
             on_row=lambda row: post(messages.SweepRowEnded(row)),
             run_cancel=cancelled,
+            batch=batch,
         )
         post(messages.SweepEnded())
 

@@ -1,0 +1,70 @@
+"""The learning-rate curve: measured from a sweep's rows, said beside the theory's bound, drawn in the app."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from linreg_tui.run.config import RunConfig
+from linreg_tui.run.lr_curve import lr_curve
+from linreg_tui.run.result import RunResult
+from linreg_tui.run.sweep import SweepPoint, SweepRow
+from linreg_tui.ui.app import LinregApp
+from linreg_tui.ui.panels.sweep import SweepScreen
+from linreg_tui.ui.plots.lr_curve import LrCurvePlot
+from linreg_tui.ui.screen.sweep_runner import BATCHED_IN_APP
+from tests.apptools import log_text, set_field, wait_ready, wait_until
+from tests.test_experiments_app import run_sweep_to_end
+
+BOUND = 1.8
+
+
+def row(lr: float, loss: float | None, seed: int = 0, config: RunConfig | None = None) -> SweepRow:
+    config = dataclasses.replace(config or RunConfig(), lr=lr, seed=seed)
+    status = "finished" if loss is not None else "diverged"
+    result = RunResult(status, config, "cpu", (2.0, -3.4), 4.2, None, (), 300, 0.1, max_stable_lr=BOUND)  # type: ignore[arg-type]
+    return SweepRow(SweepPoint(config, {"lr": str(lr)}, seed), status, loss, None, None, None, 300, 0.1, result)
+
+
+def test_the_curve_finds_the_lowest_loss_the_turn_up_and_the_first_divergence() -> None:
+    rows = [row(0.01, 1.0), row(0.1, 1e-4), row(1.0, 2e-4), row(1.5, 5e-3), row(2.0, None), row(3.0, None)]
+    curve = lr_curve(rows)
+    assert curve.best is not None and curve.best.lr == 0.1
+    assert curve.turns_up == 1.5 and curve.diverges == 2.0 and curve.bound == BOUND
+    said = curve.sentence()
+    assert "lowest loss 0.0001 at lr 0.1" in said and "turns up from lr 1.5" in said
+    assert "runs diverge from lr 2" in said and "bound 2/λmax is 1.8" in said
+    assert "did not overflow in their 300 steps" in said  # it diverged above the bound
+
+
+def test_repeats_give_each_rate_its_median_and_range_and_a_divergence_below_the_bound_is_named() -> None:
+    rows = [row(0.1, loss, seed) for seed, loss in enumerate((1e-4, 3e-4, 2e-4))] + [row(1.0, None, 0)]
+    point = lr_curve(rows).points[0]
+    assert (point.median, point.low, point.high, point.runs) == (2e-4, 1e-4, 3e-4, 3)
+    assert "minibatch noise makes runs diverge below the full-batch bound" in lr_curve(rows).sentence()
+
+
+def test_momentum_runs_with_one_beta_get_their_own_bound() -> None:
+    momentum = RunConfig(optimizer="momentum", momentum=0.5)
+    curve = lr_curve([row(0.1, 1e-4, config=momentum), row(1.0, 1e-3, config=momentum)])
+    assert curve.momentum_bound is not None and math.isclose(curve.momentum_bound, BOUND * 1.5)
+    assert "(2 + 2β)/λmax = 2.7" in curve.sentence()
+
+
+async def test_the_app_draws_a_big_learning_rate_sweep_batched_as_its_curve() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(130, 44)) as pilot:
+        await wait_ready(pilot)
+        await set_field(pilot, "epochs", "1")
+        await set_field(pilot, "lr", "1e-3..5:20 log")
+        await run_sweep_to_end(pilot, app)
+        sweep = app.main_screen.sweep
+        assert sweep is not None and sweep.state == "finished" and len(sweep.rows) == 20
+        assert all(row.batched == 20 for row in sweep.rows)
+        assert BATCHED_IN_APP.format(count=20) in log_text(app)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        plot = app.screen.query_one(LrCurvePlot)
+        said = str(plot.says.render())
+        assert "learning-rate curve: lowest loss" in said and "runs diverge from lr" in said
+        assert "× diverged" not in said and "x diverged (top edge)" in said
