@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -20,7 +21,7 @@ def swept_lrs(text: str, points: int | None = None, log: bool = False) -> list[f
 def test_a_log_range_is_geometric_with_its_exact_ends() -> None:
     lrs = swept_lrs("1e-4..10", points=6, log=True)
     assert lrs[0] == 1e-4 and lrs[-1] == 10 and len(lrs) == 6
-    ratios = [later / earlier for earlier, later in zip(lrs, lrs[1:], strict=False)]
+    ratios = [later / earlier for earlier, later in itertools.pairwise(lrs)]
     assert ratios == pytest.approx([10.0] * 5, rel=1e-5)
 
 
