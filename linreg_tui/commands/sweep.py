@@ -26,9 +26,11 @@ from linreg_tui.commands.common import (
 )
 from linreg_tui.commands.output import EXIT_READER_GONE, LineOutput, reader_watch
 from linreg_tui.commands.train import SignalStop
+from linreg_tui.run.batching import check_group_memory, group_points, seed_layout
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError
 from linreg_tui.run.config_file import ConfigFileError
 from linreg_tui.run.lr_curve import lr_curve
+from linreg_tui.run.memory import host_free_bytes
 from linreg_tui.run.parsing import Refused, Whole
 from linreg_tui.run.presets import PRESETS
 from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, range_notes
@@ -154,6 +156,10 @@ def main(argv: Sequence[str]) -> int:
         try:
             for point in points:
                 preflight(point.config)
+            for program in group_points(points, batch=not args.no_batch):
+                if len(program) > 1:  # as one program: K times one run's parameters, and each seed's data
+                    seeds = seed_layout(program)
+                    check_group_memory(program[0].config, len(seeds), max(map(len, seeds)), host_free_bytes())
         except ConfigError as exc:
             return refuse(exc)
 
