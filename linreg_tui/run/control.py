@@ -77,7 +77,7 @@ class RunControl:
         #: step → learning rate from that step on, for replaying a recorded run.
         self._scheduled: dict[int, float] = {int(step): check_lr(lr) for step, lr in lr_changes}
         if self._scheduled:
-            self._refuse_without_lr(repr(dict(self._scheduled)))
+            self._refuse_without_lr(",".join(f"{step}:{lr:g}" for step, lr in self._scheduled.items()))
 
     # --- the app's side ----------------------------------------------------------------------------
 
@@ -104,7 +104,7 @@ class RunControl:
         """Use `lr` from the next chunk of steps on. Raises ConfigError (a ValueError) for a rate the
         form would refuse, with its message."""
         value = check_lr(lr)
-        self._refuse_without_lr(repr(value))
+        self._refuse_without_lr(f"{value:g}")
         with self._changed:
             self._pending_lr = value
             self._changed.notify_all()
