@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from textual.widget import Widget
 
 from linreg_tui.commands.main import main
 from linreg_tui.run.config import ConfigError, RunConfig
@@ -29,6 +30,7 @@ from linreg_tui.training.loop import train
 from linreg_tui.ui.app import LinregApp
 from tests.apptools import run_to_end, wait_ready, wait_until
 from tests.test_control import RunInThread
+from tests.test_fitting import drawn_lines
 
 # --- the book's schedulers, as d2l 12.11 writes them --------------------------------------------------
 
@@ -327,6 +329,10 @@ def test_the_start_lines_say_no_schedule_without_one(capsys: pytest.CaptureFixtu
 # --- the app: the Parameters view's lr line, and no live rate for adadelta -------------------------------
 
 
+def legend_text(legend: Widget) -> str:
+    return " ".join(line.replace("\u00a0", " ").strip() for line in drawn_lines(legend))
+
+
 async def test_the_parameters_view_draws_a_scheduled_runs_rate() -> None:
     config = RunConfig(schedule="cosine", lr_min=0.001, warmup=10)
     app = LinregApp(config)
@@ -335,7 +341,8 @@ async def test_the_parameters_view_draws_a_scheduled_runs_rate() -> None:
         await run_to_end(pilot)
         await pilot.press("f7")
         panel = app.main_screen.weights_panel
-        await wait_until(pilot, lambda: panel.lr_line.region.area > 0)
+        await wait_until(pilot, lambda: "l lr, cosine schedule (right axis)" in legend_text(panel.legend))
+        assert "0.03" in "".join(drawn_lines(panel.chart))  # its axis's top
         assert panel.path is not None
         steps, rates = panel.lr_line.series(panel.path.series()[0])
         assert steps[0] == 1 and steps[-1] == 300 and len(steps) > 100
@@ -351,7 +358,8 @@ async def test_a_constant_runs_rate_is_not_drawn() -> None:
         await pilot.press("f7")
         await pilot.pause(0.1)
         panel = app.main_screen.weights_panel
-        assert not panel.lr_line.display and panel.lr_line.region.area == 0
+        assert not panel.lr_line.shown and panel.lr_line.series(list(range(101))) == ([], [])
+        assert "lr" not in legend_text(panel.legend).split()
 
 
 async def test_a_live_change_shows_on_the_lr_line() -> None:

@@ -1,5 +1,5 @@
 """The Parameters panel: each tracked weight and the bias against the step, the true values as
-horizontal reference lines, and under them the learning rate when it varies (ui/plots/lr_line.py)."""
+horizontal reference lines, and the learning rate on a right-hand axis when it varies (ui/plots/lr_line.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from textual.containers import Vertical
 
 from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.plots.loss import REDRAW_HZ, UI_SHARE, Color, step_ticks
-from linreg_tui.ui.plots.lr_line import LearningRateLine
+from linreg_tui.ui.plots.lr_line import LR_COLOR, LearningRateLine
 from linreg_tui.ui.plots.plotting import CachedPlot
 from linreg_tui.ui.plots.tracked import Point, SampledPath
 from linreg_tui.ui.widgets.legend import Legend
@@ -52,7 +52,6 @@ class ParamsOverTime(Vertical):
 
     def compose(self) -> ComposeResult:
         yield self.chart
-        yield self.lr_line
         yield self.legend
 
     def on_mount(self) -> None:
@@ -73,7 +72,7 @@ class ParamsOverTime(Vertical):
         self.replot()
 
     def mark_lr_change(self, step: int, lr: float) -> None:
-        """The run uses `lr` from `step` on: the lr line shows it (drawn with the next steps)."""
+        """The run uses `lr` from `step` on: the lr line shows it (drawn at the next redraw)."""
         self.lr_line.change(step, lr)
         self._dirty = True
 
@@ -121,8 +120,9 @@ class ParamsOverTime(Vertical):
             # No live values here: a legend that changes is a layout pass per redraw (Results has them).
             label = name if true_value is None else f"{name} (true {true_value:.4g})"
             legend.append(_key(color, name[-1] if no_colour else "━", label))
+        if self.path is not None and self.lr_line.draw(plt, self.path.series()[0], no_colour):
+            legend.append(_key(LR_COLOR, "l" if no_colour else "━", self.lr_line.note()))
         if self.path is not None:
-            self.lr_line.replot(self.path.series()[0], no_colour)
             ticks = step_ticks(0, max(1, last_step))
             plt.xticks(ticks, [str(t) for t in ticks])
             if high > low:  # short labels of our own: plotext writes a diverged run's 1e18 in 19 digits
@@ -136,21 +136,8 @@ class ParamsOverTime(Vertical):
             notes = ["dim lines: the true values"] if self.truth else []
             if self.num_features > len(self.names) - 1:
                 notes.append(f"w1–w{len(self.names) - 1} of {self.num_features:,}")
-            if (lr_note := self._lr_note()) is not None:
-                notes.append(lr_note)
             self.legend.show(legend, [f"({' · '.join(notes)})"] if notes else [])
         self.chart.replotted()
-
-    def _lr_note(self) -> str | None:
-        """What the line under the chart is: the schedule, and where a live change ended it."""
-        rates = self.lr_line.rates
-        if rates is None or not rates.varies:
-            return None
-        if not rates.change_steps:
-            return f"below: lr, {rates.config.schedule} schedule"
-        if rates.scheduled:
-            return f"below: lr, {rates.config.schedule} schedule to step {rates.change_steps[0] - 1:,}, then as changed"
-        return "below: lr, as changed while training"
 
 
 def _key(color: Color, mark: str, label: str) -> str:
