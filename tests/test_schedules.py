@@ -363,18 +363,19 @@ async def test_a_constant_runs_rate_is_not_drawn() -> None:
 
 
 async def test_a_live_change_shows_on_the_lr_line() -> None:
-    """Through the app's own handler for the loop's event: the line follows the schedule to the change."""
-    app = LinregApp(RunConfig(schedule="sqrt", epochs=1))
+    """Through the app's own handler for the loop's event: the line follows the schedule to the change and
+    jumps there, at steps the sampled path (every other step here) does not hold."""
+    app = LinregApp(RunConfig(schedule="sqrt", epochs=1, num_examples=10_000))
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_ready(pilot)
         await run_to_end(pilot)
         panel = app.main_screen.weights_panel
-        app.main_screen.run_view.lr_changed(LearningRateChanged(51, 0.005))
-        assert panel.path is not None
+        app.main_screen.run_view.lr_changed(LearningRateChanged(503, 0.005))
+        assert panel.path is not None and panel.path.stride > 1 and 503 not in panel.path.steps
         steps, rates = panel.lr_line.series(panel.path.series()[0])
-        assert 50 in steps and 51 in steps
         by_step = dict(zip(steps, rates, strict=True))
-        assert by_step[50] == pytest.approx(0.03 / math.sqrt(50)) and by_step[51] == by_step[100] == 0.005
+        assert by_step[502] == pytest.approx(0.03 / math.sqrt(502)) and by_step[503] == by_step[1000] == 0.005
+        assert panel.lr_line.note() == "lr, sqrt schedule to step 502, then as changed (right axis)"
 
 
 async def test_the_form_sends_no_live_rate_for_adadelta() -> None:
