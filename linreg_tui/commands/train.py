@@ -227,7 +227,7 @@ def run_headless(
         try:
             with reader_watch(sys.stdout, out.lost_reader):
                 # A recorded run's live learning-rate changes, replayed at the same steps.
-                control = RunControl(lr_changes=lr_changes) if lr_changes else None
+                control = RunControl(lr_changes=lr_changes, lr_applies=config.applies("lr")) if lr_changes else None
                 result = train(config, on_event, cancel, control)
                 if as_json:
                     out.write([result_json(result, run_id)])
