@@ -104,7 +104,7 @@ def test_an_existing_metrics_file_is_left_as_it_was(tmp_path: Path, capsys: pyte
     data = tmp_path / "k.csv"
     data.write_bytes(b"a,k,y\n1,0.1,5\n2,0.1,6\n")
     metrics = tmp_path / "m.csv"
-    metrics.write_text("run_id,kind,epoch,step,loss,val_loss,w,b\n")
+    metrics.write_text("run_id,kind,epoch,step,loss,val_loss,lr,w,b\n")
     empty = tmp_path / "empty.csv"
     empty.write_text("")
     for target in (metrics, empty):

@@ -203,7 +203,7 @@ def test_csv_metrics_have_a_row_per_step_and_per_epoch_and_one_header(
         )
         results.append(json.loads(capsys.readouterr().out))
     lines = path.read_text().splitlines()
-    assert lines[0] == "run_id,kind,epoch,step,loss,val_loss,w,b"
+    assert lines[0] == "run_id,kind,epoch,step,loss,val_loss,lr,w,b"
     assert lines.count(lines[0]) == 1
     rows = list(csv.DictReader(lines))
     for result in results:

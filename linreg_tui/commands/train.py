@@ -30,6 +30,7 @@ from linreg_tui.run.command import LR_CHANGES_ALLOWED, LR_CHANGES_FLAG, parse_lr
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig
 from linreg_tui.run.config_file import ConfigFileError, check_save_target, save_config
 from linreg_tui.run.data_record import ROWS_FLAG, SHA256_FLAG, RecordRefused, data_change, parse_record
+from linreg_tui.run.optimizers import why_not
 from linreg_tui.run.sweep import expand, split_sweep
 
 
@@ -99,6 +100,9 @@ def run(argv: list[str]) -> int:
         config = expand(texts)[0].config
         swept = {name: texts[name] for name in split_sweep(texts)[1]}
         lr_changes = parse_lr_changes(args.lr_changes) if args.lr_changes is not None else ()
+        if lr_changes and not config.applies("lr"):  # adadelta: no learning rate to change
+            reason = why_not("lr", config.optimizer, config.schedule)
+            raise ConfigError([FieldError(LR_CHANGES_FLAG, args.lr_changes, reason)])
     except (ConfigError, ConfigFileError, RecordRefused) as exc:
         return refuse(exc)
     if args.headless:
@@ -223,7 +227,7 @@ def run_headless(
         try:
             with reader_watch(sys.stdout, out.lost_reader):
                 # A recorded run's live learning-rate changes, replayed at the same steps.
-                control = RunControl(lr_changes=lr_changes) if lr_changes else None
+                control = RunControl(lr_changes=lr_changes, lr_applies=config.applies("lr")) if lr_changes else None
                 result = train(config, on_event, cancel, control)
                 if as_json:
                     out.write([result_json(result, run_id)])

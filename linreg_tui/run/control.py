@@ -17,7 +17,9 @@ not compete with the first steps for Python's GIL. The loop waits at most START_
 
 A change of learning rate takes effect at the start of the next chunk of steps, so a chunk (and the
 fast engine's scan) never mixes two rates. `lr_changes` replays a recorded run's changes: the loop
-ends its chunks where a scheduled change falls, so the replay changes at exactly the same steps.
+ends its chunks where a scheduled change falls, so the replay changes at exactly the same steps. A
+change ends the run's learning-rate schedule from its step on (the loop's `scheduled`). A run whose
+optimizer has no learning rate (adadelta) takes none: `lr_applies=False` refuses every change.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Literal
 
-from linreg_tui.run.config import FIELDS
+from linreg_tui.run.config import FIELDS, ConfigError, FieldError
+from linreg_tui.run.optimizers import why_not
 
 #: How long a paused run sleeps before it looks at a cancel event nobody notifies it about.
 POLL_SECONDS = 0.1
@@ -61,6 +64,7 @@ class RunControl:
         paused: bool = False,
         hold_start: bool = False,
         lr_changes: Iterable[tuple[int, float]] = (),
+        lr_applies: bool = True,
     ) -> None:
         self.cancel = cancel or threading.Event()
         self._changed = threading.Condition()
@@ -68,8 +72,12 @@ class RunControl:
         self._start_held = hold_start
         self._steps_allowed = 0
         self._pending_lr: float | None = None
+        #: Whether the run has a learning rate to change (adadelta has none).
+        self.lr_applies = lr_applies
         #: step → learning rate from that step on, for replaying a recorded run.
         self._scheduled: dict[int, float] = {int(step): check_lr(lr) for step, lr in lr_changes}
+        if self._scheduled:
+            self._refuse_without_lr(",".join(f"{step}:{lr:g}" for step, lr in self._scheduled.items()))
 
     # --- the app's side ----------------------------------------------------------------------------
 
@@ -96,9 +104,14 @@ class RunControl:
         """Use `lr` from the next chunk of steps on. Raises ConfigError (a ValueError) for a rate the
         form would refuse, with its message."""
         value = check_lr(lr)
+        self._refuse_without_lr(f"{value:g}")
         with self._changed:
             self._pending_lr = value
             self._changed.notify_all()
+
+    def _refuse_without_lr(self, given: str) -> None:
+        if not self.lr_applies:
+            raise ConfigError([FieldError("lr", given, why_not("lr", "adadelta", "constant"))])
 
     def start_shown(self) -> None:
         """The watcher has shown the run's start: its first step may come (see `hold_start`)."""

@@ -98,6 +98,10 @@ class EpochEnded:
     #: Set on the one epoch where the run is first seen to be unstable (run.stability): the lowest
     #: full-data loss it had reached. None on every other epoch.
     unstable_from: float | None = None
+    #: The learning rate of the epoch's last step: the schedule's at that step, or the rate a live change
+    #: set. None where the optimizer has no learning rate (adadelta), as the JSON's null and the CSV's
+    #: empty cell say.
+    lr: float | None = None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,15 @@ from typing import IO
 from linreg_tui.run.command import command_line
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.data_record import DataRecord
-from linreg_tui.run.events import EpochEnded, RunEnded, RunStarted, StepLosses, TrainingEvent
+from linreg_tui.run.events import (
+    EpochEnded,
+    LearningRateChanged,
+    RunEnded,
+    RunStarted,
+    StepLosses,
+    TrainingEvent,
+)
+from linreg_tui.run.learning_rates import LearningRates
 from linreg_tui.run.presets import PRESETS, book_comparison
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.stability import unstable_line
@@ -80,6 +88,7 @@ def start_lines(event: RunStarted) -> list[str]:
         f"{count(config.num_examples, 'example')} × {count(config.num_features, 'feature')}",
         f"loss: {event.loss_formula}",
         f"features: {format_vector(event.first_features, 4)}  label: {event.first_label:.4f}  (first example)",
+        *schedule_lines(config),
         *conditioning_lines(
             event.conditioning.condition_number,
             event.conditioning.max_stable_lr,
@@ -87,6 +96,29 @@ def start_lines(event: RunStarted) -> list[str]:
             could_standardize(config),
         ),
     ]
+
+
+def schedule_lines(config: RunConfig) -> list[str]:
+    """The learning-rate schedule, when the run has one: how the rate goes, counted in steps (the book
+    counts its schedulers' updates in epochs; here each step takes its own rate), and where it ends."""
+    if not config.applies("schedule") or config.schedule == "constant":
+        return []
+    lr, total = config.lr, config.total_steps
+    last = LearningRates(config).at(total)
+    if config.schedule == "cosine":
+        warmup = f", warm-up {count(config.warmup, 'step')} from 0" if config.warmup else ""
+        how = f"{lr:g} → {config.lr_min:g} over {count(total, 'step')}{warmup}"
+    elif config.schedule == "factor":
+        how = (
+            f"{lr:g} × {config.decay_factor:g} every {count(config.decay_every, 'step')}, "
+            f"not below {config.lr_min:g}; {last:g} at step {total:,}"
+        )
+    elif config.schedule == "multistep":
+        after = ", ".join(f"{milestone:,}" for milestone in config.milestones)
+        how = f"{lr:g} × {config.decay_factor:g} after steps {after}; {last:g} at step {total:,}"
+    else:  # sqrt
+        how = f"{lr:g}/√t at step t; {last:g} at step {total:,}"
+    return [f"lr schedule {config.schedule}: {how}"]
 
 
 def conditioning_lines(
@@ -165,7 +197,10 @@ def end_lines(result: RunResult) -> list[str]:
         lines.append(optimum_not_unique(result))
     if result.lr_changes:
         changes = ", ".join(f"{lr:g} from step {step:,}" for step, lr in result.lr_changes)
-        lines.append(f"learning rate changed while training: {changes}")
+        ended = ""
+        if LearningRates(config).scheduled:  # a rate chosen while training ends the schedule from its step
+            ended = f" (the {config.schedule} schedule ended at step {result.lr_changes[0][0]:,})"
+        lines.append(f"learning rate changed while training: {changes}{ended}")
         lines += [lr_above_bound(lr, result.max_stable_lr) for _, lr in result.lr_changes if lr > result.max_stable_lr]
     if result.message:
         lines.append(result.message)
@@ -255,6 +290,8 @@ class MetricsWriter:
         #: The size of the regular file found at `path` (None: there was none), for `discard`.
         self.found_size = os.path.getsize(path) if os.path.isfile(path) else None
         self.created = not os.path.lexists(path)
+        #: Each step's learning rate, from the run's configuration and its live changes (RunStarted sets it).
+        self.rates: LearningRates | None = None
         try:
             # newline="": the csv module writes its own line endings.
             self.file: IO[str] = open(path, "a", encoding="utf-8", newline="")  # noqa: SIM115 - lives as long as the run
@@ -267,6 +304,7 @@ class MetricsWriter:
 
     def __call__(self, event: TrainingEvent) -> None:
         record: dict[str, object] | None = None
+        self.follow_rates(event)
         if isinstance(event, RunStarted):
             record = {
                 "type": "run",
@@ -280,6 +318,7 @@ class MetricsWriter:
                 "epoch": event.epoch,
                 "loss": event.loss,
                 "val_loss": event.val_loss,
+                "lr": event.lr,
                 "steps": event.steps,
                 "w": list(event.w),
                 "b": event.b,
@@ -294,6 +333,12 @@ class MetricsWriter:
             self.file.flush()
         except OSError as exc:
             self.error = exc
+
+    def follow_rates(self, event: TrainingEvent) -> None:
+        if isinstance(event, RunStarted):
+            self.rates = LearningRates(event.config)
+        elif isinstance(event, LearningRateChanged) and self.rates is not None:
+            self.rates.change(event.step, event.lr)
 
     def error_line(self) -> str | None:
         if self.error is None:
@@ -323,10 +368,13 @@ class CsvMetricsWriter(MetricsWriter):
     One header for the whole file: written when the file is new or empty, checked when appending (a
     file with other columns is refused before training). w is one column holding a JSON array, not
     w1..wk columns: runs with different numbers of features (up to 1,000) append to one file under one
-    header. val_loss is the epoch's validation loss (empty without --val, and on step rows).
+    header. val_loss is the epoch's validation loss (empty without --val, and on step rows). lr is the
+    step's learning rate (an epoch row's: its last step's), empty where the optimizer has none (adadelta).
     """
 
-    COLUMNS = ("run_id", "kind", "epoch", "step", "loss", "val_loss", "w", "b")
+    COLUMNS = ("run_id", "kind", "epoch", "step", "loss", "val_loss", "lr", "w", "b")
+    #: The header before the lr column: a file written so is refused (its rows would not line up).
+    OLDER_COLUMNS = ("run_id", "kind", "epoch", "step", "loss", "val_loss", "w", "b")
 
     def __init__(self, path: str, run_id: str) -> None:
         header = ",".join(self.COLUMNS)
@@ -334,6 +382,11 @@ class CsvMetricsWriter(MetricsWriter):
             if os.path.isfile(path) and os.path.getsize(path) > 0:
                 with open(path, encoding="utf-8", newline="") as existing:
                     first = existing.readline().rstrip("\r\n")
+                if first == ",".join(self.OLDER_COLUMNS):
+                    raise MetricsRefused(
+                        f"metrics: {path!r} has the older layout's columns (without lr, the learning rate); "
+                        f"give a new .csv file or one with the columns {header}"
+                    )
                 if first != header:
                     # What the line holds is not said: the file may be anything but a metrics file.
                     raise MetricsRefused(
@@ -358,15 +411,18 @@ class CsvMetricsWriter(MetricsWriter):
 
     def __call__(self, event: TrainingEvent) -> None:
         rows: list[tuple[object, ...]] = []
+        self.follow_rates(event)
         if isinstance(event, StepLosses):
+            taken = len(event.losses)
+            rates = self.rates.of_steps(event.first_step, taken) if self.rates is not None else [None] * taken
             rows = [
-                (self.run_id, "step", event.epoch, event.first_step + i, loss, "", "", "")
-                for i, loss in enumerate(event.losses)
+                (self.run_id, "step", event.epoch, event.first_step + i, loss, "", _cell(lr), "", "")
+                for i, (loss, lr) in enumerate(zip(event.losses, rates, strict=True))
             ]
         elif isinstance(event, EpochEnded):
-            val_loss = "" if event.val_loss is None else event.val_loss
             w = json.dumps(list(event.w))
-            rows = [(self.run_id, "epoch", event.epoch, event.steps, event.loss, val_loss, w, event.b)]
+            row = (event.loss, _cell(event.val_loss), _cell(event.lr), w, event.b)
+            rows = [(self.run_id, "epoch", event.epoch, event.steps, *row)]
         if not rows or self.error is not None:
             return
         try:
@@ -374,6 +430,11 @@ class CsvMetricsWriter(MetricsWriter):
             self.file.flush()
         except OSError as exc:
             self.error = exc
+
+
+def _cell(value: float | None) -> object:
+    """A CSV cell: empty for a value the run does not have."""
+    return "" if value is None else value
 
 
 def result_record(result: RunResult) -> dict[str, object]:

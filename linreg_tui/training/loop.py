@@ -336,7 +336,8 @@ class _Loop:
         if not self.unstable_seen and keeps_rising(self.epoch_losses):
             self.unstable_seen = True
             unstable_from = min(self.epoch_losses)
-        self.emit(EpochEnded(epoch, loss, self.steps, w, b, val_loss, unstable_from))
+        lr = self.last_lr if self.config.applies("lr") else None  # adadelta has no learning rate
+        self.emit(EpochEnded(epoch, loss, self.steps, w, b, val_loss, unstable_from, lr))
         return True
 
     def _fetch(self, losses: torch.Tensor) -> tuple[array[float], TrackedPath, bool]:

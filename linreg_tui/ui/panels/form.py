@@ -370,7 +370,8 @@ class ParamsPanel(Vertical):
 
     def _choose_lr(self) -> None:
         self._lr_timer = None
-        if not self.running:
+        # Adadelta has no learning rate: its field is hidden, and a rate typed there anyway is not sent.
+        if not self.running or not self._applies(LIVE_FIELD, self.shown_source):
             return
         try:
             lr = FIELDS[LIVE_FIELD].read(self.query_one(f"#{LIVE_FIELD}", Input).value)

@@ -1,5 +1,5 @@
 """The Parameters panel: each tracked weight and the bias against the step, the true values as
-horizontal reference lines."""
+horizontal reference lines, and the learning rate on a right-hand axis when it varies (ui/plots/lr_line.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Vertical
 
+from linreg_tui.run.config import RunConfig
 from linreg_tui.ui.plots.loss import REDRAW_HZ, UI_SHARE, Color, step_ticks
+from linreg_tui.ui.plots.lr_line import LR_COLOR, LearningRateLine
 from linreg_tui.ui.plots.plotting import CachedPlot
 from linreg_tui.ui.plots.tracked import Point, SampledPath
 from linreg_tui.ui.widgets.legend import Legend
@@ -44,6 +46,7 @@ class ParamsOverTime(Vertical):
         self.path: SampledPath | None = None
         self.chart = CachedPlot(id="weights-chart")
         self.legend = Legend(id="weights-legend")
+        self.lr_line = LearningRateLine()
         self._dirty = False
         self._replotted_at = 0.0
 
@@ -55,11 +58,23 @@ class ParamsOverTime(Vertical):
         self.replot()
 
     def start_run(
-        self, names: tuple[str, ...], truth: tuple[float, ...] | None, initial: Point, num_features: int
+        self,
+        names: tuple[str, ...],
+        truth: tuple[float, ...] | None,
+        initial: Point,
+        num_features: int,
+        config: RunConfig | None = None,
     ) -> None:
         self.names, self.truth, self.num_features = names, truth or (), num_features
         self.path = SampledPath(initial)
+        if config is not None:
+            self.lr_line.start_run(config)
         self.replot()
+
+    def mark_lr_change(self, step: int, lr: float) -> None:
+        """The run uses `lr` from `step` on: the lr line shows it (drawn at the next redraw)."""
+        self.lr_line.change(step, lr)
+        self._dirty = True
 
     def add_steps(self, first_step: int, tracked: Sequence[Point]) -> None:
         if self.path is not None and tracked:
@@ -105,6 +120,8 @@ class ParamsOverTime(Vertical):
             # No live values here: a legend that changes is a layout pass per redraw (Results has them).
             label = name if true_value is None else f"{name} (true {true_value:.4g})"
             legend.append(_key(color, name[-1] if no_colour else "━", label))
+        if self.path is not None and self.lr_line.draw(plt, self.path.series()[0], no_colour):
+            legend.append(_key(LR_COLOR, "l" if no_colour else "━", self.lr_line.note()))
         if self.path is not None:
             ticks = step_ticks(0, max(1, last_step))
             plt.xticks(ticks, [str(t) for t in ticks])

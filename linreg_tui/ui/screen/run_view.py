@@ -76,7 +76,8 @@ class RunView:
             self.session.history.start(config, self.views.loss.current, self.views.landscape.current)
             self.session.trace = RunTrace(config.num_features, self.views.loss.current.steps)
             self.share.show_chosen_runs()
-        self.views.weights.start_run(event.surface.names, event.surface.truth, event.initial, config.num_features)
+        surface = event.surface
+        self.views.weights.start_run(surface.names, surface.truth, event.initial, config.num_features, config)
         raw = config.kind != "synthetic" and config.standardize != "none"
         self.views.results.start(config.truth, event.optimum, config.feature_names if named else None, raw)
         self._show_conditioning(event)
@@ -131,6 +132,7 @@ class RunView:
             self.views.log.say(lr_above_bound(event.lr, session.max_stable_lr), "warning")
         session.live_lr = event.lr
         self.views.loss.mark_lr_change(event.step, event.lr)
+        self.views.weights.mark_lr_change(event.step, event.lr)
         self.views.status.lr_changed(event.lr)
 
     def epoch_ended(self, event: EpochEnded) -> None:
