@@ -13,6 +13,7 @@ import dataclasses
 import math
 
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig, parse_config
+from linreg_tui.run.momentum_presets import MOMENTUM_PRESETS
 from linreg_tui.run.parsing import format_number
 from linreg_tui.run.preset import Preset
 from linreg_tui.run.real_data_presets import REAL_DATA_PRESETS
@@ -161,7 +162,7 @@ _PRESETS = (
 )
 
 #: Every preset by name, in the order they are listed.
-PRESETS: dict[str, Preset] = {preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS)}
+PRESETS: dict[str, Preset] = {preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS, *MOMENTUM_PRESETS)}
 
 
 def preset_named(name: str) -> Preset:

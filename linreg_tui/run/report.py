@@ -30,6 +30,8 @@ SHOWN_ENTRIES = 10
 ILL_CONDITIONED = 1e6
 #: 1 − x rounds to 1 in float32 for x below half its machine epsilon, 2⁻²⁴.
 FLOAT32_HALF_EPS = 2.0**-24
+#: run.theory's tolerance as the log writes it: "1e-4".
+TOLERANCE_WORDS = f"{TOLERANCE:.0e}".replace("e-0", "e-")
 
 
 def format_vector(values: Sequence[float], digits: int = 6) -> str:
@@ -112,7 +114,7 @@ def theory_lines(theory: RunTheory, config: RunConfig) -> list[str]:
     reach = (
         "the distance to the optimum does not shrink"
         if steps is None or math.isinf(steps)
-        else f"{TOLERANCE:g} of its start in {count(int(steps), 'step')}"
+        else f"{TOLERANCE_WORDS} of its start in {count(int(steps), 'step')}"
     )
     return [
         *lines,
@@ -209,7 +211,7 @@ def observed_lines(result: RunResult) -> list[str]:
     expected = "" if predicted_steps is None or math.isinf(predicted_steps) else f" (predicted {predicted_steps:,.0f})"
     return [
         f"observed rate {observed:.4g} a step (predicted {predicted:.4g}): the geometric mean shrink of the "
-        f"distance to the optimum, over the steps above float32's floor · {TOLERANCE:g} of its start: "
+        f"distance to the optimum, over the steps above float32's floor · {TOLERANCE_WORDS} of its start: "
         f"{reached}{expected}"
     ]
 
