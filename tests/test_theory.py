@@ -32,8 +32,9 @@ from linreg_tui.run.theory import (
     predicted_rate,
     steps_to,
 )
+from linreg_tui.training import closed_form, statistics
 from linreg_tui.training.conditioning import conditioning_for
-from linreg_tui.training.data import make_dataset, make_generator
+from linreg_tui.training.data import Dataset, make_dataset, make_generator
 from linreg_tui.training.loop import train
 from linreg_tui.training.statistics import sufficient_statistics
 from linreg_tui.ui.app import LinregApp
@@ -223,3 +224,22 @@ async def test_the_form_warns_of_an_lr_above_momentums_bound() -> None:
         assert str(form_message.render()) == ""
         await type_into(pilot, "lr", "0.05")
         assert str(form_message.render()).startswith("warning: lr 0.05 is above momentum's largest stable lr")
+
+
+@pytest.mark.parametrize(("impl", "wd"), [("scratch", 0.0), ("concise", 0.0), ("scratch", 0.5)])
+def test_both_routes_give_the_hessians_ends(impl: str, wd: float) -> None:
+    """statistics (synthetic data) and closed_form (tables and files) against eigvalsh of the Hessian."""
+    generator = torch.Generator().manual_seed(0)
+    features = torch.normal(0.0, 1.0, size=(500, 3), generator=generator) * torch.tensor([1.0, 3.0, 0.5]) + 2
+    labels = features @ torch.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+    Z = torch.cat([features.double(), torch.ones(500, 1, dtype=torch.float64)], 1)
+    hessian = (2 * (1.0 if impl == "concise" else 0.5)) * Z.T @ Z / 500 + wd * torch.diag(
+        torch.tensor([1.0] * 3 + [0.0])
+    )
+    low, high = (float(v) for v in torch.linalg.eigvalsh(hessian.double())[[0, -1]])
+    stats = statistics.conditioning(statistics.sufficient_statistics(Dataset(features, labels)), impl, "squared", wd)
+    qr = closed_form.conditioning(
+        closed_form.factor(features.double().numpy(), labels[:, 0].double().numpy()), impl, "squared", wd
+    )
+    for found in (stats, qr):
+        assert (found.hessian_min, found.hessian_max) == pytest.approx((low, high), rel=1e-8)
