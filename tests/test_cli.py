@@ -46,7 +46,9 @@ JSON_KEYS = {
     "ols_w", "ols_b", "gap_to_optimum", "ols_unique", "epoch_losses", "val_losses", "w_norm", "steps",
     "train_seconds", "diverged_at", "condition_number", "max_stable_lr", "lr_changes", "config", "command",
     "data", "feature_names", "target_name", "w_original", "b_original", "ols_w_original", "ols_b_original",
-    "r2", "rmse", "val_r2", "val_rmse",
+    "r2", "rmse", "val_r2", "val_rmse", "hessian_min", "hessian_max", "gd_optimal_lr", "gd_optimal_rate",
+    "momentum_optimal_lr", "momentum_optimal_beta", "momentum_optimal_rate", "predicted_rate", "observed_rate",
+    "predicted_steps", "observed_steps",
 }  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import dataclasses
 import math
 
 from linreg_tui.run.config import ConfigError, FieldError, RunConfig, parse_config
+from linreg_tui.run.momentum_presets import MOMENTUM_PRESETS
 from linreg_tui.run.optimizer_presets import OPTIMIZER_PRESETS
 from linreg_tui.run.optimizers import BOOK_EPS
 from linreg_tui.run.parsing import format_number
@@ -163,7 +164,9 @@ _PRESETS = (
 )
 
 #: Every preset by name, in the order they are listed.
-PRESETS: dict[str, Preset] = {preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS, *OPTIMIZER_PRESETS)}
+PRESETS: dict[str, Preset] = {
+    preset.name: preset for preset in (*_PRESETS, *REAL_DATA_PRESETS, *OPTIMIZER_PRESETS, *MOMENTUM_PRESETS)
+}
 
 
 def preset_named(name: str) -> Preset:

@@ -28,6 +28,7 @@ from linreg_tui.run.learning_rates import LearningRates
 from linreg_tui.run.presets import PRESETS, book_comparison
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.stability import unstable_line
+from linreg_tui.run.theory import TOLERANCE, RunTheory, run_theory, stable_lr
 
 #: Longer vectors are printed as their first entries and the largest one (`--json` keeps every value): the
 #: book prints its two weights whole, a wall of 200 (the weight-decay section) helps nobody.
@@ -37,6 +38,8 @@ SHOWN_ENTRIES = 10
 ILL_CONDITIONED = 1e6
 #: 1 − x rounds to 1 in float32 for x below half its machine epsilon, 2⁻²⁴.
 FLOAT32_HALF_EPS = 2.0**-24
+#: run.theory's tolerance as the log writes it: "1e-4".
+TOLERANCE_WORDS = f"{TOLERANCE:.0e}".replace("e-0", "e-")
 
 
 def format_vector(values: Sequence[float], digits: int = 6) -> str:
@@ -94,7 +97,38 @@ def start_lines(event: RunStarted) -> list[str]:
             event.conditioning.max_stable_lr,
             config.lr,
             could_standardize(config),
+            config.optimizer,
+            config.momentum,
         ),
+        *theory_lines(run_theory(config, event.conditioning.hessian_min, event.conditioning.hessian_max), config),
+    ]
+
+
+def theory_lines(theory: RunTheory, config: RunConfig) -> list[str]:
+    """The optimal (η, β) of this quadratic and the run's own predicted rate (run.theory), for sgd and
+    momentum runs on the plain squared loss; why there is no prediction, where there is none."""
+    if theory.gd_rate is None or theory.momentum is None or theory.gd_lr is None:
+        return [theory.why] if config.optimizer in ("sgd", "momentum") and theory.why else []
+    best = theory.momentum
+    lines = [
+        f"Hessian of this loss: λmin {theory.hessian_min:.4g}, λmax {theory.hessian_max:.4g} · optimal full-batch "
+        f"gd: lr 2/(λmin+λmax) = {theory.gd_lr:.4g}, rate (κ−1)/(κ+1) = {theory.gd_rate:.4g} a step · momentum: "
+        f"lr (2/(√λmin+√λmax))² = {best.lr:.4g}, β ((√κ−1)/(√κ+1))² = {best.beta:.4g}, rate (√κ−1)/(√κ+1) = "
+        f"{best.rate:.4g} a step"
+    ]
+    if theory.predicted_rate is None:
+        return [*lines, theory.why]
+    rate, steps = theory.predicted_rate, theory.predicted_steps
+    constants = f"lr {config.lr:g}" + (f", β {config.momentum:g}" if config.optimizer == "momentum" else "")
+    reach = (
+        "the distance to the optimum does not shrink"
+        if steps is None or math.isinf(steps)
+        else f"{TOLERANCE_WORDS} of its start in {count(int(steps), 'step')}"
+    )
+    return [
+        *lines,
+        f"this run ({config.optimizer}, {constants}, full batch): predicted rate {rate:.4g} a step (the spectral "
+        f"radius of its iteration) · distance to the optimum: {reach}",
     ]
 
 
@@ -122,18 +156,26 @@ def schedule_lines(config: RunConfig) -> list[str]:
 
 
 def conditioning_lines(
-    condition_number: float, max_stable_lr: float, lr: float, could_standardize: bool = False
+    condition_number: float,
+    max_stable_lr: float,
+    lr: float,
+    could_standardize: bool = False,
+    optimizer: str = "sgd",
+    beta: float = 0.0,
 ) -> list[str]:
-    """The theory beside the experiment: how stretched the loss is, and the full-batch stability bound;
-    `could_standardize`: the data is a table or file that is not standardized."""
+    """The theory beside the experiment: how stretched the loss is, and the full-batch stability bound
+    (momentum's (2 + 2β)/λmax for momentum); `could_standardize`: the data is a table or file that is not
+    standardized."""
     if math.isinf(max_stable_lr):  # the absolute loss: no curvature, so no step size overshoots it
         return [f"condition number of ZᵀZ/n: {condition_number:.3g} · this loss has no curvature: no lr bound"]
     lines = [
         f"condition number of ZᵀZ/n: {condition_number:.3g} · largest stable lr (full-batch GD on this loss): "
         f"{max_stable_lr:.3g}; minibatch SGD can diverge below it"
     ]
-    if lr > max_stable_lr:
-        lines.append(lr_above_bound(lr, max_stable_lr))
+    if optimizer == "momentum":
+        lines[0] += f" · momentum's, (2 + 2β)/λmax with β {beta:g}: {stable_lr(optimizer, beta, max_stable_lr):.3g}"
+    if (warning := lr_warning(lr, max_stable_lr, optimizer, beta)) is not None:
+        lines.append(warning)
     if condition_number >= ILL_CONDITIONED:
         lines.append(ill_conditioned(condition_number, could_standardize))
     return lines
@@ -177,6 +219,35 @@ def lr_above_bound(lr: float, max_stable_lr: float) -> str:
     )
 
 
+def lr_warning(lr: float, max_stable_lr: float, optimizer: str = "sgd", beta: float = 0.0) -> str | None:
+    """The warning for an lr above the run's full-batch bound (None below it): gradient descent's 2/λmax,
+    momentum's (2 + 2β)/λmax, naming it."""
+    bound = stable_lr(optimizer, beta, max_stable_lr)
+    if not lr > bound:
+        return None
+    if optimizer == "momentum":
+        return (
+            f"warning: lr {lr:g} is above momentum's largest stable lr (2 + 2β)/λmax = {bound:.3g} with β {beta:g}: "
+            "even full-batch momentum diverges on this loss"
+        )
+    return lr_above_bound(lr, max_stable_lr)
+
+
+def observed_lines(result: RunResult) -> list[str]:
+    """The rate the run had beside the one predicted for it (a full-batch sgd or momentum run)."""
+    predicted, observed = result.theory.predicted_rate, result.observed_rate
+    if predicted is None or observed is None:
+        return []
+    steps, predicted_steps = result.observed_steps, result.theory.predicted_steps
+    reached = "not reached" if steps is None else count(steps, "step")
+    expected = "" if predicted_steps is None or math.isinf(predicted_steps) else f" (predicted {predicted_steps:,.0f})"
+    return [
+        f"observed rate {observed:.4g} a step (predicted {predicted:.4g}): the geometric mean shrink of the "
+        f"distance to the optimum, over the steps above float32's floor · {TOLERANCE_WORDS} of its start: "
+        f"{reached}{expected}"
+    ]
+
+
 def end_lines(result: RunResult) -> list[str]:
     config = result.config
     of_what = "" if config.minimises_squared_loss else " of the squared loss without weight decay, not this run's"
@@ -191,6 +262,7 @@ def end_lines(result: RunResult) -> list[str]:
         f"(largest gap to learned: {format_gap(result.gap_to_optimum)})"
     )
     lines += data_lines(result)
+    lines += observed_lines(result)
     if config.wd > 0:
         lines.append(f"L2 norm of w: {result.w_norm:.6g}")  # the book's weight-decay section prints it
     if not result.optimum.unique:
@@ -201,7 +273,9 @@ def end_lines(result: RunResult) -> list[str]:
         if LearningRates(config).scheduled:  # a rate chosen while training ends the schedule from its step
             ended = f" (the {config.schedule} schedule ended at step {result.lr_changes[0][0]:,})"
         lines.append(f"learning rate changed while training: {changes}{ended}")
-        lines += [lr_above_bound(lr, result.max_stable_lr) for _, lr in result.lr_changes if lr > result.max_stable_lr]
+        bound, optimizer, beta = result.max_stable_lr, config.optimizer, config.momentum
+        warnings = (lr_warning(lr, bound, optimizer, beta) for _, lr in result.lr_changes)
+        lines += [warning for warning in warnings if warning is not None]
     if result.message:
         lines.append(result.message)
     lines.append(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from linreg_tui.run.config import RunConfig
+from linreg_tui.run.theory import TOLERANCE, RunTheory, observed_rate, observed_steps_to, run_theory
 
 Status = Literal["finished", "cancelled", "diverged", "failed"]
 
@@ -68,6 +69,11 @@ class RunResult:
     #: λmax/λmin of ZᵀZ/n, and 2/λmax of the run's loss's Hessian (run.surface.Conditioning).
     condition_number: float = math.nan
     max_stable_lr: float = math.nan
+    #: The ends of that Hessian's spectrum (run.surface.Conditioning), for run.theory's rates.
+    hessian_min: float = math.nan
+    hessian_max: float = math.nan
+    #: (steps taken, ‖θ − θ*‖ over w and b) at the start and at each epoch's end: a full-batch run's steps.
+    distances: tuple[tuple[int, float], ...] = ()
     #: (step, lr): from each step on the run used the new learning rate (changed while it ran).
     lr_changes: tuple[tuple[int, float], ...] = ()
     #: The validation loss at the end of each epoch (the book's evaluate_loss); empty without --val.
@@ -96,6 +102,20 @@ class RunResult:
         """The largest |learned − optimum| over all weights and the bias."""
         pairs = [*zip(self.w, self.optimum.w, strict=True), (self.b, self.optimum.b)]
         return max(abs(a - o) for a, o in pairs)
+
+    @property
+    def theory(self) -> RunTheory:
+        return run_theory(self.config, self.hessian_min, self.hessian_max)
+
+    @property
+    def observed_rate(self) -> float | None:
+        """The distance's geometric mean shrink per step, for a run whose rate the theory predicts."""
+        return None if self.theory.predicted_rate is None else observed_rate(self.distances)
+
+    @property
+    def observed_steps(self) -> int | None:
+        """The steps the distance took to fall to TOLERANCE of its start (None: not predicted, or not reached)."""
+        return None if self.theory.predicted_rate is None else observed_steps_to(TOLERANCE, self.distances)
 
     @property
     def steps_per_second(self) -> float:
@@ -130,8 +150,26 @@ class RunResult:
             "condition_number": self.condition_number,
             "max_stable_lr": self.max_stable_lr,
             "lr_changes": [{"step": step, "lr": lr} for step, lr in self.lr_changes],
+            **self._theory_dict(),
             "config": self.config.as_dict(),
             **self._data_dict(),
+        }
+
+    def _theory_dict(self) -> dict[str, object]:
+        """run.theory's numbers: null where the theory does not cover the run (the log says why)."""
+        theory, momentum = self.theory, self.theory.momentum
+        return {
+            "hessian_min": self.hessian_min,
+            "hessian_max": self.hessian_max,
+            "gd_optimal_lr": theory.gd_lr,
+            "gd_optimal_rate": theory.gd_rate,
+            "momentum_optimal_lr": None if momentum is None else momentum.lr,
+            "momentum_optimal_beta": None if momentum is None else momentum.beta,
+            "momentum_optimal_rate": None if momentum is None else momentum.rate,
+            "predicted_rate": theory.predicted_rate,
+            "observed_rate": self.observed_rate,
+            "predicted_steps": theory.predicted_steps,
+            "observed_steps": self.observed_steps,
         }
 
     def _data_dict(self) -> dict[str, object]:

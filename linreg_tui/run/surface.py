@@ -4,6 +4,7 @@ from the data's ZᵀZ, Zᵀy and yᵀy)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 #: The landscape and the parameters-over-time view follow the first few weights and the bias; with
@@ -25,6 +26,10 @@ class Conditioning:
     #: 2 / λmax of the Hessian of the run's own loss: full-batch gradient descent converges below it
     #: and diverges above it. Minibatch SGD is noisier and can diverge below it.
     max_stable_lr: float
+    #: The smallest and largest eigenvalues of that Hessian (the bias column included; λmin is 0 when it is
+    #: singular): the ends of the spectrum run.theory's rates and optimal constants come from.
+    hessian_min: float = math.nan
+    hessian_max: float = math.nan
 
 
 @dataclass(frozen=True)

@@ -125,10 +125,16 @@ def conditioning(
     if wd:
         penalty = math.sqrt(wd) * np.eye(d, d + 1)
         stacked = np.vstack([stacked, penalty])
-    hessian_max = float(np.linalg.svd(stacked, compute_uv=False)[0]) ** 2 if stacked.size else 0.0
+    values = np.linalg.svd(stacked, compute_uv=False) if stacked.size else np.zeros(1)
+    hessian_max = float(values[0]) ** 2
+    # Fewer rows than d + 1 columns, or columns dependent to float64's precision: λmin is 0.
+    number = condition_number(factor)
+    full_rank = len(values) == d + 1 and (wd > 0 or math.isfinite(number))
     return Conditioning(
-        condition_number=condition_number(factor),
+        condition_number=number,
         max_stable_lr=2 / hessian_max if hessian_max > 0 else math.inf,
+        hessian_min=float(values[-1]) ** 2 if full_rank else 0.0,
+        hessian_max=hessian_max,
     )
 
 

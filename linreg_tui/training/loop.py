@@ -38,8 +38,9 @@ from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
 from linreg_tui.run.optimizers import scheduled_lrs
 from linreg_tui.run.path import TrackedPath, join
 from linreg_tui.run.report import count
-from linreg_tui.run.result import RunResult, Status
+from linreg_tui.run.result import Optimum, RunResult, Status
 from linreg_tui.run.stability import divergence_message, keeps_rising, watched
+from linreg_tui.run.theory import distance, why_no_prediction
 from linreg_tui.training.data import Dataset, make_generator, preview
 from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines import Engine, make_engine
@@ -129,6 +130,9 @@ def train(
         control.wait_until_start_shown()  # the app lays its panels out for the run before step 1
     loop = _Loop(engine, config, emit, cancel, control, validation)
     loop.max_stable_lr = conditions.max_stable_lr
+    if not why_no_prediction(config):  # only a run whose rate is predicted has its rate observed
+        loop.optimum = optimum
+        loop.distances.append((0, distance(w0, b0, optimum.w, optimum.b)))
     started = perf_counter()
     loop.run()
     train_seconds = perf_counter() - started
@@ -148,6 +152,9 @@ def train(
         diverged_at=loop.diverged_at,
         condition_number=conditions.condition_number,
         max_stable_lr=conditions.max_stable_lr,
+        hessian_min=conditions.hessian_min,
+        hessian_max=conditions.hessian_max,
+        distances=tuple(loop.distances),
         lr_changes=tuple(loop.lr_changes),
         data=data.facts(config, w, b),
     )
@@ -202,6 +209,9 @@ class _Loop:
         full_batch = config.batch_size >= config.training_examples
         self.unstable_seen = not watched(full_batch, config.minimises_squared_loss)
         self.max_stable_lr = math.inf  # the run's bound, for the lr a divergence suggests
+        self.optimum: Optimum | None = None
+        #: (steps, ‖θ − θ*‖) at the start and each epoch's end: run.theory's observed rate.
+        self.distances: list[tuple[int, float]] = []
         self.lr_changes: list[tuple[int, float]] = []
         self.chunk = min(8, engine.max_chunk)
         self.last_good: Checkpoint = engine.checkpoint()
@@ -328,6 +338,8 @@ class _Loop:
         w, b = self.engine.parameters().to_lists()
         self.last_known = (w, b)
         self.epoch_losses.append(loss)
+        if self.optimum is not None:
+            self.distances.append((self.steps, distance(w, b, self.optimum.w, self.optimum.b)))
         val_loss = None
         if self.validation is not None:
             val_loss = float(self.engine.loss_on(self.validation))

@@ -83,12 +83,15 @@ def conditioning(
         hessian = curvature * stats.gram / stats.count
         d = stats.num_features
         hessian[range(d), range(d)] += wd  # the penalty on w, not b
-        hessian_max = float(torch.linalg.eigvalsh(hessian)[-1])
+        hessian_eigenvalues = torch.linalg.eigvalsh(hessian)
+        hessian_min, hessian_max = float(hessian_eigenvalues[0]), float(hessian_eigenvalues[-1])
     else:
-        hessian_max = curvature * high
+        hessian_min, hessian_max = curvature * low, curvature * high
     return Conditioning(
         condition_number=math.inf if singular else high / low,
         max_stable_lr=2 / hessian_max if hessian_max > 0 else math.inf,
+        hessian_min=0.0 if singular and not wd else max(hessian_min, 0.0),
+        hessian_max=hessian_max,
     )
 
 

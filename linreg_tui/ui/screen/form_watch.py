@@ -14,7 +14,7 @@ from textual.timer import Timer
 
 from linreg_tui.run.config import ConfigError, RunConfig, parse_config
 from linreg_tui.run.memory import check_memory, estimate_memory, host_free_bytes
-from linreg_tui.run.report import conditioning_lines, could_standardize, lr_above_bound
+from linreg_tui.run.report import conditioning_lines, could_standardize, lr_warning
 from linreg_tui.run.surface import Conditioning, loss_scale
 from linreg_tui.ui import messages
 from linreg_tui.ui.panels.form import ParamsPanel
@@ -96,7 +96,12 @@ class FormWatch:
         if key != self._estimated or self.running():  # typed on since, or a run says the data's own values
             return
         for line in conditioning_lines(
-            estimate.condition_number, estimate.max_stable_lr, config.lr, could_standardize(config)
+            estimate.condition_number,
+            estimate.max_stable_lr,
+            config.lr,
+            could_standardize(config),
+            config.optimizer,
+            config.momentum,
         ):
             where = "estimate before the run (from scales and corr)" if config.kind == "synthetic" else "before the run"
             self.log.say(f"{where}: {line}", "note")
@@ -108,8 +113,8 @@ class FormWatch:
         key, impl, bound = self._bound_seen
         if key == data_key(config):
             bound *= loss_scale(impl) / loss_scale(config.impl)
-            if config.lr > bound:
-                self.form.note(lr_above_bound(config.lr, bound))
+            if (warning := lr_warning(config.lr, bound, config.optimizer, config.momentum)) is not None:
+                self.form.note(warning)  # momentum's (2 + 2β)/λmax for momentum, 2/λmax for the others
 
     # The data preview ------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from linreg_tui.run.events import (
     StepExplained,
     StepLosses,
 )
-from linreg_tui.run.report import book_lines, count, end_lines, epoch_lines, lr_above_bound, start_lines
+from linreg_tui.run.report import book_lines, count, end_lines, epoch_lines, lr_warning, start_lines
 from linreg_tui.run.stability import smaller_lr
 from linreg_tui.ui.panels.history import RunTrace
 from linreg_tui.ui.panels.log import explained_lines, lr_change_line
@@ -96,8 +96,8 @@ class RunView:
         self._rule_said = False
         self.views.data.highlight(())
         self.views.results.show_conditioning(conditions.condition_number, conditions.max_stable_lr, config.lr)
-        if config.lr > conditions.max_stable_lr:
-            self.views.form.note(lr_above_bound(config.lr, conditions.max_stable_lr))
+        if (warning := lr_warning(config.lr, conditions.max_stable_lr, config.optimizer, config.momentum)) is not None:
+            self.views.form.note(warning)  # momentum's bound for momentum, 2/λmax for the others
 
     def steps(self, event: StepLosses) -> None:
         self.views.loss.add_steps(event.first_step, event.losses)  # the trace's losses too: one series
@@ -128,8 +128,10 @@ class RunView:
     def lr_changed(self, event: LearningRateChanged) -> None:
         session = self.session
         self.views.log.say(lr_change_line(session.live_lr, event.lr, event.step), "book")
-        if session.max_stable_lr is not None and event.lr > session.max_stable_lr:
-            self.views.log.say(lr_above_bound(event.lr, session.max_stable_lr), "warning")
+        if session.max_stable_lr is not None and session.config is not None:
+            optimizer, beta = session.config.optimizer, session.config.momentum
+            if (warning := lr_warning(event.lr, session.max_stable_lr, optimizer, beta)) is not None:
+                self.views.log.say(warning, "warning")
         session.live_lr = event.lr
         self.views.loss.mark_lr_change(event.step, event.lr)
         self.views.weights.mark_lr_change(event.step, event.lr)
