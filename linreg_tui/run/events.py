@@ -62,7 +62,9 @@ class StepExplained:
 
     The gradient is the one the engine's rule uses (scratch and fast: of the minibatch's summed ½(ŷ−y)²,
     divided by the batch size in the update; concise: net[0].weight.grad of MSELoss's mean, the update
-    is −lr · grad). Weights are the tracked ones (w1..w_k)."""
+    is −lr · grad). With another optimizer than plain sgd the update is the step the parameters took, and
+    `state` holds the optimizer's state after it by the book's names (v, s, delta), each as (tracked
+    weights, b). Weights are the tracked ones (w1..w_k)."""
 
     epoch: int
     step: int
@@ -75,6 +77,8 @@ class StepExplained:
     update_w: tuple[float, ...]
     update_b: float
     rule: str
+    #: (name, tracked weights' values, b's value) for each of the optimizer's states; empty for plain sgd.
+    state: tuple[tuple[str, tuple[float, ...], float], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -310,13 +310,22 @@ class _Loop:
         """Read the step's explanation (one transfer) and tell it; the control then pauses again."""
         k = tracked_count(self.config.num_features)
         grad, update = explanation.grad, explanation.update
-        parts = [grad.w[:k], grad.b, update.w[:k], update.b, explanation.indices[:EXPLAINED_INDICES]]
+        parts = [grad.w[:k], grad.b, update.w[:k], update.b]
+        for _, state in explanation.state:  # each state's tracked weights and b, after the indices' place
+            parts += [state.w[:k], state.b]
+        parts.append(explanation.indices[:EXPLAINED_INDICES])
         values = torch.cat([part.detach().reshape(-1).double().cpu() for part in parts]).tolist()
+        after = 2 * k + 2 + len(explanation.state) * (k + 1)
+        states = tuple(
+            (name, tuple(values[start : start + k]), values[start + k])
+            for position, (name, _) in enumerate(explanation.state)
+            for start in [2 * k + 2 + position * (k + 1)]
+        )
         self.emit(
             StepExplained(
                 epoch=epoch,
                 step=self.steps,
-                indices=tuple(int(i) for i in values[2 * k + 2 :]),
+                indices=tuple(int(i) for i in values[after:]),
                 batch_size=explanation.indices.numel(),
                 loss=float(explanation.loss.reshape(-1)[0]),
                 lr=self.last_lr,
@@ -325,6 +334,7 @@ class _Loop:
                 update_w=tuple(values[k + 1 : 2 * k + 1]),
                 update_b=values[2 * k + 1],
                 rule=explanation.rule,
+                state=states,
             )
         )
         if self.control is not None:

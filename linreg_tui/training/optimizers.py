@@ -138,3 +138,21 @@ UPDATES: dict[str, tuple[Update, tuple[str, ...]]] = {
 def init_states(params: list[torch.Tensor], names: tuple[str, ...]) -> list[tuple[torch.Tensor, ...]]:
     """Zeros shaped like each parameter, one per state name (the book's init_*_states)."""
     return [tuple(torch.zeros_like(p.detach()) for _ in names) for p in params]
+
+
+#: Each update in the book's code (d2l 12.6–12.10, with its p.grad written g = p.grad / batch_size).
+BOOK_CODE: dict[str, str] = {
+    "momentum": "v[:] = hyperparams['momentum'] * v + g; p[:] -= hyperparams['lr'] * v",
+    "adagrad": "s[:] += torch.square(g); p[:] -= hyperparams['lr'] * g / torch.sqrt(s + eps)",
+    "rmsprop": "s[:] = gamma * s + (1 - gamma) * torch.square(g); p[:] -= hyperparams['lr'] * g / torch.sqrt(s + eps)",
+    "adadelta": "s[:] = rho * s + (1 - rho) * torch.square(g); "
+    "g = (torch.sqrt(delta + eps) / torch.sqrt(s + eps)) * g; p[:] -= g; "
+    "delta[:] = rho * delta + (1 - rho) * g * g (no learning rate)",
+    "adam": "v[:] = beta1 * v + (1 - beta1) * g; s[:] = beta2 * s + (1 - beta2) * torch.square(g); "
+    "v_bias_corr = v / (1 - beta1 ** hyperparams['t']); s_bias_corr = s / (1 - beta2 ** hyperparams['t']); "
+    "p[:] -= hyperparams['lr'] * v_bias_corr / (torch.sqrt(s_bias_corr) + eps); hyperparams['t'] += 1 (t from 1)",
+    "yogi": "v[:] = beta1 * v + (1 - beta1) * g; s[:] = s + (1 - beta2) * torch.sign(torch.square(g) - s) * "
+    "torch.square(g); v_bias_corr = v / (1 - beta1 ** hyperparams['t']); s_bias_corr = s / (1 - beta2 ** "
+    "hyperparams['t']); p[:] -= hyperparams['lr'] * v_bias_corr / (torch.sqrt(s_bias_corr) + eps); "
+    "hyperparams['t'] += 1 (t from 1)",
+}

@@ -1,7 +1,9 @@
-"""d2l 3.3, the concise implementation: TensorDataset + DataLoader, nn.Linear, nn.MSELoss, optim.SGD."""
+"""d2l 3.3, the concise implementation: TensorDataset + DataLoader, nn.Linear, nn.MSELoss, optim.SGD, and
+the optimization chapter's optimizers as torch.optim has them (training/engines/concise_optim.py)."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -11,6 +13,13 @@ from torch.utils import data
 from linreg_tui.run.config import RunConfig
 from linreg_tui.training.data import Dataset
 from linreg_tui.training.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
+from linreg_tui.training.engines.concise_optim import (
+    book_state,
+    make_trainer,
+    optimizer_rule,
+    optimizer_words,
+    torch_class,
+)
 
 CONCISE_RULE = (
     "trainer.step(): param -= lr * param.grad, with net[0].weight.grad and net[0].bias.grad the gradients "
@@ -29,6 +38,10 @@ def concise_rule(config: RunConfig) -> str:
         )
     if config.wd:
         rule += f"; for the weight, trainer.step() first adds weight_decay · w ({config.wd:g} · w) to the gradient"
+    if config.optimizer != "sgd":
+        # The same gradient, then the optimizer's own step instead of param -= lr * param.grad.
+        gradient = rule.replace("trainer.step(): param -= lr * param.grad, with ", "grad = ")
+        rule = optimizer_rule(config) + "; " + gradient.replace("bias.grad the gradients", "bias.grad, the gradients")
     return rule
 
 
@@ -81,11 +94,11 @@ def concise_words(config: RunConfig) -> str:
         )
     if config.wd:
         words += (
-            f"; weight decay: torch.optim.SGD([{{'params': net[0].weight, 'weight_decay': {config.wd:g}}}, "
+            f"; weight decay: {torch_class(config)}([{{'params': net[0].weight, 'weight_decay': {config.wd:g}}}, "
             "{'params': net[0].bias}]) adds wd · w to the weight's gradient (the penalty wd·‖w‖²/2 on this "
             "loss's scale, so with MSELoss it weighs half what scratch's lambd does)"
         )
-    return words
+    return words + optimizer_words(config)
 
 
 def load_array(data_arrays: tuple[torch.Tensor, ...], batch_size: int, generator: torch.Generator) -> data.DataLoader:
@@ -119,9 +132,12 @@ class ConciseEngine(Engine):
         if config.wd:
             # The book's weight-decay section: only the weight decays, the bias is in a group of its own.
             groups = [{"params": self.net[0].weight, "weight_decay": config.wd}, {"params": self.net[0].bias}]
-            self.trainer = torch.optim.SGD(groups, lr=config.lr)
+            self.trainer = make_trainer(config, groups)
         else:
-            self.trainer = torch.optim.SGD(self.net.parameters(), lr=config.lr)
+            self.trainer = make_trainer(config, self.net.parameters())
+        #: Adadelta has no learning rate (the book's takes none): torch's lr multiplies its step, and stays
+        #: 1.0 whatever set_lr or a schedule says, so that the step is the book's.
+        self.fixed_lr = config.optimizer == "adadelta"
         self.data_iter = load_array((dataset.features, dataset.labels), config.batch_size, generator)
         # Views of the parameters the path follows; trainer.step() updates in place, so they stay live.
         layer = self.net[0]
@@ -132,20 +148,23 @@ class ConciseEngine(Engine):
         return self.shuffle.follow(iter(self.data_iter))
 
     def describe_loss(self) -> str:
-        return self.loss_formula + concise_words(self.config)
+        return self.loss_formula.replace("torch.optim.SGD", torch_class(self.config)) + concise_words(self.config)
 
     def set_lr(self, lr: float) -> None:
         super().set_lr(lr)
-        for group in self.trainer.param_groups:
-            group["lr"] = lr
+        self._use_lr(lr)
+
+    def _use_lr(self, lr: float) -> None:
+        if not self.fixed_lr:
+            for group in self.trainer.param_groups:
+                group["lr"] = lr
 
     def run_steps(self, batches: Sequence[Batch], lrs: Sequence[float] | None = None) -> torch.Tensor:
         losses = []
         path = []
         for step, (X, y) in enumerate(batches):
             if lrs is not None:
-                for group in self.trainer.param_groups:
-                    group["lr"] = lrs[step]
+                self._use_lr(lrs[step])
             l = self.loss(self.net(X), y)  # noqa: E741 (the book's name)
             self.trainer.zero_grad()
             l.backward()
@@ -157,22 +176,47 @@ class ConciseEngine(Engine):
         return torch.stack(losses)
 
     def explain_step(self, batch: Batch, lr: float | None = None) -> StepExplanation:
-        w_before = self.net[0].weight.detach().view(-1).clone() if self.wd else None
+        before = self.snapshot()
         loss = self.run_steps([batch], None if lr is None else [lr])
         # The book's 3.3 exercise: after the step the gradients are still in net[0].weight.grad and
         # net[0].bias.grad (zero_grad() clears them only at the start of the next step).
         layer = self.net[0]
         grad = Params(layer.weight.grad.detach().view(-1).clone(), layer.bias.grad.detach().view(-1).clone())
-        lr = self.trainer.param_groups[0]["lr"]
-        # trainer.step() adds weight_decay · w (before the step) to the weight's gradient itself.
-        step_w = grad.w if w_before is None else grad.w + self.wd * w_before
+        if self.config.optimizer == "sgd":
+            lr = self.trainer.param_groups[0]["lr"]
+            # trainer.step() adds weight_decay · w (before the step) to the weight's gradient itself.
+            step_w = grad.w + self.wd * before.w if self.wd else grad.w
+            update = Params(-lr * step_w, -lr * grad.b)
+        else:
+            # torch's step is not −lr · grad for these: the step is what the parameters did.
+            after = self.parameters()
+            update = Params(after.w - before.w, after.b - before.b)
+        state = tuple(
+            (name, Params(w.detach().view(-1).clone(), b.detach().view(-1).clone()))
+            for name, (w, b) in book_state(self.trainer, layer.weight, layer.bias)
+        )
         return StepExplanation(
             loss=loss,
             indices=self.shuffle.last_indices(),
             grad=grad,
-            update=Params(-lr * step_w, -lr * grad.b),
+            update=update,
             rule=concise_rule(self.config),
+            state=state,
         )
+
+    def optimizer_state(self) -> object:
+        """A deep copy of trainer.state_dict(): v, s, delta and Adam's step count t (None for plain sgd)."""
+        if self.config.optimizer == "sgd":
+            return None
+        return copy.deepcopy(self.trainer.state_dict())
+
+    def load_optimizer_state(self, state: object) -> None:
+        if state is None:
+            return
+        # load_state_dict keeps the tensors it is given (same device and dtype): a copy, so the checkpoint
+        # stays as it was for another rewind. It also puts back the checkpoint's lr, so this run's goes back on.
+        self.trainer.load_state_dict(copy.deepcopy(state))  # type: ignore[arg-type]
+        self._use_lr(self.lr)
 
     def loss_on(self, data: Dataset) -> torch.Tensor:
         with torch.no_grad():

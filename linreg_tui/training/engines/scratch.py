@@ -8,9 +8,10 @@ import torch
 from torch.nn import functional
 
 from linreg_tui.run.config import RunConfig
+from linreg_tui.run.optimizers import CONSTANTS
 from linreg_tui.training.data import Dataset, initial_weights
 from linreg_tui.training.engines.base import Batch, Engine, Params, ShuffleMemory, StepExplanation, tracked_count
-from linreg_tui.training.optimizers import UPDATES, Hyperparams, Update, init_states
+from linreg_tui.training.optimizers import BOOK_CODE, UPDATES, Hyperparams, Update, init_states
 
 SCRATCH_RULE = (
     "sgd: param -= lr * param.grad / batch_size, with param.grad the gradient of l.sum() (the minibatch's "
@@ -23,9 +24,38 @@ WEIGHT_DECAY_RULE = (
 
 
 def scratch_rule(config: RunConfig) -> str:
-    """SCRATCH_RULE for this run's loss, with the penalty's term when there is weight decay."""
+    """SCRATCH_RULE for this run's loss (or the optimization chapter's update for another optimizer), with
+    the penalty's term when there is weight decay."""
     names = {"squared": "½(ŷ−y)²", "huber": f"huber_loss (delta {config.huber_delta:g})", "absolute": "|ŷ−y|"}
-    return SCRATCH_RULE.replace("½(ŷ−y)²", names[config.loss]) + (WEIGHT_DECAY_RULE if config.wd else "")
+    rule = SCRATCH_RULE if config.optimizer == "sgd" else optimizer_rule(config)
+    return rule.replace("½(ŷ−y)²", names[config.loss]) + (WEIGHT_DECAY_RULE if config.wd else "")
+
+
+def optimizer_rule(config: RunConfig) -> str:
+    """The book's from-scratch update (training/optimizers.py) in its code, with g = p.grad / batch_size."""
+    name = config.optimizer
+    return (
+        f"{name}(params, states, hyperparams): g = p.grad / batch_size, with p.grad the gradient of l.sum() "
+        f"(the minibatch's summed ½(ŷ−y)², so g is the chapter's mean gradient on a full minibatch); "
+        f"{BOOK_CODE[name]} ({optimizer_constants(config)}){short_batch_note(config)}"
+    )
+
+
+def optimizer_constants(config: RunConfig) -> str:
+    """`lr 0.03, beta1 0.9, beta2 0.999, eps 1e-06`: the run's hyperparams for its optimizer."""
+    names = CONSTANTS[config.optimizer] if config.optimizer == "adadelta" else ("lr", *CONSTANTS[config.optimizer])
+    return ", ".join(f"{name} {getattr(config, name):g}" for name in names)
+
+
+def short_batch_note(config: RunConfig) -> str:
+    """Where the epoch ends in a short minibatch, what g is there (the book's train_ch11 takes the mean)."""
+    last = config.training_examples % config.batch_size
+    if not last:
+        return ""
+    return (
+        f"; the last minibatch holds {last} of {config.batch_size} examples: its g is the summed gradient / "
+        f"{config.batch_size}, {last}/{config.batch_size} of its mean (the chapter's train_ch11 takes the mean)"
+    )
 
 
 LossFunction = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -91,6 +121,11 @@ def loss_words(config: RunConfig) -> str:
         words += (
             f"; weight decay: l = loss(net(X), y) + lambd * l2_penalty(w) with lambd = {config.wd:g} and "
             "l2_penalty(w) = sum(w**2) / 2, b not penalised; losses shown leave the penalty out"
+        )
+    if config.optimizer != "sgd":
+        words += (
+            f"; optimizer {config.optimizer} (d2l 12.6–12.10, every state from 0): g = p.grad / batch_size; "
+            f"{BOOK_CODE[config.optimizer]} ({optimizer_constants(config)}){short_batch_note(config)}"
         )
     return words
 
@@ -179,6 +214,22 @@ class ScratchEngine(Engine):
         # so that the step itself is run_steps' (the book's lines).
         grad_w, grad_b = torch.autograd.grad(self._objective(self.loss(linreg(X, self.w, self.b), y)), [self.w, self.b])
         lr = self.lr if lr is None else lr
+        if self.update is not None:
+            before = self.snapshot()
+            loss = self.run_steps([batch], [lr])
+            after = self.parameters()
+            # The optimizer's step is not −lr · g: it is what the parameters did.
+            return StepExplanation(
+                loss=loss,
+                indices=self.shuffle.last_indices(),
+                grad=Params(grad_w.view(-1), grad_b.view(-1)),
+                update=Params(after.w - before.w, after.b - before.b),
+                rule=scratch_rule(self.config),
+                state=tuple(
+                    (name, Params(w_state.detach().view(-1).clone(), b_state.detach().view(-1).clone()))
+                    for name, w_state, b_state in zip(self.state_names, *self.states, strict=True)
+                ),
+            )
         scale = -lr / self.config.batch_size
         loss = self.run_steps([batch], [lr])
         return StepExplanation(

@@ -78,10 +78,13 @@ def _numbers(values: Sequence[float]) -> str:
 LOGGED_INDICES = 8
 
 
-def explained_lines(event: StepExplained, impl: str, nominal_batch: int, num_features: int) -> list[str]:
+def explained_lines(
+    event: StepExplained, impl: str, nominal_batch: int, num_features: int, optimizer: str = "sgd"
+) -> list[str]:
     """One explained step, written as its engine computes it: scratch and fast with the book's
     `param -= lr * param.grad / batch_size` (the gradient of the minibatch's summed loss, divided by the
-    nominal batch size, as d2l's sgd does), concise with net[0].weight.grad and trainer.step()."""
+    nominal batch size, as d2l's sgd does), concise with net[0].weight.grad and trainer.step(). Another
+    optimizer's step is the parameters' change, followed by its state after the step (v, s, delta)."""
     shown = ", ".join(str(index) for index in event.indices[:LOGGED_INDICES])
     more = ", …" if event.batch_size > LOGGED_INDICES else ""
     weights = "w" if len(event.grad_w) == num_features else f"w1–w{len(event.grad_w)} of {num_features}"
@@ -90,6 +93,8 @@ def explained_lines(event: StepExplained, impl: str, nominal_batch: int, num_fea
         f"  minibatch loss {event.loss:.6g} (before the update)",
     ]
     lr, grad_w, grad_b = event.lr, _numbers(event.grad_w), f"{event.grad_b:.4g}"
+    if optimizer != "sgd":
+        return lines + _optimizer_lines(event, impl, nominal_batch, weights, optimizer)
     if impl == "concise":
         lines += [
             f"  net[0].weight.grad = {grad_w} ({weights}) · net[0].bias.grad = {grad_b}",
@@ -102,6 +107,27 @@ def explained_lines(event: StepExplained, impl: str, nominal_batch: int, num_fea
             f"  param -= lr * param.grad / batch_size: {weights} -= {lr:g} * {grad_w} / {nominal_batch} → "
             f"Δ {_numbers(event.update_w)}; b -= {lr:g} * {grad_b} / {nominal_batch} → Δ {event.update_b:.4g}",
         ]
+    return lines
+
+
+def _optimizer_lines(event: StepExplained, impl: str, nominal_batch: int, weights: str, optimizer: str) -> list[str]:
+    grad_w, grad_b = _numbers(event.grad_w), f"{event.grad_b:.4g}"
+    at = "" if optimizer == "adadelta" else f" at lr {event.lr:g}"  # adadelta has no learning rate
+    if impl == "concise":
+        lines = [
+            f"  net[0].weight.grad = {grad_w} ({weights}) · net[0].bias.grad = {grad_b}",
+            f"  trainer.step() ({optimizer}{at}, the update in the note above): "
+            f"Δ {weights} {_numbers(event.update_w)} · Δ b {event.update_b:.4g}",
+        ]
+    else:
+        lines = [
+            f"  param.grad of l.sum(): {weights} {grad_w} · b {grad_b}; g = param.grad / {nominal_batch}",
+            f"  {optimizer}(params, states, hyperparams){at}: Δ {weights} {_numbers(event.update_w)} · "
+            f"Δ b {event.update_b:.4g}",
+        ]
+    if event.state:
+        said = "; ".join(f"{name} {weights} {_numbers(w)} · b {b:.4g}" for name, w, b in event.state)
+        lines.append(f"  state after the step: {said}")
     return lines
 
 

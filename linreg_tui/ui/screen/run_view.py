@@ -121,7 +121,7 @@ class RunView:
         if not self._rule_said:
             self.views.log.say(f"{config.impl}'s update: {event.rule}", "note")
             self._rule_said = True
-        for line in explained_lines(event, config.impl, config.batch_size, config.num_features):
+        for line in explained_lines(event, config.impl, config.batch_size, config.num_features, config.optimizer):
             self.views.log.say(line)
         self.views.data.highlight(event.indices)
 
