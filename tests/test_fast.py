@@ -291,38 +291,47 @@ def peak_bytes_allocated(action: Callable[[], object]) -> int:
 
 
 @pytest.mark.parametrize(
-    ("num_features", "batch_size", "steps"),
+    ("num_features", "batch_size", "steps", "optimizer"),
     [
-        (1, 1, 2048),  # the scan's maps make the peak
-        (32, 1, 256),  # the largest maps that are scanned
-        (5, 64, 256),  # the float32 gather of X beside Zy
-        (2, 64, 256),  # the residuals with their float32 squares
-        (33, 4, 256),  # one by one: [θ; −1] with the residuals
-        (1000, 10, 8),  # one by one: the gather
+        (1, 1, 2048, "sgd"),  # the scan's maps make the peak
+        (32, 1, 256, "sgd"),  # the largest maps that are scanned
+        (5, 64, 256, "sgd"),  # the float32 gather of X beside Zy
+        (2, 64, 256, "sgd"),  # the residuals with their float32 squares
+        (33, 4, 256, "sgd"),  # one by one: [θ; −1] with the residuals
+        (1000, 10, 8, "sgd"),  # one by one: the gather
+        (1, 1, 2048, "momentum"),  # momentum's maps of [θ; v], 2D×(2D+1)
+        (32, 1, 128, "momentum"),  # the largest of them
+        (5, 64, 256, "momentum"),  # maps four times sgd's outgrow the gather
+        (33, 4, 256, "momentum"),  # one by one: v is one vector
     ],
 )
-def test_a_pass_allocates_what_the_memory_model_says(num_features: int, batch_size: int, steps: int) -> None:
+def test_a_pass_allocates_what_the_memory_model_says(
+    num_features: int, batch_size: int, steps: int, optimizer: str
+) -> None:
     """Measured, not recomputed: a buffer added to the pass (or dropped) without the model moves the peak."""
-    config = RunConfig(true_w=(1.0,) * num_features, num_examples=steps * batch_size, batch_size=batch_size)
+    config = RunConfig(
+        true_w=(1.0,) * num_features, num_examples=steps * batch_size, batch_size=batch_size, optimizer=optimizer
+    )
     engine = make(replace(config, impl="fast"), FastEngine)
     batches = list(engine.epoch_batches())
     assert len(batches) == steps <= engine.pass_steps  # one pass
     measured = peak_bytes_allocated(lambda: engine.run_steps(batches))
     # The chunk's path (the tracked parameters after each step) is held beside the pass, like its losses.
-    model = steps * fast_memory.step_bytes(num_features, batch_size) + engine.last_path().nbytes
+    model = steps * fast_memory.step_bytes(num_features, batch_size, optimizer) + engine.last_path().nbytes
     assert 0.97 * model <= measured <= model + 1024, (measured, model)  # 1 KiB: a few 0-d tensors
 
 
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum"])
 @pytest.mark.parametrize(
     ("num_examples", "pass_bytes"),
     [(100, fast_memory.PASS_BYTES), (20_000, fast_memory.PASS_BYTES), (20_000, 64 << 10)],
 )
 def test_the_memory_estimate_covers_what_a_fast_epoch_allocates(
-    num_examples: int, pass_bytes: int, monkeypatch: pytest.MonkeyPatch
+    num_examples: int, pass_bytes: int, optimizer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An epoch of 10, then 2,000 steps in one pass, then 2,000 steps in passes of 64 KiB."""
     monkeypatch.setattr(fast_memory, "PASS_BYTES", pass_bytes)
-    config = RunConfig(num_examples=num_examples, impl="fast")
+    config = RunConfig(num_examples=num_examples, impl="fast", optimizer=optimizer)
     engine = make(config, FastEngine)
     batches = list(engine.epoch_batches())
     measured = peak_bytes_allocated(lambda: engine.run_steps(batches))

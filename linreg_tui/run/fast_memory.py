@@ -10,7 +10,8 @@ Zy = [X, 1, y] in float64 all along, plus the largest of what its phases add:
 - the gather: the float32 rows of X taken from the data, before they are copied into Zy;
 - the scan (d ≤ SCAN_MAX_FEATURES): the maps [A | c] of D×(D+1) float64 three times over (the maps,
   the prefixes, and at the top level of the scan the pairs' prefixes and one batch of compositions);
-  stepping one by one instead: θ before each step;
+  with momentum the maps act on [θ; v] and are 2D×(2D+1), about 4× sgd's;
+  stepping one by one instead: θ before each step (v is one vector, whatever the steps);
 - the losses: θ before each step and the −1 column, then either [θ; −1] with the float64 residuals, or
   the residuals with their float32 halved squares, each step's sum and loss.
 """
@@ -26,25 +27,28 @@ FLOAT64 = 8
 FLOAT32 = 4
 
 
-def step_bytes(num_features: int, batch_size: int) -> int:
-    """The bytes one step adds to a pass's peak (a pass of K steps peaks at about K times this)."""
+def step_bytes(num_features: int, batch_size: int, optimizer: str = "sgd") -> int:
+    """The bytes one step adds to a pass's peak (a pass of K steps peaks at about K times this);
+    `optimizer` sgd or momentum, whose scanned state [θ; v] is twice θ's size."""
     d, size = num_features, batch_size
     D = d + 1
+    state = 2 * D if optimizer == "momentum" else D
     rows = FLOAT64 * size * (d + 2)
     gather = FLOAT32 * size * d
     # The scan's maps, or θ before each step when it steps one by one.
-    middle = 3 * FLOAT64 * D * (D + 1) if d <= SCAN_MAX_FEATURES else FLOAT64 * D
+    middle = 3 * FLOAT64 * state * (state + 1) if d <= SCAN_MAX_FEATURES else FLOAT64 * D
     before = FLOAT64 * (D + 1)  # θ before the step and its −1
     residuals = FLOAT64 * size
     losses = before + max(FLOAT64 * (D + 1) + residuals, residuals + FLOAT32 * size + 2 * FLOAT32)
     return rows + max(gather, middle, losses)
 
 
-def pass_steps(num_features: int, batch_size: int) -> int:
+def pass_steps(num_features: int, batch_size: int, optimizer: str = "sgd") -> int:
     """How many steps one pass takes: about PASS_BYTES, and at least one step, whatever it costs."""
-    return max(1, PASS_BYTES // step_bytes(num_features, batch_size))
+    return max(1, PASS_BYTES // step_bytes(num_features, batch_size, optimizer))
 
 
-def epoch_pass_bytes(num_features: int, batch_size: int, steps_per_epoch: int) -> int:
+def epoch_pass_bytes(num_features: int, batch_size: int, steps_per_epoch: int, optimizer: str = "sgd") -> int:
     """The largest pass of a run: passes go one at a time and never span two epochs."""
-    return min(pass_steps(num_features, batch_size), steps_per_epoch) * step_bytes(num_features, batch_size)
+    steps = min(pass_steps(num_features, batch_size, optimizer), steps_per_epoch)
+    return steps * step_bytes(num_features, batch_size, optimizer)

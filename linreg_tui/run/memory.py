@@ -51,7 +51,7 @@ def estimate_memory(config: RunConfig, on_cuda: bool) -> MemoryEstimate:
     temporaries = 4 * n * 3
     scan = 0
     if config.impl == "fast":
-        scan = fast_memory.epoch_pass_bytes(d, config.batch_size, config.steps_per_epoch)
+        scan = fast_memory.epoch_pass_bytes(d, config.batch_size, config.steps_per_epoch, config.optimizer)
     # Scaled or correlated features are made as a product of the book's X: one more copy of X for a while.
     mixing = 4 * max(n, config.val) * d if config.corr != 0 or any(scale != 1 for scale in config.scales) else 0
     host = data + 4 * n + order + mixing
