@@ -53,16 +53,16 @@ def test_every_point_is_checked_before_any_run(capsys: pytest.CaptureFixture[str
 
 def test_json_csv_and_table_hold_the_single_runs_results(capsys: pytest.CaptureFixture[str]) -> None:
     # lr 100 diverges; the sweep goes on to lr 0.03.
-    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--json"]) == 0
+    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--json", "--no-batch"]) == 0
     runs = json.loads(capsys.readouterr().out)["runs"]
     assert main(["--headless", "--json", "--lr", "0.03", *SMALL]) == 0
     single = json.loads(capsys.readouterr().out)
     assert [run["status"] for run in runs] == ["diverged", "finished"]
     assert [run["swept"] for run in runs] == [{"lr": "100"}, {"lr": "0.03"}]
-    assert set(runs[1]) == set(single) | {"swept", "repeat"}  # the object --headless --json prints
+    assert set(runs[1]) == set(single) | {"swept", "repeat", "batched"}  # --headless --json's, and how it ran
     assert runs[1]["epoch_losses"] == single["epoch_losses"] and runs[1]["w"] == single["w"]  # bit for bit
 
-    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--csv"]) == 0
+    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--csv", "--no-batch"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [row["lr"] for row in rows] == ["100", "0.03"] and rows[0]["status"] == "diverged"
     assert float(rows[1]["final_loss"]) == single["epoch_losses"][-1]
@@ -70,7 +70,7 @@ def test_json_csv_and_table_hold_the_single_runs_results(capsys: pytest.CaptureF
     assert float(rows[1]["b_error"]) == abs(single["b_error"]) and rows[1]["steps"] == "10"
     assert rows[1]["final_val_loss"] == ""  # no validation set
 
-    assert main(["sweep", "--lr", "100,0.03", *SMALL]) == 0
+    assert main(["sweep", "--lr", "100,0.03", *SMALL, "--no-batch"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("sweep: 2 runs over lr · seed 0 · scratch · cpu")
     header, diverged, finished = lines[1:4]
@@ -130,7 +130,7 @@ def test_a_sweep_over_n_fits_its_slope_over_the_runs_that_finished(capsys: pytes
     assert [run["status"] for run in runs] == ["finished", "diverged"] * 3
     finished = [(run["config"]["num_examples"], max(map(abs, run["w_error"]))) for run in runs[::2]]
     assert document["error_slope"] == pytest.approx(least_squares_slope(finished), rel=1e-9)
-    assert main(["sweep", *flags]) == 0
+    assert main(["sweep", *flags, "--no-batch"]) == 0
     summary = capsys.readouterr().out.splitlines()[-1]
     assert f"at a slope of {least_squares_slope(finished):.2f} (least squares over 3 finished runs)" in summary
 
@@ -155,7 +155,7 @@ def read_rows(stream: object, count: int) -> list[str]:
 @pytest.mark.skipif(os.name != "posix", reason="signals are POSIX")
 def test_ctrl_c_stops_after_the_current_run_with_the_table_so_far() -> None:
     lrs = ",".join(f"0.0{i}" for i in range(1, 10))  # nine short runs
-    process = start_sweep("--lr", lrs, *SMALL)
+    process = start_sweep("--lr", lrs, *SMALL, "--no-batch")  # batched, the nine would end together
     first = read_rows(process.stdout, 1)
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
@@ -163,7 +163,7 @@ def test_ctrl_c_stops_after_the_current_run_with_the_table_so_far() -> None:
     # that readline() already buffered (the summary then counted one run more than the rows read).
     rest, err = process.stdout.read(), process.stderr.read()  # type: ignore[union-attr]
     assert process.returncode == 130, err
-    rows = [first[2], *rest.splitlines()]
+    rows = [first[2], *(line for line in rest.splitlines() if not line.startswith("learning-rate curve:"))]
     assert first[2].split()[:2] == ["0.01", "finished"]
     assert 1 <= len(rows) < 9 and all(row.split()[1] == "finished" for row in rows)  # the current run ended
     assert f"the sweep stopped after {len(rows)} of 9 runs" in err and "Traceback" not in err
