@@ -19,6 +19,7 @@ from linreg_tui.training import optimizers as book
 from linreg_tui.training.data import make_dataset, make_generator
 from linreg_tui.training.engines import Engine, make_engine
 from linreg_tui.training.loop import train
+from linreg_tui.ui.panels.log import explained_lines
 
 ADAPTIVE = [name for name in OPTIMIZERS if name != "sgd"]
 CONCISE = [name for name in ENGINE_OPTIMIZERS["concise"] if name != "sgd"]
@@ -369,3 +370,25 @@ def test_the_explained_rule_names_the_update() -> None:
 def make_explained_rule(impl: str, optimizer: str) -> str:
     engine = engine_for(config_for(impl, optimizer))
     return engine.explain_step(next(iter(engine.epoch_batches()))).rule
+
+
+def test_the_log_writes_the_step_and_the_state_by_the_books_names() -> None:
+    event = StepExplained(
+        epoch=1,
+        step=2,
+        indices=(3, 1),
+        batch_size=2,
+        loss=1.5,
+        lr=0.03,
+        grad_w=(-4.0, 2.0),
+        grad_b=1.0,
+        update_w=(0.03, -0.03),
+        update_b=-0.03,
+        rule="",
+        state=(("v", (-0.4, 0.2), 0.1), ("s", (0.016, 0.004), 0.001)),
+    )
+    scratch = explained_lines(event, "scratch", 10, 2, "adam")
+    assert "adam(params, states, hyperparams) at lr 0.03: Δ w [0.03, -0.03] · Δ b -0.03" in scratch[-2]
+    assert scratch[-1] == "  state after the step: v w [-0.4, 0.2] · b 0.1; s w [0.016, 0.004] · b 0.001"
+    concise = explained_lines(event, "concise", 10, 2, "adadelta")
+    assert "trainer.step() (adadelta, the update" in concise[-2]  # adadelta has no learning rate to name
