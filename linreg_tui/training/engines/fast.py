@@ -273,18 +273,21 @@ class FastEngine(Engine):
         self.theta.copy_(after[-1])
         return torch.cat([theta0.unsqueeze(0), after[:-1]])
 
+    def _summed_gradient(self, batch: torch.Tensor, examples: int) -> torch.Tensor:
+        """Zᵀ(Zθ − y) of one minibatch [Z, y], with weight decay's λ·w once per example (`examples` of them)."""
+        d = self.config.num_features
+        grad = torch.matmul(batch[:, : d + 1].T, torch.matmul(batch[:, : d + 1], self.theta) - batch[:, d + 1])
+        if self.config.wd:
+            grad[:d] += examples * self.config.wd * self.theta[:d]
+        return grad
+
     def _one_by_one(self, Zy: torch.Tensor, last_size: int, lrs: list[float]) -> torch.Tensor:
         """Many features: one step at a time, since a D×D map per step would cost more than it saves."""
-        size, wd = self.config.batch_size, self.config.wd
-        d = self.config.num_features
-        D = d + 1
-        before = torch.empty(Zy.shape[0], D, dtype=torch.float64, device=self.device)
+        size = self.config.batch_size
+        before = torch.empty(Zy.shape[0], self.config.num_features + 1, dtype=torch.float64, device=self.device)
         for step, batch in enumerate(Zy):
             before[step] = self.theta
-            residual = torch.matmul(batch[:, :D], self.theta) - batch[:, D]
-            grad = torch.matmul(batch[:, :D].T, residual)
-            if wd:
-                grad[:d] += (last_size if step == len(Zy) - 1 else size) * wd * self.theta[:d]
+            grad = self._summed_gradient(batch, last_size if step == len(Zy) - 1 else size)
             self.theta -= (lrs[step] / size) * grad
         return before
 
@@ -326,17 +329,12 @@ class FastEngine(Engine):
 
     def _one_by_one_momentum(self, Zy: torch.Tensor, last_size: int, lrs: list[float]) -> torch.Tensor:
         """Momentum with many features, a step at a time: v ← βv + grad/B; θ ← θ − η v."""
-        size, wd, beta = self.config.batch_size, self.config.wd, self.config.momentum
-        d = self.config.num_features
-        D = d + 1
+        size, beta = self.config.batch_size, self.config.momentum
         assert self.velocity is not None
-        before = torch.empty(Zy.shape[0], D, dtype=torch.float64, device=self.device)
+        before = torch.empty(Zy.shape[0], self.config.num_features + 1, dtype=torch.float64, device=self.device)
         for step, batch in enumerate(Zy):
             before[step] = self.theta
-            residual = torch.matmul(batch[:, :D], self.theta) - batch[:, D]
-            grad = torch.matmul(batch[:, :D].T, residual)
-            if wd:
-                grad[:d] += (last_size if step == len(Zy) - 1 else size) * wd * self.theta[:d]
+            grad = self._summed_gradient(batch, last_size if step == len(Zy) - 1 else size)
             self.velocity.mul_(beta).add_(grad, alpha=1 / size)
             self.theta.sub_(lrs[step] * self.velocity)
         return before
