@@ -43,3 +43,10 @@ def test_a_concise_run_is_put_on_the_book_s_scale_the_halved_mse() -> None:
     result = train(parse_config(apply_preset("airfoil-adam-concise")))
     [line] = book_lines("airfoil-adam-concise", result)
     assert f"{result.epoch_losses[-1] / 2:.4g}" in line and "halved" in line
+
+
+def test_a_sweep_preset_s_run_gets_no_book_line_and_no_error() -> None:
+    """A sweep preset's form holds comma-separated values: its runs are none of them the preset's one run."""
+    texts = {**apply_preset("data-size"), "num_examples": "20", "epochs": "1"}
+    result = train(parse_config(texts))
+    assert book_lines("data-size", result) == []

@@ -179,6 +179,9 @@ def preset_named(name: str) -> Preset:
 def book_comparison(preset: Preset, config: RunConfig, final_loss: float) -> str | None:
     """The book's figure beside the run's own, when the preset printed one and the run is the preset's
     (every field the preset sets has its value; the seed and the device may differ)."""
+    halved = config.impl == "concise" and config.data == "airfoil"
+    if preset.sweep or (preset.book is None and not halved):  # a sweep's points are none of them the preset's run
+        return None
     own = parse_config(apply_preset(preset.name))
     if any(getattr(config, name) != getattr(own, name) for name in preset.values):
         return None
