@@ -45,6 +45,10 @@ def test_each_column_takes_its_single_run_s_steps_and_diverges_at_its_step() -> 
         {"optimizer": "adam", "lr": "0.01, 0.1", "epochs": "2"},
         {"loss": "huber", "huber_delta": "0.5", "lr": "0.03, 0.3"},
         {"data": "airfoil", "lr": "0.01, 0.2", "batch_size": "100"},
+        {"schedule": "factor", "decay_factor": "0.5", "decay_every": "50", "lr_min": "0.004", "lr": "0.01, 0.3"},
+        {"schedule": "cosine", "warmup": "20", "lr_min": "0.001", "lr": "0.01, 0.1", "optimizer": "momentum"},
+        {"schedule": "multistep", "milestones": "100, 200", "decay_factor": "0.1", "lr": "0.03, 0.1"},
+        {"schedule": "sqrt", "optimizer": "adam", "lr": "0.01, 0.1", "epochs": "2"},
     ],
 )
 def test_weight_decay_spread_optimizers_losses_and_real_data_take_the_same_steps(texts: dict[str, str]) -> None:
@@ -54,12 +58,33 @@ def test_weight_decay_spread_optimizers_losses_and_real_data_take_the_same_steps
         assert_same_run(result, train(point.config), rel=1e-5)
 
 
+def test_a_scheduled_column_that_diverges_names_its_step_s_rate() -> None:
+    points = expand({"schedule": "factor", "decay_factor": "0.9", "decay_every": "1", "lr": "0.01, 40"})
+    batched, single = train_group(points)[1], train(points[1].config)
+    assert_same_run(batched, single)
+    assert batched.status == "diverged" and batched.message == single.message
+    assert "e.g. 0.92." in single.message  # a tenth of 40 · 0.9¹⁴, the rate of step 15, the last finite one
+
+
+def test_each_epoch_s_losses_are_heard_in_the_points_order() -> None:
+    points = expand({"lr": "0.01, 0.03, 5"}, repeats=2)
+    heard: list[tuple[int, list[float | None]]] = []
+    results = train_group(points, on_epoch=lambda epoch, losses: heard.append((epoch, losses)))
+    assert [epoch for epoch, _ in heard] == [1, 2, 3]
+    for index, result in enumerate(results):
+        expected = list(result.epoch_losses) if result.status == "finished" else []
+        assert [losses[index] for _, losses in heard if losses[index] is not None] == expected
+    diverging = [index for index, point in enumerate(points) if point.config.lr == 5]
+    assert len(diverging) == 2 and all(losses[i] is None for _, losses in heard for i in diverging)  # in epoch 1
+
+
 def test_only_points_that_can_share_a_program_are_grouped() -> None:
     points = expand({"lr": "0.01, 0.03", "batch_size": "10, 20"}) + expand({"impl": "concise", "lr": "0.01, 0.03"})
+    points += expand({"schedule": "sqrt", "lr": "0.01, 0.03"})
     programs = group_points(points)
-    assert [len(program) for program in programs] == [2, 2, 1, 1]  # two batch sizes; concise runs alone
+    assert [len(program) for program in programs] == [2, 2, 1, 1, 2]  # two batch sizes; concise runs alone
     assert {point.config.batch_size for point in programs[0]} == {10}
-    assert [len(program) for program in group_points(points, batch=False)] == [1] * 6
+    assert [len(program) for program in group_points(points, batch=False)] == [1] * 8
 
 
 def test_a_program_too_big_for_the_memory_is_refused_with_its_figure() -> None:

@@ -4,8 +4,8 @@ Points that differ only in numbers entering the update (the learning rate, weigh
 weights' spread, the optimizer's constants) and the seed can share one program: K columns of
 parameters, each taking exactly the steps its own run would (training/batched.py). Everything else must
 be equal: the data and its size, d, the batch size, the epochs, the loss, the optimizer, the device.
-The engine is scratch's (concise keeps one torch.optim per model, fast a scan per learning rate), and
-the schedule constant: a schedule's rate per step and per column would be a (steps × K) table.
+The engine is scratch's (concise keeps one torch.optim per model, fast a scan per learning rate); a
+schedule and its settings are shared, each column scheduling from its own starting rate.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ MIN_BATCH = 2
 def batch_key(config: RunConfig) -> RunConfig | None:
     """What points must share to train together (the config with its per-column fields and seed set to
     the defaults); None for a point that cannot batch at all."""
-    if config.impl != "scratch" or config.schedule != "constant":
+    if config.impl != "scratch":
         return None
     return dataclasses.replace(config, seed=0, **{name: getattr(RunConfig(), name) for name in PER_COLUMN})
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam", "yogi")
 #: The fields each optimizer reads besides the learning rate (adadelta has no learning rate).
@@ -126,9 +126,18 @@ def check_training(config: TrainingValues, refuse: Callable[[str, str], None]) -
         )
 
 
+#: A learning rate: a float, or (training/batched.py) a float64 tensor of one per column.
+Rate = TypeVar("Rate", float, Any)
+
+
+def _at_least(floor: float, rate: Rate) -> Rate:
+    """max(floor, rate), also for a tensor of rates (elementwise, by its clamp)."""
+    return max(floor, rate) if isinstance(rate, float | int) else rate.clamp(min=floor)
+
+
 def schedule_lr(
     schedule: str,
-    lr: float,
+    lr: Rate,
     step: int,
     total_steps: int,
     *,
@@ -137,9 +146,10 @@ def schedule_lr(
     lr_min: float = 0.0,
     milestones: Sequence[int] = (),
     warmup: int = 0,
-) -> float:
+) -> Rate:
     """The learning rate of step `step` (1 for the first) of a run of `total_steps` starting from `lr`:
-    the book's schedulers (d2l 12.11), counted in steps.
+    the book's schedulers (d2l 12.11), counted in steps. `lr` may be a tensor of rates, one per batched
+    run: each gets the rate its own run computes (the step's terms are the same Python floats).
 
     - factor: lr·factor^⌊(step−1)/every⌋, never below lr_min (the book's FactorScheduler);
     - multistep: lr·factor^(milestones passed), a milestone m applying from step m+1 on (torch's MultiStepLR);
@@ -148,7 +158,7 @@ def schedule_lr(
     - sqrt: lr/√step (the book's SquareRootScheduler, lr·(t+1)^−½ with t from 0).
     """
     if schedule == "factor":
-        return max(lr_min, lr * decay_factor ** ((step - 1) // decay_every))
+        return _at_least(lr_min, lr * decay_factor ** ((step - 1) // decay_every))
     if schedule == "multistep":
         return lr * decay_factor ** sum(1 for milestone in milestones if step > milestone)
     if schedule == "cosine":

@@ -50,8 +50,9 @@ def unstable_line(epoch: int, low: float, loss: float) -> str:
 
 def smaller_lr(lr: float, max_stable_lr: float) -> float:
     """The learning rate a diverged run's message suggests: a tenth of its own, or half the stability
-    bound when that tenth is still above it (Longley's bound is 1.2e-11: a tenth of 0.03 would diverge too)."""
-    tenth = lr / 10
+    bound when that tenth is still above it (Longley's bound is 1.2e-11: a tenth of 0.03 would diverge too).
+    Two significant digits: a scheduled run's rate is any number (a tenth of 40·0.9¹⁴ is 0.915072…)."""
+    tenth = float(f"{lr / 10:.2g}")
     if math.isfinite(max_stable_lr) and max_stable_lr > 0 and tenth >= max_stable_lr:
         return float(f"{max_stable_lr / 2:.2g}")
     return tenth

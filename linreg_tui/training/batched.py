@@ -5,8 +5,10 @@ Points that share a seed share its data, initial draw and minibatch order; each 
 so the parameters are an (S, d, C) tensor for S seeds of C points each, and a minibatch is gathered per
 seed: (S, m, d) @ (S, d, C). The loss is the book's per example, summed for backward(), and the update is
 the book's own function (`sgd`, or training/optimizers.py) with each column's learning rate and
-constants as (S, 1, C) tensors that broadcast where the single run has a Python float. So a column
-equals its single run to float32 rounding (the summation order of a product over C columns may differ).
+constants as (S, 1, C) tensors that broadcast where the single run has a Python float; under a schedule
+each step's rates are run.optimizers.schedule_lr of the columns' starting rates, the floats each single
+run computes. So a column equals its single run to float32 rounding (the summation order of a product
+over C columns may differ).
 
 A column whose loss or parameters stop being finite stops updating at that step, keeping its last finite
 parameters, and the others go on: the single run's divergence, checked on the device at every step
@@ -26,6 +28,7 @@ from torch.nn import functional
 
 from linreg_tui.run.batching import LOSS_BLOCK_COLUMNS, check_group_memory, seed_layout
 from linreg_tui.run.config import RunConfig
+from linreg_tui.run.optimizers import schedule_lr, scheduled_lrs
 from linreg_tui.run.memory import host_free_bytes
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.stability import divergence_message
@@ -38,6 +41,9 @@ from linreg_tui.training.run_data import RunData, make_run_data
 from linreg_tui.training.statistics import conditioning
 
 ColumnLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+#: Called after each epoch with its number and each point's full-data training loss then, in the
+#: points' order (None for a point that has diverged).
+EpochLosses = Callable[[int, list[float | None]], None]
 
 
 def column_loss(config: RunConfig) -> ColumnLoss:
@@ -64,26 +70,31 @@ class _Seed:
     initial: torch.Tensor  #: (d, C): each column's initial weights, drawn as its single run draws them
 
 
-def train_group(points: Sequence[SweepPoint], cancel: threading.Event | None = None) -> list[RunResult]:
+def train_group(
+    points: Sequence[SweepPoint], cancel: threading.Event | None = None, on_epoch: EpochLosses | None = None
+) -> list[RunResult]:
     """Train the points (which run.batching.group_points put together) as one program; their results in
-    the points' order. Seeds with other numbers of points train as programs of their own. Raises
-    ConfigError for a program that cannot fit in memory."""
+    the points' order. Seeds with other numbers of points train as programs of their own (`on_epoch`
+    then hears of each program's points). Raises ConfigError for a program that cannot fit in memory."""
     by_seed = seed_layout(points)
     if len({len(group) for group in by_seed}) > 1:
         done = {}
         for group in by_seed:
-            done.update({id(point): result for point, result in zip(group, train_group(group, cancel), strict=True)})
+            results = train_group(group, cancel, on_epoch)
+            done.update({id(point): result for point, result in zip(group, results, strict=True)})
         return [done[id(point)] for point in points]
     first = points[0].config
     check_group_memory(first, len(by_seed), len(by_seed[0]), host_free_bytes())
     device = resolve_device(first.device)
     seeds = [_prepare_seed([point.config for point in group], device) for group in by_seed]
     program = _Program([[point.config for point in group] for group in by_seed], seeds, device, cancel)
+    order = {id(point): index for index, point in enumerate(point for group in by_seed for point in group)}
+    if on_epoch is not None:
+        program.on_epoch = lambda epoch, losses: on_epoch(epoch, [losses[order[id(point)]] for point in points])
     started = perf_counter()
     program.run()
     seconds = (perf_counter() - started) / len(points)
     results = program.results(describe_device(device), seconds)
-    order = {id(point): index for index, point in enumerate(point for group in by_seed for point in group)}
     return [results[order[id(point)]] for point in points]
 
 
@@ -125,6 +136,10 @@ class _Program:
             return torch.tensor(values, dtype=torch.float32, device=device).view(shape)
 
         self.lr, self.lambd = column("lr"), column("wd")
+        # Under a schedule each step's rates come from the starting ones, in float64 as each run's do.
+        self.scheduled = self.first.schedule != "constant" and self.first.optimizer != "adadelta"
+        self.start_lr = self.lr.double()
+        self.rate = self.lr  # this step's rates
         self.decays = any(config.wd for group in configs for config in group)
         self.w = torch.stack([seed.initial for seed in seeds]).to(device).requires_grad_(True)
         self.b = torch.zeros(shape, device=device, requires_grad=True)
@@ -144,6 +159,7 @@ class _Program:
         self.at_epoch_end: list[tuple[int, int, float] | None] = [None] * count  # (epoch, step, loss)
         self.steps = 0
         self.status = "finished"
+        self.on_epoch: Callable[[int, list[float | None]], None] | None = None  # in program order
 
     def run(self) -> None:
         config = self.first
@@ -166,6 +182,8 @@ class _Program:
     def _step(self, epoch: int, X: torch.Tensor, y: torch.Tensor) -> None:
         """One step of every column, as scratch's run_steps takes it (the book's lines, per column)."""
         self.steps += 1
+        if self.scheduled:
+            self._schedule_step()
         l = self.loss(torch.matmul(X, self.w) + self.b, y)  # noqa: E741 (the book's name)
         total = l.sum(dim=1, keepdim=True)
         if self.decays:
@@ -173,7 +191,7 @@ class _Program:
         l.sum().backward()
         w_before, b_before = self.w.detach().clone(), self.b.detach().clone()
         if self.update is None:
-            sgd([self.w, self.b], self.lr, self.first.batch_size)  # type: ignore[arg-type]
+            sgd([self.w, self.b], self.rate, self.first.batch_size)  # type: ignore[arg-type]
         else:
             self.update([self.w, self.b], self.states, self.hyperparams, self.first.batch_size)
         with torch.no_grad():
@@ -184,6 +202,23 @@ class _Program:
             self.alive &= finite
             self.w.copy_(torch.where(self.alive, self.w, w_before))
             self.b.copy_(torch.where(self.alive, self.b, b_before))
+
+    def _schedule_step(self) -> None:
+        """This step's rate in every column: what run.optimizers.scheduled_lrs gives each single run."""
+        config = self.first
+        self.rate = schedule_lr(
+            config.schedule,
+            self.start_lr,
+            self.steps,
+            config.total_steps,
+            decay_factor=config.decay_factor,
+            decay_every=config.decay_every,
+            lr_min=config.lr_min,
+            milestones=config.milestones,
+            warmup=config.warmup,
+        ).float()
+        if self.update is not None:
+            self.hyperparams.lr = self.rate  # type: ignore[assignment]
 
     def _end_epoch(self, epoch: int) -> None:
         """The full-data loss of every column still going (the book's evaluate_loss, in float32, a block
@@ -206,6 +241,9 @@ class _Program:
             self.epoch_losses[index].append(loss)
             if val is not None:
                 self.val_losses[index].append(float(val.reshape(-1)[index]))
+        if self.on_epoch is not None:
+            going = self.alive.reshape(-1).tolist()
+            self.on_epoch(epoch, [losses[-1] if going[i] else None for i, losses in enumerate(self.epoch_losses)])
 
     def _mean_loss(self, features: list[torch.Tensor], labels: list[torch.Tensor]) -> torch.Tensor:
         with torch.no_grad():
@@ -216,6 +254,10 @@ class _Program:
                     y_hat = torch.matmul(X, self.w[s, :, block]) + self.b[s, :, block]
                     out[s, 0, block] = self.loss(y_hat, y).mean(dim=0)
             return out
+
+    def _rate_of(self, config: RunConfig, step: int) -> float:
+        """The rate of the column's last finite step, which its single run's divergence message names."""
+        return scheduled_lrs(config, step, 1)[0] if self.scheduled and step >= 1 else config.lr
 
     def results(self, device: str, seconds: float) -> list[RunResult]:
         """Each column's RunResult, as its single run would return it."""
@@ -236,12 +278,13 @@ class _Program:
                 if stopped_at[index]:
                     epoch, step = stopped_in[index], stopped_at[index]
                     status, diverged_at, steps = "diverged", (epoch, step), step - 1
-                    message = divergence_message(epoch, f"step {step}", config.lr, conditions.max_stable_lr)
+                    lr = self._rate_of(config, step - 1)
+                    message = divergence_message(epoch, f"step {step}", lr, conditions.max_stable_lr)
                 elif (ended := self.at_epoch_end[index]) is not None:
                     epoch, step, loss = ended
                     status, diverged_at, steps = "diverged", (epoch, step), step
                     where = f"the end of the epoch (full-data loss {loss})"
-                    message = divergence_message(epoch, where, config.lr, conditions.max_stable_lr)
+                    message = divergence_message(epoch, where, self._rate_of(config, step), conditions.max_stable_lr)
                 elif status == "cancelled":
                     message = f"cancelled after {steps:,} steps (the sweep was stopped)"
                 results.append(

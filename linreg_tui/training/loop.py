@@ -269,11 +269,11 @@ class _Loop:
                 self.emit(StepLosses(epoch, self.steps + 1, values, path))
                 self.steps += len(values)
                 taken += len(values)
+            if values:  # the rate of the last finite step, which a divergence message names
+                self.last_lr = self.engine.lr if lrs is None else lrs[len(values) - 1]
             if len(values) < len(group):
                 self._diverged(epoch, self.steps + 1, f"step {self.steps + 1}")
                 return False
-            if values:
-                self.last_lr = self.engine.lr if lrs is None else lrs[len(values) - 1]
             self.last_good = self.engine.checkpoint()
             if explanation is not None:
                 self._explain(epoch, explanation)
