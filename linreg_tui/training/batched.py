@@ -28,8 +28,8 @@ from torch.nn import functional
 
 from linreg_tui.run.batching import LOSS_BLOCK_COLUMNS, check_group_memory, seed_layout
 from linreg_tui.run.config import RunConfig
-from linreg_tui.run.optimizers import schedule_lr, scheduled_lrs
 from linreg_tui.run.memory import host_free_bytes
+from linreg_tui.run.optimizers import schedule_lr, scheduled_lrs
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.stability import divergence_message
 from linreg_tui.run.sweep import SweepPoint
