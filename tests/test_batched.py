@@ -14,6 +14,7 @@ from linreg_tui.run.result import RunResult
 from linreg_tui.run.sweep import SweepPoint, expand
 from linreg_tui.training.batched import train_group
 from linreg_tui.training.loop import train
+from linreg_tui.training.sweep import run_sweep
 
 
 def assert_same_run(batched: RunResult, single: RunResult, rel: float = 1e-6) -> None:
@@ -69,7 +70,7 @@ def test_a_scheduled_column_that_diverges_names_its_step_s_rate() -> None:
 def test_each_epoch_s_losses_are_heard_in_the_points_order() -> None:
     points = expand({"lr": "0.01, 0.03, 5"}, repeats=2)
     heard: list[tuple[int, list[float | None]]] = []
-    results = train_group(points, on_epoch=lambda epoch, losses: heard.append((epoch, losses)))
+    results = train_group(points, on_epoch=lambda listed, epoch, losses: heard.append((epoch, losses)))
     assert [epoch for epoch, _ in heard] == [1, 2, 3]
     for index, result in enumerate(results):
         expected = list(result.epoch_losses) if result.status == "finished" else []
@@ -118,3 +119,10 @@ def test_batched_points_may_number_100_000_others_1_000(capsys: pytest.CaptureFi
     assert "at most 1,000 runs" in capsys.readouterr().err
     with pytest.raises(ConfigError, match="at most 100,000 runs"):
         expand({"lr": "0.001..1:100000"}, repeats=2)
+
+
+def test_the_sweep_hands_each_program_s_epochs_to_on_progress() -> None:
+    points = expand({"lr": "0.01, 0.03"}) + expand({"impl": "concise", "lr": "0.01"})
+    heard: list[tuple[int, int]] = []
+    run_sweep(points, on_progress=lambda program, epoch, losses: heard.append((len(program), epoch)))
+    assert heard == [(2, 1), (2, 2), (2, 3)]  # the concise run is a run of its own: its events, not these

@@ -5,14 +5,17 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from textual.widgets import DataTable
+
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.lr_curve import lr_curve
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui.app import LinregApp
-from linreg_tui.ui.panels.sweep import SweepScreen
+from linreg_tui.ui.messages import SweepProgress, SweepRowEnded
+from linreg_tui.ui.panels.sweep import Sweep, SweepScreen
 from linreg_tui.ui.plots.lr_curve import LrCurvePlot
-from linreg_tui.ui.screen.sweep_runner import BATCHED_IN_APP
+from linreg_tui.ui.screen.sweep_runner import BATCHED_DRAWN, BATCHED_IN_APP, BATCHED_NOT_DRAWN
 from tests.apptools import log_text, set_field, wait_ready, wait_until
 from tests.test_experiments_app import run_sweep_to_end
 
@@ -61,10 +64,61 @@ async def test_the_app_draws_a_big_learning_rate_sweep_batched_as_its_curve() ->
         sweep = app.main_screen.sweep
         assert sweep is not None and sweep.state == "finished" and len(sweep.rows) == 20
         assert all(row.batched == 20 for row in sweep.rows)
-        assert BATCHED_IN_APP.format(count=20) in log_text(app)
+        assert BATCHED_IN_APP.format(count=20, total=20, programs=1, s="") in log_text(app)
+        assert BATCHED_NOT_DRAWN in log_text(app) and len(app.main_screen.session.history.records) == 0
         await pilot.press("f9")
         await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
         plot = app.screen.query_one(LrCurvePlot)
         said = str(plot.says.render())
         assert "learning-rate curve: lowest loss" in said and "runs diverge from lr" in said
         assert "× diverged" not in said and "x diverged (top edge)" in said
+
+
+async def test_a_small_batched_sweep_is_drawn_on_the_loss_chart_and_kept_in_the_history() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(130, 44)) as pilot:
+        await wait_ready(pilot)
+        await set_field(pilot, "lr", "0.01, 9, 0.03")
+        await run_sweep_to_end(pilot, app)
+        sweep = app.main_screen.sweep
+        assert sweep is not None and [row.batched for row in sweep.rows] == [3, 3, 3]
+        assert BATCHED_IN_APP.format(count=3, total=3, programs=1, s="") + "; " + BATCHED_DRAWN in log_text(app)
+        records = app.main_screen.session.history.records
+        assert [(record.config.lr, record.status) for record in records] == [
+            (0.01, "finished"),
+            (9.0, "diverged"),
+            (0.03, "finished"),
+        ]
+        loss_panel = app.main_screen.loss_panel
+        drawn = [*loss_panel.previous, loss_panel.current]
+        assert [history.batched for history in drawn if history is not None] == [True, True, True]
+        first = records[0].loss  # an earlier run: drawn by its three epochs' losses, at each epoch's last step
+        assert first.drawn_points() == ([100.0, 200.0, 300.0], list(sweep.rows[0].result.epoch_losses))  # type: ignore[union-attr]
+        legend = str(loss_panel.legend.render()).replace("\xa0", " ")
+        assert "#3 scratch lr=0.03: epochs (full data), trained batched" in legend and "#1 scratch lr=0.01" in legend
+
+
+async def test_a_batched_program_s_rows_and_curve_fill_in_at_each_epoch_and_end_in_place() -> None:
+    app = LinregApp()
+    async with app.run_test(size=(130, 44)) as pilot:
+        await wait_ready(pilot)
+        points = [row(lr, None).point for lr in (0.01, 0.1, 5.0)]
+        sweep = Sweep(points)
+        app.main_screen.sweeper.sweep = sweep
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        app.main_screen.post_message(SweepProgress(points, 1, [0.5, 0.01, None]))
+        table = screen.query_one(DataTable)
+        await wait_until(pilot, lambda: table.row_count == 3)
+        assert [table.get_row_at(i)[1] for i in range(3)] == ["epoch 1 of 3", "epoch 1 of 3", "diverged"]
+        app.main_screen.post_message(SweepProgress(points, 2, [0.25, 0.001, None]))
+        await wait_until(pilot, lambda: table.get_row_at(0)[1] == "epoch 2 of 3")
+        curve = lr_curve(sweep.shown_rows)
+        assert curve.best is not None and (curve.best.lr, curve.best.median) == (0.1, 0.001)
+        assert "lowest loss 0.001 at lr 0.1" in str(screen.query_one(LrCurvePlot).says.render())
+        ended = dataclasses.replace(row(0.01, 0.2), point=points[0], batched=3)
+        app.main_screen.post_message(SweepRowEnded(ended))
+        await wait_until(pilot, lambda: table.get_row_at(0)[1] == "finished")
+        assert table.row_count == 3 and len(sweep.progress) == 2 and sweep.rows == [ended]

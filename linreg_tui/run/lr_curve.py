@@ -64,6 +64,10 @@ class LrCurve:
         return "; ".join(parts)
 
 
+#: The statuses whose loss is drawn: a finished run's, and a batched run's so far while it trains.
+FINAL_LOSS = ("finished", "training")
+
+
 def lr_curve(rows: Sequence[SweepRow]) -> LrCurve:
     """The curve of rows that differ in lr (and seeds): one point per rate, in increasing order."""
     by_lr: dict[float, list[SweepRow]] = {}
@@ -75,7 +79,7 @@ def lr_curve(rows: Sequence[SweepRow]) -> LrCurve:
         losses = [
             row.final_loss
             for row in group
-            if row.status == "finished" and row.final_loss is not None and math.isfinite(row.final_loss)
+            if row.status in FINAL_LOSS and row.final_loss is not None and math.isfinite(row.final_loss)
         ]
         diverged = sum(1 for row in group if row.status == "diverged")
         median = statistics.median(losses) if losses else None

@@ -41,9 +41,10 @@ from linreg_tui.training.run_data import RunData, make_run_data
 from linreg_tui.training.statistics import conditioning
 
 ColumnLoss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-#: Called after each epoch with its number and each point's full-data training loss then, in the
-#: points' order (None for a point that has diverged).
-EpochLosses = Callable[[int, list[float | None]], None]
+#: Called after each epoch of a program with its points, the epoch and each point's full-data training
+#: loss then, in the points' order (None for a point that has diverged). A group whose seeds train as
+#: programs of their own calls it with each program's points.
+EpochLosses = Callable[[list[SweepPoint], int, list[float | None]], None]
 
 
 def column_loss(config: RunConfig) -> ColumnLoss:
@@ -90,7 +91,8 @@ def train_group(
     program = _Program([[point.config for point in group] for group in by_seed], seeds, device, cancel)
     order = {id(point): index for index, point in enumerate(point for group in by_seed for point in group)}
     if on_epoch is not None:
-        program.on_epoch = lambda epoch, losses: on_epoch(epoch, [losses[order[id(point)]] for point in points])
+        listed = list(points)  # one list for every epoch: the app's messages replace their program's last
+        program.on_epoch = lambda epoch, losses: on_epoch(listed, epoch, [losses[order[id(p)]] for p in listed])
     started = perf_counter()
     program.run()
     seconds = (perf_counter() - started) / len(points)

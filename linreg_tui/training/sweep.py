@@ -12,7 +12,7 @@ from linreg_tui.run.config import ConfigError
 from linreg_tui.run.events import TrainingEvent
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.sweep import SweepPoint, SweepRow
-from linreg_tui.training.batched import train_group
+from linreg_tui.training.batched import EpochLosses, train_group
 from linreg_tui.training.loop import SetupCancelled, TrainingSetupFailed, train
 
 
@@ -23,6 +23,7 @@ def run_sweep(
     on_row: Callable[[SweepRow], None] | None = None,
     run_cancel: threading.Event | None = None,
     batch: bool = True,
+    on_progress: EpochLosses | None = None,
 ) -> list[SweepRow]:
     """Train the points and return their rows: each group of points that can share a program
     (run.batching) as one (training.batched), the others one after another with training.loop.train;
@@ -31,13 +32,15 @@ def run_sweep(
     `cancel` stops the sweep after the current run (which ends as usual); `run_cancel` is handed to
     each run as its own cancel (the app's stop): setting it stops the current run at its next chunk of
     steps, and the sweep with it. `on_event` gets every run's events with its point; `on_row` each row
-    as its run ends. A run that diverges or fails is a row with its status, and the sweep goes on."""
+    as its run ends; `on_progress` a batched program's points, the epoch that ended and each point's
+    training loss then (None: diverged). A run that diverges or fails is a row with its status, and the
+    sweep goes on."""
     rows: list[SweepRow] = []
     for program in group_points(points, batch):
         if (cancel is not None and cancel.is_set()) or (run_cancel is not None and run_cancel.is_set()):
             break
         if len(program) > 1:
-            for row in _train_together(program, run_cancel):
+            for row in _train_together(program, run_cancel, on_progress):
                 rows.append(row)
                 if on_row is not None:
                     on_row(row)
@@ -60,10 +63,12 @@ def run_sweep(
     return rows
 
 
-def _train_together(program: list[SweepPoint], run_cancel: threading.Event | None) -> list[SweepRow]:
+def _train_together(
+    program: list[SweepPoint], run_cancel: threading.Event | None, on_epoch: EpochLosses | None
+) -> list[SweepRow]:
     """The program's rows; one that cannot be set up (no memory for it, a bad file) is a failed row per point."""
     try:
-        results = train_group(program, run_cancel)
+        results = train_group(program, run_cancel, on_epoch)
     except (TrainingSetupFailed, ConfigError, RuntimeError, MemoryError) as exc:
         return [_failed_row(point, "failed", str(exc)) for point in program]
     return [

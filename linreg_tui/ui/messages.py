@@ -7,7 +7,8 @@ None of them replaces a pending one (`can_replace`): StepLosses carry consecutiv
 step's loss is a point of the chart, so replacing one with the next would lose steps; merging would be
 safe, but the training loop already batches its steps into one message per chunk (about 10 a second,
 see training.loop.FLUSH_SECONDS) and the handler only appends them, so the queue never grows. Each EpochEnded
-is a line of the book's log and a point of the chart, and the others come once per run.
+is a line of the book's log and a point of the chart, and the others come once per run. The one that
+does is SweepProgress: a batched program's losses at an epoch's end supersede its last ones.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from linreg_tui.run import events
 from linreg_tui.run.config import ConfigError
 from linreg_tui.run.devices import DeviceChoice
 from linreg_tui.run.preview import DataPreview
-from linreg_tui.run.sweep import SweepRow
+from linreg_tui.run.sweep import SweepPoint, SweepRow
 
 
 @dataclass
@@ -146,6 +147,21 @@ class SweepRowEnded(Message):
     """A sweep's run ended (or its set-up failed): its row of the sweep's table."""
 
     row: SweepRow
+
+
+@dataclass
+class SweepProgress(Message):
+    """A batched program of a sweep finished an epoch: each of its points' training loss then, in the
+    points' order (None: that run diverged)."""
+
+    points: list[SweepPoint]
+    epoch: int
+    losses: list[float | None]
+
+    def can_replace(self, message: Message) -> bool:
+        """The same program's later epoch says all an earlier one did (a fast program's epochs may come
+        quicker than the table redraws)."""
+        return isinstance(message, SweepProgress) and message.points is self.points
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """A sweep from the form: its rows as runs end (a table), after a sweep over the number of examples the
 data-size plot, after a sweep over the learning rate its curve. The main screen keeps the sweep
-(`Sweep`); f9 opens `SweepScreen` on it, which fills in as the remaining runs end."""
+(`Sweep`); f9 opens `SweepScreen` on it, which fills in as the remaining runs end, and as each batched
+program ends an epoch (its runs' rows then say "epoch 2 of 3", with their losses so far)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ BATCHED_MARK = "*"
 BATCHED_NOTE = f"{BATCHED_MARK} batched: the runs trained as one tensor program; the time is its time ÷ its runs"
 #: The columns after the swept fields'.
 RESULT_COLUMNS = ("status", "loss", "val loss", "max |w err|", "|b err|", "steps", "time")
+#: A batched program's rows are updated at each epoch's end up to this many points (the curve always):
+#: past it, rewriting a row per point per epoch would cost the UI seconds.
+MOST_PROGRESS_ROWS = 1_000
 
 
 @dataclass
@@ -36,6 +40,30 @@ class Sweep:
     rows: list[SweepRow] = field(default_factory=list)
     #: running, finished (every point ran) or stopped (esc, or an error ended it early).
     state: str = "running"
+    #: The rows of batched runs still training, by point number: their losses at the last epoch's end.
+    progress: dict[int, SweepRow] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._numbers = {id(point): number for number, point in enumerate(self.points)}
+
+    def number(self, point: SweepPoint) -> int:
+        """The point's place in the sweep (a table row's key)."""
+        return self._numbers[id(point)]
+
+    def end_row(self, row: SweepRow) -> None:
+        self.rows.append(row)
+        self.progress.pop(self.number(row.point), None)
+
+    def epoch_ended(self, points: list[SweepPoint], epoch: int, losses: list[float | None]) -> list[SweepRow]:
+        """A batched program's epoch ended: its points' rows so far (the ones that changed)."""
+        rows = [training_row(point, epoch, loss, len(points)) for point, loss in zip(points, losses, strict=True)]
+        self.progress.update((self.number(row.point), row) for row in rows)
+        return rows
+
+    @property
+    def shown_rows(self) -> list[SweepRow]:
+        """The ended rows, then those still training."""
+        return [*self.rows, *self.progress.values()]
 
     @property
     def fields(self) -> list[str]:
@@ -63,21 +91,30 @@ class Sweep:
         return f"sweep: {len(self.rows)} of {len(self.points)} runs, {self.state}"
 
 
+def training_row(point: SweepPoint, epoch: int, loss: float | None, batched: int) -> SweepRow:
+    """A batched run's row while its program trains: its loss after `epoch` (None: it diverged)."""
+    config = point.config
+    steps = epoch * -(-config.training_examples // config.batch_size)
+    status, message = ("training", f"epoch {epoch} of {config.epochs}") if loss is not None else ("diverged", "")
+    return SweepRow(point, status, loss, None, None, None, steps, 0.0, None, message, batched)
+
+
 def row_cells(row: SweepRow, fields: list[str]) -> list[str]:
     """A table row: the swept values as typed, then the result."""
 
     def number(value: float | None) -> str:
         return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else format_number(value)
 
+    training = row.result is None and row.status in ("training", "diverged") and row.batched > 1
     return [
         *(row.point.swept.get(name, "") for name in fields),
-        row.status,
+        row.message if row.status == "training" else row.status,
         number(row.final_loss),
         number(row.final_val_loss),
         number(row.max_w_error),
         number(row.b_error),
         f"{row.steps:,}",
-        f"{row.seconds:.2g} s{BATCHED_MARK}" if row.batched > 1 else f"{row.seconds:.2f} s",
+        "…" if training else f"{row.seconds:.2g} s{BATCHED_MARK}" if row.batched > 1 else f"{row.seconds:.2f} s",
     ]
 
 
@@ -139,15 +176,32 @@ class SweepScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.table.add_columns(*(FIELDS[name].short for name in self.sweep.fields), *RESULT_COLUMNS)
-        for row in self.sweep.rows:
-            self.table.add_row(*row_cells(row, self.sweep.fields))
+        self.columns = self.table.add_columns(*(FIELDS[name].short for name in self.sweep.fields), *RESULT_COLUMNS)
+        for row in self.sweep.shown_rows:
+            self._show_row(row)
         self.refresh_sweep()
 
     def add_row(self, row: SweepRow) -> None:
         """A run ended (the sweep's rows already hold it)."""
-        self.table.add_row(*row_cells(row, self.sweep.fields))
+        self._show_row(row)
         self.refresh_sweep()
+
+    def show_progress(self, rows: list[SweepRow]) -> None:
+        """A batched program ended an epoch: its rows so far (the sweep's progress already holds them)."""
+        if len(rows) <= MOST_PROGRESS_ROWS:
+            for row in rows:
+                self._show_row(row)
+        self.refresh_sweep()
+
+    def _show_row(self, row: SweepRow) -> None:
+        """The row of the point, added or (a batched run's, as it trains and ends) written over."""
+        key = str(self.sweep.number(row.point))
+        cells = row_cells(row, self.sweep.fields)
+        if key not in self.table.rows:
+            self.table.add_row(*cells, key=key)
+            return
+        for column, cell in zip(self.columns, cells, strict=True):
+            self.table.update_cell(key, column, cell)
 
     def refresh_sweep(self) -> None:
         box = self.query_one(SweepBox)
@@ -156,8 +210,9 @@ class SweepScreen(ModalScreen[None]):
         box.fitted_border.set(
             title=[(self.sweep.describe(), self.sweep.describe_briefly())], subtitle=[BATCHED_NOTE] if batched else []
         )
-        self.query_one("#sweep-empty").display = not self.sweep.rows
+        shown = self.sweep.shown_rows
+        self.query_one("#sweep-empty").display = not shown
         if self.sweep.shows_data_size:
             self.query_one(ErrorPlot).show(self.sweep.rows)
         if self.sweep.shows_lr_curve:
-            self.query_one(LrCurvePlot).show(self.sweep.rows)
+            self.query_one(LrCurvePlot).show(shown)

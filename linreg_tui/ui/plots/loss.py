@@ -1,5 +1,6 @@
 """The loss panel: the minibatch loss per step and the full-data loss per epoch, live, beside a few
-earlier runs for comparison."""
+earlier runs for comparison. A sweep's run that trained batched (training/batched.py) has no step
+losses: it is drawn by its epochs' full-data losses."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 
 from linreg_tui.run.config import FIELDS, RunConfig
+from linreg_tui.run.result import RunResult
 from linreg_tui.ui.plots.plotting import CachedPlot
 from linreg_tui.ui.plots.series import DecimatedSeries
 from linreg_tui.ui.widgets.fitting import FittedBorder
@@ -68,12 +70,21 @@ class LossHistory:
     val_losses: list[float] = field(default_factory=list)
     #: (step, lr): the learning rate set while the run trained, from that step on.
     lr_changes: list[tuple[int, float]] = field(default_factory=list)
+    #: Trained batched in a sweep: no step losses, so its epochs' losses are its curve.
+    batched: bool = False
 
     def keep_only_what_earlier_runs_draw(self) -> None:
         """No longer the live run: an earlier run is drawn by its step losses alone, as many as the chart
         draws, so the rest goes (100,000 epochs would otherwise stay in memory for every run of the session)."""
-        self.epoch_steps, self.epoch_losses = [], []
+        if not self.batched:  # (a batched run's epochs are what it draws)
+            self.epoch_steps, self.epoch_losses = [], []
         self.steps.shrink(CHART_POINTS)
+
+    def drawn_points(self) -> tuple[list[float], list[float]]:
+        """What the chart draws of it as an earlier run: its step losses, or a batched run's epochs'."""
+        if self.batched:
+            return list(self.epoch_steps), list(self.epoch_losses)
+        return self.steps.coarse_points(CHART_POINTS)
 
     @property
     def label(self) -> str:
@@ -154,6 +165,19 @@ class LossPanel(Vertical):
         self.current = LossHistory(config, self.runs_started)
         self._dirty = True
 
+    def add_batched_run(self, result: RunResult) -> LossHistory:
+        """A sweep's run that trained batched, numbered as the live run: its epochs' full-data losses,
+        each at its epoch's last step."""
+        self.runs_started += 1
+        config = result.config
+        self.current = LossHistory(config, self.runs_started, batched=True)
+        per_epoch = -(-config.training_examples // config.batch_size)
+        self.current.epoch_steps = [per_epoch * epoch for epoch in range(1, len(result.epoch_losses) + 1)]
+        self.current.epoch_losses = list(result.epoch_losses)
+        self.current.val_losses = list(result.val_losses)
+        self._dirty = True
+        return self.current
+
     def add_steps(self, first_step: int, losses: Sequence[float]) -> None:
         if self.current is not None:
             self.current.steps.extend(first_step, losses)
@@ -176,7 +200,7 @@ class LossPanel(Vertical):
 
     def show_earlier(self, runs: list[LossHistory]) -> None:
         """Draw these earlier runs (newest first; those that drew no step are left out) beside the live one."""
-        self.previous = [run for run in runs if len(run.steps)][:MAX_OVERLAID]
+        self.previous = [run for run in runs if len(run.steps) or run.batched][:MAX_OVERLAID]
         self.replot()
 
     def watch_log_y(self) -> None:
@@ -212,14 +236,17 @@ class LossPanel(Vertical):
         markers = PREVIOUS_MARKERS if self.colours_run_out else ("braille",) * KEEP_RUNS
         earlier = list(reversed(self.previous))  # the oldest first: the live run is drawn over them
         for history, color, marker in zip(earlier, itertools.cycle(PREVIOUS_COLORS), itertools.cycle(markers)):
-            if self._draw_series(*history.steps.coarse_points(CHART_POINTS), color, marker):
+            if self._draw_series(*history.drawn_points(), color, marker):
                 label = history.legend_label(live or history.config)
                 legend.append(_key(color, label, mark="━" if marker == "braille" else marker))
         if self.current is not None:
             if self._draw_series(*self.current.steps.coarse_points(CHART_POINTS), STEP_COLOR, "braille"):
                 legend.append(_key(STEP_COLOR, f"{self.current.legend_label(self.current.config)}: steps"))
             if self._draw_series(self.current.epoch_steps, self.current.epoch_losses, EPOCH_COLOR, "dot"):
-                legend.append(_key(EPOCH_COLOR, "epochs (full data)", mark="•"))
+                epochs = "epochs (full data)"
+                if self.current.batched:  # no steps drawn: the legend names the run here
+                    epochs = f"{self.current.legend_label(self.current.config)}: {epochs}, trained batched"
+                legend.append(_key(EPOCH_COLOR, epochs, mark="•"))
             val_steps = self.current.epoch_steps[: len(self.current.val_losses)]
             if self._draw_series(val_steps, self.current.val_losses, VAL_COLOR, VAL_MARKER):
                 legend.append(_key(VAL_COLOR, "validation (held out)", mark=VAL_MARKER))

@@ -152,8 +152,8 @@ class MainScreen(Screen[None]):
         )
         session = self.session
         self.form_watch = FormWatch(self, views.form, views.data, views.log, running=lambda: session.running)
-        self.sweeper = SweepRunner(self, views, session)
         self.share = ShareActions(self, views, session)
+        self.sweeper = SweepRunner(self, views, session, show_runs=self.share.show_chosen_runs)
         self.run_view = RunView(
             self,
             views,
@@ -409,6 +409,10 @@ class MainScreen(Screen[None]):
     @on(messages.SweepRowEnded)
     def sweep_row_ended(self, message: messages.SweepRowEnded) -> None:
         self.sweeper.row_ended(message.row)
+
+    @on(messages.SweepProgress)
+    def sweep_progress(self, message: messages.SweepProgress) -> None:
+        self.sweeper.progress(message.points, message.epoch, message.losses)
 
     @on(messages.SweepEnded)
     def sweep_ended(self) -> None:

@@ -1,14 +1,18 @@
-"""A sweep from the app: the form's points run on a training worker, one after another with each run's
-events shown as a single run's are (as many as the loss chart draws), or batched (more than that), their
-rows into the sweep's table and curve (f9)."""
+"""A sweep from the app: the form's points run on a training worker. Points that can share a tensor
+program train batched (run.batching): their rows and the learning-rate curve (f9) fill in at each of the
+program's epochs, and in a sweep the loss chart can hold (MAX_OVERLAID runs) each is drawn there and kept
+in the history by its epochs' losses. The others run one after another, each run's events shown as a
+single run's are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from textual.screen import Screen
 from textual.worker import Worker, get_current_worker
 
+from linreg_tui.run.batching import group_points
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui import messages
 from linreg_tui.ui.panels.sweep import Sweep, SweepScreen
@@ -17,19 +21,23 @@ from linreg_tui.ui.screen.session import RunSession
 from linreg_tui.ui.screen.thread_start import ThreadStart
 from linreg_tui.ui.screen.views import Views
 
-#: What the log says of a sweep too big to draw on the loss chart (which holds MAX_OVERLAID runs).
+#: What the log says of a sweep's batched points.
 BATCHED_IN_APP = (
-    "{count:,} runs: more than the loss chart draws, so the points that can share a tensor program train "
-    "batched, each taking its own run's steps; their final losses fill the sweep's table and curve (f9)"
+    "{count:,} of the {total:,} runs train batched, as {programs:,} tensor program{s} (each run takes its own "
+    "steps): their rows and curve (f9) fill in at each epoch's end"
 )
+#: ... and of their curves on the loss chart.
+BATCHED_DRAWN = "the loss chart draws each by its epochs' losses (one value in the form trains a run step by step)"
+BATCHED_NOT_DRAWN = f"more than the loss chart draws ({MAX_OVERLAID}): the table and curve hold them"
 
 
 class SweepRunner:
     """The sweep running now, or the last one. Its worker runs on `screen`, whose message handlers hand
     each run's events to the run view and the sweep's rows and end back here."""
 
-    def __init__(self, screen: Screen[None], views: Views, session: RunSession) -> None:
-        self.screen, self.views, self.session = screen, views, session
+    def __init__(self, screen: Screen[None], views: Views, session: RunSession, show_runs: Callable[[], None]) -> None:
+        """`show_runs` draws the history's chosen runs on the charts (after a batched run joins it)."""
+        self.screen, self.views, self.session, self.show_runs = screen, views, session, show_runs
         self.sweep: Sweep | None = None
 
     @property
@@ -37,17 +45,23 @@ class SweepRunner:
         return self.sweep is not None and self.sweep.state == "running"
 
     def start(self, points: list[SweepPoint], paused: bool, begun: ThreadStart) -> Worker[None]:
-        """The form holds a sweep: its runs one after another, overlaid on the loss chart."""
+        """The form holds a sweep: its runs batched where they can be, the others one after another,
+        overlaid on the loss chart."""
         if paused:
             self.views.log.say("step mode takes one run: the form holds a sweep (comma-separated values)", "warning")
         self.sweep = Sweep(points)
         self.session.history.default_overlaid = len(points) - 1  # the sweep's runs, overlaid as they end
         self.views.log.say(f"{self.sweep.describe()} (f9 shows the table)", "note")
-        batch = len(points) > MAX_OVERLAID
-        if batch:
-            self.views.log.say(BATCHED_IN_APP.format(count=len(points)), "note")
+        programs = [program for program in group_points(points) if len(program) > 1]
+        if programs:
+            count = sum(len(program) for program in programs)
+            said = BATCHED_IN_APP.format(
+                count=count, total=len(points), programs=len(programs), s="s"[: len(programs) > 1]
+            )
+            drawn = BATCHED_DRAWN if len(points) <= MAX_OVERLAID else BATCHED_NOT_DRAWN
+            self.views.log.say(f"{said}; {drawn}", "note")
         return self.screen.run_worker(
-            partial(self._run, points, begun, batch),
+            partial(self._run, points, begun),
             name="sweep_in_thread",
             group="training",
             exclusive=True,
@@ -55,7 +69,7 @@ class SweepRunner:
             exit_on_error=False,
         )
 
-    def _run(self, points: list[SweepPoint], begun: ThreadStart, batch: bool) -> None:
+    def _run(self, points: list[SweepPoint], begun: ThreadStart) -> None:
         """In the worker's thread: each point's run posts its events as a single run does. esc sets this
         worker's cancelled_event, which stops the current run at its next chunk and the sweep with it."""
         if not begun.begin():
@@ -69,18 +83,31 @@ class SweepRunner:
             on_event=lambda _point, event: post(messages.for_event(event)),
             on_row=lambda row: post(messages.SweepRowEnded(row)),
             run_cancel=cancelled,
-            batch=batch,
+            on_progress=lambda program, epoch, losses: post(messages.SweepProgress(program, epoch, losses)),
         )
         post(messages.SweepEnded())
 
     def row_ended(self, row: SweepRow) -> None:
-        if self.sweep is None:
+        sweep = self.sweep
+        if sweep is None:
             return
-        self.sweep.rows.append(row)
+        sweep.end_row(row)
         if row.result is None:  # its set-up failed: no RunEnded said so
             self.views.log.say(f"{row.status}: {row.message}", "error")
+        elif row.batched > 1 and len(sweep.points) <= MAX_OVERLAID:  # no RunEnded either: drawn from here
+            loss = self.views.loss.add_batched_run(row.result)
+            self.session.history.start(row.result.config, loss, None).finish(row.result)
+            self.show_runs()
         if isinstance(self.screen.app.screen, SweepScreen):
             self.screen.app.screen.add_row(row)
+
+    def progress(self, points: list[SweepPoint], epoch: int, losses: list[float | None]) -> None:
+        """A batched program ended an epoch: its rows so far, in the table and the curve."""
+        if self.sweep is None or self.sweep.state != "running":
+            return
+        rows = self.sweep.epoch_ended(points, epoch, losses)
+        if isinstance(self.screen.app.screen, SweepScreen):
+            self.screen.app.screen.show_progress(rows)
 
     def ended(self) -> None:
         sweep, app = self.sweep, self.screen.app
