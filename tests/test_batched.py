@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 
@@ -42,8 +43,8 @@ def test_each_column_takes_its_single_run_s_steps_and_diverges_at_its_step() -> 
     "texts",
     [
         {"wd": "0, 0.5", "init_std": "0.01, 1", "val": "50", "lr": "0.01, 0.05"},
-        {"optimizer": "momentum", "momentum": "0.5", "lr": "0.01, 0.02"},
-        {"optimizer": "adam", "lr": "0.01, 0.1", "epochs": "2"},
+        {"optimizer": "momentum", "momentum": "0.5, 0.9", "lr": "0.01, 0.02"},  # the constants sweep too
+        {"optimizer": "adam", "lr": "0.01, 0.1", "beta1": "0.5, 0.9", "eps": "1e-6, 1e-3", "epochs": "2"},
         {"loss": "huber", "huber_delta": "0.5", "lr": "0.03, 0.3"},
         {"data": "airfoil", "lr": "0.01, 0.2", "batch_size": "100"},
         {"schedule": "factor", "decay_factor": "0.5", "decay_every": "50", "lr_min": "0.004", "lr": "0.01, 0.3"},
@@ -126,3 +127,16 @@ def test_the_sweep_hands_each_program_s_epochs_to_on_progress() -> None:
     heard: list[tuple[int, int]] = []
     run_sweep(points, on_progress=lambda program, epoch, losses: heard.append((len(program), epoch)))
     assert heard == [(2, 1), (2, 2), (2, 3)]  # the concise run is a run of its own: its events, not these
+
+
+@pytest.mark.cuda
+def test_on_cuda_each_column_takes_its_single_cpu_run_s_steps() -> None:
+    """The program on the GPU (float32 there too): the same steps as each point's run on the CPU, and
+    the same divergence; rows of a 1,000-point grid all finish below the bound."""
+    points = expand({"lr": "0.01, 0.1, 3", "device": "cuda", "schedule": "cosine", "optimizer": "momentum"})
+    for point, result in zip(points, train_group(points), strict=True):
+        assert result.device.startswith("cuda")
+        cpu = dataclasses.replace(point.config, device="cpu")
+        assert_same_run(result, train(cpu), rel=1e-4)
+    grid = expand({"lr": "0.001..0.5", "device": "cuda"}, points=1_000, log=True)
+    assert {result.status for result in train_group(grid)} == {"finished"}

@@ -69,6 +69,14 @@ def test_quick_bench_prints_one_row_per_engine_and_size(capsys: pytest.CaptureFi
     assert any(line.startswith(f"[{cases}/{cases}] cpu · n=") for line in progress)
 
 
+def test_a_section_asked_for_is_the_only_one_timed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli_main(["bench", "--quick", "--device", "cpu", "--section", "batched"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"{BATCHED_SECTION}:" in lines
+    assert f"{ENGINES_SECTION}:" not in lines and f"{APP_SECTION}:" not in lines
+    assert any(line.startswith("| cpu") and "100 batched" in line for line in lines)
+
+
 def test_unavailable_device_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     import torch
 

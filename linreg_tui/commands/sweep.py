@@ -1,9 +1,10 @@
-"""`linreg-tui sweep`: runs one after another, as a table, JSON or CSV.
+"""`linreg-tui sweep`: runs batched where they can share a tensor program, the others one after another,
+as a table, JSON or CSV.
 
 Dispatched by commands/main.py. Everything is checked before anything trains: every point of the
 sweep is parsed and validated (exit 2, one line naming the field and the value), and the device and
-memory of each are checked. Ctrl+C (or SIGTERM) stops after the current run with the table so far
-(exit 130, 143); a second stops at once.
+memory of each (and of each batched program) are checked. Ctrl+C (or SIGTERM) stops after the current
+run or program with the table so far (exit 130, 143); a second stops at once.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Points that differ only in numbers entering the update (the learning rate, weight decay, the initial
 weights' spread, the optimizer's constants) and the seed can share one program: K columns of
 parameters, each taking exactly the steps its own run would (training/batched.py). Everything else must
-be equal: the data and its size, d, the batch size, the epochs, the loss, the optimizer, the device.
+be equal: the data and its size, d, the batch size, the epochs, the loss, the optimizer, the schedule
+and its settings, the device.
 The engine is scratch's (concise keeps one torch.optim per model, fast a scan per learning rate); a
 schedule and its settings are shared, each column scheduling from its own starting rate.
 """

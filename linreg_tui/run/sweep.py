@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 
 #: The fields that take comma-separated values in a sweep (the list fields true_w, scales and features
 #: keep their commas: those are one value each).
-SWEEPABLE: tuple[str, ...] = ("lr", "batch_size", "num_examples", "wd", "init_std")
+SWEEPABLE: tuple[str, ...] = (
+    "lr",
+    "batch_size",
+    "num_examples",
+    "wd",
+    "init_std",
+    *("momentum", "gamma", "rho", "beta1", "beta2", "eps"),  # the optimizer's constants (one optimizer a sweep)
+)
 
 #: A sweep's product of values times its repeats, at most (a typo such as 50 values in three fields
 #: is refused instead of queueing 125,000 runs).

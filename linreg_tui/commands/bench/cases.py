@@ -205,6 +205,9 @@ def batched_cases(options: Options) -> list[Case]:
 #: Sentences printed under a section's table.
 SUMMARIES: dict[str, Callable[[Sequence[Row]], list[str]]] = {BATCHED_SECTION: batched_summary}
 
+#: The sections by the short names `--section` takes.
+SECTION_NAMES: dict[str, str] = {"engines": ENGINES_SECTION, "app": APP_SECTION, "batched": BATCHED_SECTION}
+
 #: Every section of the benchmark, in the order they are shown: its title, and the cases it measures.
 SECTIONS: dict[str, Callable[[Options], list[Case]]] = {
     ENGINES_SECTION: engine_cases,

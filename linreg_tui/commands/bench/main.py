@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from linreg_tui.commands.bench.cases import SECTIONS, SUMMARIES
+from linreg_tui.commands.bench.cases import SECTION_NAMES, SECTIONS, SUMMARIES
 from linreg_tui.commands.bench.harness import FULL_SIZES, QUICK_SIZES, ROUNDS, Options, run_cases
 from linreg_tui.commands.bench.report import format_table, machine
 from linreg_tui.commands.output import EXIT_READER_GONE, reader_watch
@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive(int),
         metavar="N",
         help=f"times each line is measured; the table shows the median (default {ROUNDS}, quick 1)",
+    )
+    parser.add_argument(
+        "--section",
+        action="append",
+        choices=list(SECTION_NAMES),
+        help="time only this section (repeatable; default: all: the engines, the app, batched sweeps)",
     )
     return parser
 
@@ -88,11 +94,12 @@ def main(argv: list[str]) -> int:
     with reader_watch(sys.stdout, reader_gone):
         print(f"Machine: {machine()}")
         print(f"Command: `{' '.join(['linreg-tui', 'bench', *argv])}`", flush=True)
-        cases = [case for cases_of in SECTIONS.values() for case in cases_of(options)]
+        titles = [SECTION_NAMES[name] for name in args.section] if args.section else list(SECTIONS)
+        cases = [case for title in titles for case in SECTIONS[title](options)]
         rounds = f", the median of {options.rounds} rounds" if options.rounds > 1 else ""
         progress(f"{len(cases)} cases, loops timed for about {options.budget_s:g} s each{rounds}")
         rows = run_cases(cases, options.rounds, progress)
-        for title in SECTIONS:
+        for title in titles:
             print(f"\n{title}:\n")
             section = [row for row in rows if row.case.section == title]
             for line in format_table(section):

@@ -62,12 +62,16 @@ EXPERIMENTS_HELP = """\
   for. `linreg-tui --headless --preset NAME` runs one without the app.
 * **Validation** (`val`): that many more examples, held out. The loss chart draws their loss after each
   epoch (`v`) beside the training loss: the book's `evaluate_loss`.
-* **Sweeps**: comma-separated values in lr, batch, examples, wd or init std (e.g. lr `0.01, 0.03, 0.1`)
-  make a sweep; the form's border says how many runs. `ctrl+r` trains them one after another, each
-  curve stays on the loss chart, and `f9` shows the table (swept values, status, final loss, validation
-  loss, max |w error|, |b error|, steps, time) filling as runs end. `esc` stops the run in progress and
-  the sweep with it. After a sweep over examples, `f9` also plots max |w error| against n on log-log
-  axes with the fitted slope: the error falls like 1/√n, a slope of about −0.5.
+* **Sweeps**: comma-separated values in lr, batch, examples, wd, init std or the optimizer's constants
+  (e.g. lr `0.01, 0.03, 0.1`), or a range (lr `1e-4..10:100 log`), make a sweep; the form's border says
+  how many runs. `ctrl+r` trains them: points that differ only in lr, wd, init std, the constants and
+  the seed train together as one tensor program (each takes its own run's steps), the others one after
+  another. Up to 12 runs, each curve stays on the loss chart (a batched run's by its epochs' losses).
+  `f9` shows the table (swept values, status, final loss, validation loss, max |w error|, |b error|,
+  steps, time) filling as runs end and, for batched runs, at each epoch's end. `esc` stops the run in
+  progress and the sweep with it. After a sweep over examples, `f9` also plots max |w error| against n
+  on log-log axes with the fitted slope (about −0.5: the error falls like 1/√n); after a sweep over lr,
+  the final loss against lr beside the bound 2/λmax.
 """
 
 

@@ -86,8 +86,8 @@ MAIN_SCREEN_KEYS: list[BindingType] = [
         "Sweep",
         show=False,
         id="show-sweep",
-        tooltip="the sweep's table (comma-separated values in lr, batch, examples, wd or init std make a "
-        "sweep), and after a sweep over examples the error against n, log-log",
+        tooltip="the sweep's table (comma-separated values or a range in lr, batch, examples, wd, init std or "
+        "the optimizer's constants make a sweep), the error against n or the loss against lr, log-log",
     ),
     Binding(
         "f10",

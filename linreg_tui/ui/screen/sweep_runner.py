@@ -127,7 +127,10 @@ class SweepRunner:
 
     def show(self) -> None:
         if self.sweep is None:
-            said = "no sweep yet: comma-separated values in lr, batch, examples, wd or init std make one"
+            said = (
+                "no sweep yet: comma-separated values or a range (1e-4..10:100 log) in lr, batch, examples, wd, "
+                "init std or the optimizer's constants make one"
+            )
             self.views.log.say(said, "note")
         elif not isinstance(self.screen.app.screen, SweepScreen):
             self.screen.app.push_screen(SweepScreen(self.sweep))
