@@ -37,7 +37,10 @@ def test_the_curve_finds_the_lowest_loss_the_turn_up_and_the_first_divergence() 
     said = curve.sentence()
     assert "lowest loss 0.0001 at lr 0.1" in said and "turns up from lr 1.5" in said
     assert "runs diverge from lr 2" in said and "bound 2/λmax is 1.8" in said
-    assert "did not overflow in their 300 steps" in said  # it diverged above the bound
+    assert "rates tried between it and 2 (1.5, …)" not in said  # 1.5 is below the bound 1.8
+    assert "no rate between the bound and 2 was tried" in said  # so nothing is claimed between them
+    above = lr_curve([*rows, row(1.9, 3e-3)]).sentence()
+    assert "the rates tried between it and 2 (1.9) did not overflow in 300 steps" in above
 
 
 def test_repeats_give_each_rate_its_median_and_range_and_a_divergence_below_the_bound_is_named() -> None:

@@ -53,14 +53,21 @@ class LrCurve:
             parts.append(f"full-batch gradient descent's bound 2/λmax is {self.bound:.3g}")
         if self.momentum_bound is not None:
             parts.append(f"with momentum (2 + 2β)/λmax = {self.momentum_bound:.3g}")
-        if self.diverges is not None and self.bound is not None:
-            if self.diverges < self.bound:
+        bound = self.momentum_bound or self.bound  # the one these runs' optimizer has
+        if self.diverges is not None and bound is not None:
+            between = [
+                point for point in self.points if bound < point.lr < self.diverges and point.median is not None
+            ]
+            if self.diverges < bound:
                 parts.append("minibatch noise makes runs diverge below the full-batch bound")
-            else:
+            elif between:
+                tried = ", ".join(f"{point.lr:.3g}" for point in between[:3]) + (", …" if len(between) > 3 else "")
                 parts.append(
-                    "just above the bound, full-batch steps grow the error only slowly: rates between it and "
-                    f"{self.diverges:.3g} did not overflow in their {self.steps:,} steps"
+                    "just above the bound, full-batch steps grow the error only slowly: the rates tried between "
+                    f"it and {self.diverges:.3g} ({tried}) did not overflow in {self.steps:,} steps"
                 )
+            else:
+                parts.append(f"no rate between the bound and {self.diverges:.3g} was tried (a finer range shows it)")
         return "; ".join(parts)
 
 

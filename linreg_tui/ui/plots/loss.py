@@ -236,9 +236,12 @@ class LossPanel(Vertical):
         markers = PREVIOUS_MARKERS if self.colours_run_out else ("braille",) * KEEP_RUNS
         earlier = list(reversed(self.previous))  # the oldest first: the live run is drawn over them
         for history, color, marker in zip(earlier, itertools.cycle(PREVIOUS_COLORS), itertools.cycle(markers)):
+            if history.batched and marker == "braille":
+                marker = "dot"  # a batched run's few epochs: braille dots would hardly show
             if self._draw_series(*history.drawn_points(), color, marker):
                 label = history.legend_label(live or history.config)
-                legend.append(_key(color, label, mark="━" if marker == "braille" else marker))
+                mark = {"braille": "━", "dot": "•"}.get(marker, marker)
+                legend.append(_key(color, label, mark=mark))
         if self.current is not None:
             if self._draw_series(*self.current.steps.coarse_points(CHART_POINTS), STEP_COLOR, "braille"):
                 legend.append(_key(STEP_COLOR, f"{self.current.legend_label(self.current.config)}: steps"))
