@@ -115,9 +115,9 @@ async def test_a_batched_program_s_rows_and_curve_fill_in_at_each_epoch_and_end_
         app.main_screen.post_message(SweepProgress(points, 1, [0.5, 0.01, None]))
         table = screen.query_one(DataTable)
         await wait_until(pilot, lambda: table.row_count == 3)
-        assert [table.get_row_at(i)[1] for i in range(3)] == ["epoch 1 of 3", "epoch 1 of 3", "diverged"]
+        assert [table.get_row_at(i)[1] for i in range(3)] == ["epoch 1/3", "epoch 1/3", "diverged"]
         app.main_screen.post_message(SweepProgress(points, 2, [0.25, 0.001, None]))
-        await wait_until(pilot, lambda: table.get_row_at(0)[1] == "epoch 2 of 3")
+        await wait_until(pilot, lambda: table.get_row_at(0)[1] == "epoch 2/3")
         curve = lr_curve(sweep.shown_rows)
         assert curve.best is not None and (curve.best.lr, curve.best.median) == (0.1, 0.001)
         assert "lowest loss 0.001 at lr 0.1" in str(screen.query_one(LrCurvePlot).says.render())

@@ -55,9 +55,7 @@ class LrCurve:
             parts.append(f"with momentum (2 + 2β)/λmax = {self.momentum_bound:.3g}")
         bound = self.momentum_bound or self.bound  # the one these runs' optimizer has
         if self.diverges is not None and bound is not None:
-            between = [
-                point for point in self.points if bound < point.lr < self.diverges and point.median is not None
-            ]
+            between = [point for point in self.points if bound < point.lr < self.diverges and point.median is not None]
             if self.diverges < bound:
                 parts.append("minibatch noise makes runs diverge below the full-batch bound")
             elif between:

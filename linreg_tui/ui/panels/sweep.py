@@ -1,7 +1,7 @@
 """A sweep from the form: its rows as runs end (a table), after a sweep over the number of examples the
 data-size plot, after a sweep over the learning rate its curve. The main screen keeps the sweep
 (`Sweep`); f9 opens `SweepScreen` on it, which fills in as the remaining runs end, and as each batched
-program ends an epoch (its runs' rows then say "epoch 2 of 3", with their losses so far)."""
+program ends an epoch (its runs' rows then say "epoch 2/3", with their losses so far)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from linreg_tui.run.config import FIELDS
 from linreg_tui.run.sweep import SweepPoint, SweepRow
-from linreg_tui.ui.panels.results import format_number
+from linreg_tui.ui.panels.results import NUMBER_WIDTH, format_number
 from linreg_tui.ui.plots.error import ErrorPlot
 from linreg_tui.ui.plots.lr_curve import LrCurvePlot
 from linreg_tui.ui.widgets.fitting import FittedBorder
@@ -25,8 +25,11 @@ from linreg_tui.ui.widgets.fitting import FittedBorder
 #: Marks a batched run's time: its program's time divided by its runs (said under the table).
 BATCHED_MARK = "*"
 BATCHED_NOTE = f"{BATCHED_MARK} batched: the runs trained as one tensor program; the time is its time ÷ its runs"
-#: The columns after the swept fields'.
+#: The columns after the swept fields', and their widths: fixed, so that a batched run's row, written
+#: over at each epoch, costs no measuring of its column (DataTable measures a whole column each time a
+#: cell gets narrower: quadratic in the rows).
 RESULT_COLUMNS = ("status", "loss", "val loss", "max |w err|", "|b err|", "steps", "time")
+RESULT_WIDTHS = (13, NUMBER_WIDTH, NUMBER_WIDTH, max(NUMBER_WIDTH, 11), NUMBER_WIDTH, 9, 9)
 #: A batched program's rows are updated at each epoch's end up to this many points (the curve always):
 #: past it, rewriting a row per point per epoch would cost the UI seconds.
 MOST_PROGRESS_ROWS = 1_000
@@ -95,7 +98,9 @@ def training_row(point: SweepPoint, epoch: int, loss: float | None, batched: int
     """A batched run's row while its program trains: its loss after `epoch` (None: it diverged)."""
     config = point.config
     steps = epoch * -(-config.training_examples // config.batch_size)
-    status, message = ("training", f"epoch {epoch} of {config.epochs}") if loss is not None else ("diverged", "")
+    said = f"epoch {epoch}/{config.epochs}"  # in the status column's width, or the share
+    said = said if len(said) <= RESULT_WIDTHS[0] else f"training {epoch / config.epochs:.0%}"
+    status, message = ("training", said) if loss is not None else ("diverged", "")
     return SweepRow(point, status, loss, None, None, None, steps, 0.0, None, message, batched)
 
 
@@ -176,7 +181,9 @@ class SweepScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.columns = self.table.add_columns(*(FIELDS[name].short for name in self.sweep.fields), *RESULT_COLUMNS)
+        self.columns = self.table.add_columns(*(FIELDS[name].short for name in self.sweep.fields))
+        for label, width in zip(RESULT_COLUMNS, RESULT_WIDTHS, strict=True):
+            self.columns.append(self.table.add_column(label, width=width))
         for row in self.sweep.shown_rows:
             self._show_row(row)
         self.refresh_sweep()

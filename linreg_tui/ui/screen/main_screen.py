@@ -475,4 +475,5 @@ class MainScreen(Screen[None]):
         self.landscape_panel.redraw_if_dirty(now)
         self.weights_panel.redraw_if_dirty(now)
         self.run_view.show_epochs(now)
+        self.sweeper.show_progress()
         self.call_after_refresh(lambda: self.pacer.frame_cost(time.thread_time() - started))

@@ -39,6 +39,8 @@ class SweepRunner:
         """`show_runs` draws the history's chosen runs on the charts (after a batched run joins it)."""
         self.screen, self.views, self.session, self.show_runs = screen, views, session, show_runs
         self.sweep: Sweep | None = None
+        self._program: list[SweepPoint] | None = None  # the batched program whose epochs the status line shows
+        self._unshown: list[SweepRow] = []  # a batched program's rows at its last epoch, not yet shown
 
     @property
     def running(self) -> bool:
@@ -106,8 +108,17 @@ class SweepRunner:
         if self.sweep is None or self.sweep.state != "running":
             return
         rows = self.sweep.epoch_ended(points, epoch, losses)
-        if isinstance(self.screen.app.screen, SweepScreen):
-            self.screen.app.screen.show_progress(rows)
+        if points is not self._program:  # its first epoch shown: the status line's bar follows it as a run's
+            self._program = points
+            self.views.status.training(points[0].config)
+        self.views.status.note_progress(epoch, rows[0].steps)
+        self._unshown = rows  # shown by the redraw tick, at the charts' rate: drawing holds the GIL it trains with
+
+    def show_progress(self) -> None:
+        """The redraw tick: the last epoch's rows of a batched program into the sweep's table and curve."""
+        if self._unshown and isinstance(self.screen.app.screen, SweepScreen):
+            self.screen.app.screen.show_progress(self._unshown)
+        self._unshown = []
 
     def ended(self) -> None:
         sweep, app = self.sweep, self.screen.app
