@@ -13,7 +13,7 @@ from linreg_tui.run.result import RunResult
 from linreg_tui.run.sweep import SweepPoint, SweepRow
 from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.messages import SweepProgress, SweepRowEnded
-from linreg_tui.ui.panels.sweep import Sweep, SweepScreen
+from linreg_tui.ui.panels.sweep import RESULT_WIDTHS, Sweep, SweepScreen, row_cells, training_row
 from linreg_tui.ui.plots.lr_curve import LrCurvePlot
 from linreg_tui.ui.screen.sweep_runner import BATCHED_DRAWN, BATCHED_IN_APP, BATCHED_NOT_DRAWN
 from tests.apptools import log_text, set_field, wait_ready, wait_until
@@ -125,3 +125,18 @@ async def test_a_batched_program_s_rows_and_curve_fill_in_at_each_epoch_and_end_
         app.main_screen.post_message(SweepRowEnded(ended))
         await wait_until(pilot, lambda: table.get_row_at(0)[1] == "finished")
         assert table.row_count == 3 and len(sweep.progress) == 2 and sweep.rows == [ended]
+
+
+def test_every_result_cell_fits_its_fixed_column_width() -> None:
+    """The table's result columns have fixed widths (rows written over cost no measuring): a cell longer
+    than its column would be cut, e.g. a batched time's mark."""
+    long_run = RunConfig(epochs=100_000)
+    rows = [
+        dataclasses.replace(row(0.1, 1.234567e-05), seconds=seconds, batched=batched, steps=1_000_000)
+        for seconds, batched in ((0.00039, 3), (123.45, 1), (1.5e-5, 100_000), (0.0123, 2))
+    ]
+    rows += [training_row(row(0.1, None, config=long_run).point, epoch, 0.5, 3) for epoch in (7, 99_999)]
+    rows += [training_row(row(0.1, None).point, 2, 1.5e-5, 3)]
+    for each in rows:
+        for cell, width in zip(row_cells(each, []), RESULT_WIDTHS, strict=True):
+            assert len(cell) <= width, (cell, width)

@@ -29,7 +29,7 @@ BATCHED_NOTE = f"{BATCHED_MARK} batched: the runs trained as one tensor program;
 #: over at each epoch, costs no measuring of its column (DataTable measures a whole column each time a
 #: cell gets narrower: quadratic in the rows).
 RESULT_COLUMNS = ("status", "loss", "val loss", "max |w err|", "|b err|", "steps", "time")
-RESULT_WIDTHS = (13, NUMBER_WIDTH, NUMBER_WIDTH, max(NUMBER_WIDTH, 11), NUMBER_WIDTH, 9, 9)
+RESULT_WIDTHS = (13, NUMBER_WIDTH, NUMBER_WIDTH, max(NUMBER_WIDTH, 11), NUMBER_WIDTH, 9, 10)  # time: "0.00039 s*"
 #: A batched program's rows are updated at each epoch's end up to this many points (the curve always):
 #: past it, rewriting a row per point per epoch would cost the UI seconds.
 MOST_PROGRESS_ROWS = 1_000
@@ -169,6 +169,7 @@ class SweepScreen(ModalScreen[None]):
         super().__init__()
         self.sweep = sweep
         self.table: DataTable[str] = DataTable(id="sweep-table", cursor_type="row", zebra_stripes=True)
+        self._stale = False  # rows were added since the title and plots were drawn
 
     def compose(self) -> ComposeResult:
         with SweepBox():
@@ -189,9 +190,14 @@ class SweepScreen(ModalScreen[None]):
         self.refresh_sweep()
 
     def add_row(self, row: SweepRow) -> None:
-        """A run ended (the sweep's rows already hold it)."""
+        """A run ended (the sweep's rows already hold it). The title and plots follow at the next redraw
+        tick (`refresh_if_stale`): a batched program's thousands of rows end at once."""
         self._show_row(row)
-        self.refresh_sweep()
+        self._stale = True
+
+    def refresh_if_stale(self) -> None:
+        if self._stale:
+            self.refresh_sweep()
 
     def show_progress(self, rows: list[SweepRow]) -> None:
         """A batched program ended an epoch: its rows so far (the sweep's progress already holds them)."""
@@ -211,6 +217,7 @@ class SweepScreen(ModalScreen[None]):
             self.table.update_cell(key, column, cell)
 
     def refresh_sweep(self) -> None:
+        self._stale = False
         box = self.query_one(SweepBox)
         box.set_class(self.sweep.shows_data_size or self.sweep.shows_lr_curve, "-with-plot")
         batched = any(row.batched > 1 for row in self.sweep.rows)

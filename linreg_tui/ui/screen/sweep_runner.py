@@ -115,9 +115,12 @@ class SweepRunner:
         self._unshown = rows  # shown by the redraw tick, at the charts' rate: drawing holds the GIL it trains with
 
     def show_progress(self) -> None:
-        """The redraw tick: the last epoch's rows of a batched program into the sweep's table and curve."""
-        if self._unshown and isinstance(self.screen.app.screen, SweepScreen):
-            self.screen.app.screen.show_progress(self._unshown)
+        """The redraw tick: the last epoch's rows of a batched program, and the rows that ended since the
+        last tick, into the sweep's table and curve."""
+        if isinstance(screen := self.screen.app.screen, SweepScreen):
+            if self._unshown:
+                screen.show_progress(self._unshown)
+            screen.refresh_if_stale()
         self._unshown = []
 
     def ended(self) -> None:
