@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from linreg_tui.commands.main import main
-from linreg_tui.run.batching import check_group_memory, group_points
+from linreg_tui.run.batching import check_group_memory, estimate_group_memory, group_points
 from linreg_tui.run.config import ConfigError, RunConfig
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.sweep import SweepPoint, expand
@@ -94,6 +94,14 @@ def test_a_program_too_big_for_the_memory_is_refused_with_its_figure() -> None:
         check_group_memory(RunConfig(), seeds=1, columns=100_000, free_bytes=1 << 20)
 
 
+def test_on_a_gpu_the_program_is_checked_against_the_device_s_free_memory() -> None:
+    estimate = estimate_group_memory(RunConfig(), seeds=1, columns=100_000, on_cuda=True)
+    assert estimate.device_bytes > estimate.host_bytes > 0  # the host holds the data it was made in
+    with pytest.raises(ConfigError, match=r"and .* on the device, but .* is free \(1\.0 MiB on the device\)"):
+        check_group_memory(RunConfig(), seeds=1, columns=100_000, free_bytes=1 << 40, device_free=1 << 20)
+    check_group_memory(RunConfig(), seeds=1, columns=100_000, free_bytes=1 << 40, device_free=1 << 40)
+
+
 def test_a_stopped_program_ends_every_column_cancelled() -> None:
     stop = threading.Event()
     stop.set()
@@ -140,3 +148,16 @@ def test_on_cuda_each_column_takes_its_single_cpu_run_s_steps() -> None:
         assert_same_run(result, train(cpu), rel=1e-4)
     grid = expand({"lr": "0.001..0.5", "device": "cuda"}, points=1_000, log=True)
     assert {result.status for result in train_group(grid)} == {"finished"}
+
+
+def test_the_sweep_refuses_a_program_past_the_free_memory_before_any_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import linreg_tui.training.batched as batched
+
+    monkeypatch.setattr(batched, "host_free_bytes", lambda: 1 << 20)
+    assert main(["sweep", "--lr", "1e-3..1", "--points", "500"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""  # no table: nothing ran
+    assert "500 points" in captured.err and "as one program needs about" in captured.err
+    assert "but 1.0 MiB is free; sweep fewer points, or run them one after another (--no-batch)" in captured.err

@@ -27,11 +27,10 @@ from linreg_tui.commands.common import (
 )
 from linreg_tui.commands.output import EXIT_READER_GONE, LineOutput, reader_watch
 from linreg_tui.commands.train import SignalStop
-from linreg_tui.run.batching import check_group_memory, group_points, seed_layout
+from linreg_tui.run.batching import group_points
 from linreg_tui.run.config import FIELDS, ConfigError, FieldError
 from linreg_tui.run.config_file import ConfigFileError
 from linreg_tui.run.lr_curve import lr_curve
-from linreg_tui.run.memory import host_free_bytes
 from linreg_tui.run.parsing import Refused, Whole
 from linreg_tui.run.presets import PRESETS
 from linreg_tui.run.sweep import MAX_REPEATS, SWEEPABLE, SweepPoint, SweepRow, error_slope, expand, range_notes
@@ -152,6 +151,7 @@ def main(argv: Sequence[str]) -> int:
     cancel = threading.Event()  # the sweep: stop after the current run
     run_cancel = threading.Event()  # the current run: stop now (the reader left, the output failed)
     with _SweepSignalStop(cancel) as signals:
+        from linreg_tui.training.batched import preflight_group
         from linreg_tui.training.loop import preflight
 
         try:
@@ -159,8 +159,7 @@ def main(argv: Sequence[str]) -> int:
                 preflight(point.config)
             for program in group_points(points, batch=not args.no_batch):
                 if len(program) > 1:  # as one program: K times one run's parameters, and each seed's data
-                    seeds = seed_layout(program)
-                    check_group_memory(program[0].config, len(seeds), max(map(len, seeds)), host_free_bytes())
+                    preflight_group(program)
         except ConfigError as exc:
             return refuse(exc)
 

@@ -72,16 +72,19 @@ def seed_layout(group: Sequence[Point]) -> list[list[Point]]:
     return list(by_seed.values())
 
 
-def estimate_group_memory(config: RunConfig, seeds: int, columns: int) -> MemoryEstimate:
+def estimate_group_memory(config: RunConfig, seeds: int, columns: int, on_cuda: bool = False) -> MemoryEstimate:
     """The program's peak, generously: each seed's data (training and validation rows) and its order,
     the parameters, their gradients, the optimizer's states and a copy per column, one minibatch's
-    predictions per column, and the full-data loss evaluated a block of columns at a time."""
+    predictions per column, and the full-data loss evaluated a block of columns at a time. On CUDA all
+    of it is on the device, and the host holds the data it was made in."""
     n, d = config.num_examples, config.num_features
     data = seeds * (4 * (n + config.val) * (d + 2) + 8 * n)
     parameters = 4 * seeds * columns * (d + 1) * 6  # θ, its gradient, a copy and up to three states
     minibatch = 4 * seeds * config.batch_size * columns * 4
     loss_block = 4 * seeds * max(n, config.val) * min(columns, LOSS_BLOCK_COLUMNS) * 2
     total = data + parameters + minibatch + loss_block
+    if on_cuda:
+        return MemoryEstimate(host_bytes=data, device_bytes=total)
     return MemoryEstimate(host_bytes=total, device_bytes=0)
 
 
@@ -89,17 +92,24 @@ def estimate_group_memory(config: RunConfig, seeds: int, columns: int) -> Memory
 LOSS_BLOCK_COLUMNS = 256
 
 
-def check_group_memory(config: RunConfig, seeds: int, columns: int, free_bytes: int) -> None:
-    """Refuses a program that cannot fit (ConfigError, with the figure)."""
-    estimate = estimate_group_memory(config, seeds, columns)
-    if estimate.host_bytes > free_bytes:
+def check_group_memory(
+    config: RunConfig, seeds: int, columns: int, free_bytes: int, device_free: int | None = None
+) -> None:
+    """Refuses a program that cannot fit (ConfigError, with the figure); `device_free`: the CUDA device's
+    free bytes (None: the program runs on the CPU)."""
+    estimate = estimate_group_memory(config, seeds, columns, on_cuda=device_free is not None)
+    on_device = device_free is not None and estimate.device_bytes > device_free
+    if estimate.host_bytes > free_bytes or on_device:
+        free = f"{human_bytes(free_bytes)} is free" + (
+            f" ({human_bytes(device_free)} on the device)" if device_free is not None else ""
+        )
         raise ConfigError(
             [
                 FieldError(
                     "lr",
                     f"{seeds * columns:,} points",
-                    f"as one program {estimate.describe()}, but {human_bytes(free_bytes)} is free; sweep fewer "
-                    "points, or run them one after another (--no-batch)",
+                    f"as one program {estimate.describe()}, but {free}; sweep fewer points, or run them one "
+                    "after another (--no-batch)",
                 )
             ]
         )

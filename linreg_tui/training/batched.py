@@ -34,7 +34,7 @@ from linreg_tui.run.result import RunResult
 from linreg_tui.run.stability import divergence_message
 from linreg_tui.run.sweep import SweepPoint
 from linreg_tui.training.data import initial_weights, make_generator
-from linreg_tui.training.devices import describe_device, resolve_device
+from linreg_tui.training.devices import describe_device, device_free_bytes, resolve_device
 from linreg_tui.training.engines.scratch import sgd
 from linreg_tui.training.optimizers import UPDATES, Hyperparams, init_states
 from linreg_tui.training.run_data import RunData, make_run_data
@@ -84,9 +84,7 @@ def train_group(
             results = train_group(group, cancel, on_epoch)
             done.update({id(point): result for point, result in zip(group, results, strict=True)})
         return [done[id(point)] for point in points]
-    first = points[0].config
-    check_group_memory(first, len(by_seed), len(by_seed[0]), host_free_bytes())
-    device = resolve_device(first.device)
+    device = preflight_group(points)
     seeds = [_prepare_seed([point.config for point in group], device) for group in by_seed]
     program = _Program([[point.config for point in group] for group in by_seed], seeds, device, cancel)
     order = {id(point): index for index, point in enumerate(point for group in by_seed for point in group)}
@@ -98,6 +96,15 @@ def train_group(
     seconds = (perf_counter() - started) / len(points)
     results = program.results(describe_device(device), seconds)
     return [results[order[id(point)]] for point in points]
+
+
+def preflight_group(points: Sequence[SweepPoint]) -> torch.device:
+    """The program's device, once its memory is checked against what is free there (ConfigError if not)."""
+    by_seed = seed_layout(points)
+    device = resolve_device(points[0].config.device)
+    columns = max(map(len, by_seed))
+    check_group_memory(points[0].config, len(by_seed), columns, host_free_bytes(), device_free_bytes(device))
+    return device
 
 
 def _prepare_seed(configs: list[RunConfig], device: torch.device) -> _Seed:
