@@ -140,3 +140,24 @@ def test_every_result_cell_fits_its_fixed_column_width() -> None:
     for each in rows:
         for cell, width in zip(row_cells(each, []), RESULT_WIDTHS, strict=True):
             assert len(cell) <= width, (cell, width)
+
+
+async def test_rows_that_ended_while_the_table_was_closed_show_their_end_when_it_opens() -> None:
+    """A program's last epoch came and its rows ended with f9 closed: opening the table (and the redraw
+    ticks after) shows the rows' ends, not the epoch before them."""
+    app = LinregApp()
+    async with app.run_test(size=(130, 44)) as pilot:
+        await wait_ready(pilot)
+        points = [row(lr, None).point for lr in (0.01, 0.1)]
+        sweep = Sweep(points)
+        main_screen = app.main_screen
+        main_screen.sweeper.sweep = sweep
+        main_screen.post_message(SweepProgress(points, 3, [0.5, 0.01]))
+        for point, loss in zip(points, (0.2, 0.005), strict=True):
+            main_screen.post_message(SweepRowEnded(dataclasses.replace(row(point.config.lr, loss), point=point)))
+        await wait_until(pilot, lambda: len(sweep.rows) == 2)
+        await pilot.press("f9")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        main_screen.redraw_tick(now=True)  # what the next tick shows
+        table = app.screen.query_one(DataTable)
+        assert [table.get_row_at(i)[1] for i in range(table.row_count)] == ["finished", "finished"]

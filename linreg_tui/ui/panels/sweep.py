@@ -199,10 +199,10 @@ class SweepScreen(ModalScreen[None]):
         if self._stale:
             self.refresh_sweep()
 
-    def show_progress(self, rows: list[SweepRow]) -> None:
-        """A batched program ended an epoch: its rows so far (the sweep's progress already holds them)."""
-        if len(rows) <= MOST_PROGRESS_ROWS:
-            for row in rows:
+    def show_progress(self) -> None:
+        """Batched programs ended epochs: the rows of their runs still training (the sweep's progress)."""
+        if len(self.sweep.progress) <= MOST_PROGRESS_ROWS:
+            for row in self.sweep.progress.values():
                 self._show_row(row)
         self.refresh_sweep()
 

@@ -40,7 +40,7 @@ class SweepRunner:
         self.screen, self.views, self.session, self.show_runs = screen, views, session, show_runs
         self.sweep: Sweep | None = None
         self._program: list[SweepPoint] | None = None  # the batched program whose epochs the status line shows
-        self._unshown: list[SweepRow] = []  # a batched program's rows at its last epoch, not yet shown
+        self._progressed = False  # a batched program ended an epoch since the sweep's table last showed one
 
     @property
     def running(self) -> bool:
@@ -112,16 +112,16 @@ class SweepRunner:
             self._program = points
             self.views.status.training(points[0].config)
         self.views.status.note_progress(epoch, rows[0].steps)
-        self._unshown = rows  # shown by the redraw tick, at the charts' rate: drawing holds the GIL it trains with
+        self._progressed = True  # shown by the redraw tick, at the charts' rate: drawing holds the GIL it trains with
 
     def show_progress(self) -> None:
-        """The redraw tick: the last epoch's rows of a batched program, and the rows that ended since the
+        """The redraw tick: the rows of batched runs still training, and the rows that ended since the
         last tick, into the sweep's table and curve."""
         if isinstance(screen := self.screen.app.screen, SweepScreen):
-            if self._unshown:
-                screen.show_progress(self._unshown)
+            if self._progressed:
+                screen.show_progress()
             screen.refresh_if_stale()
-        self._unshown = []
+        self._progressed = False
 
     def ended(self) -> None:
         sweep, app = self.sweep, self.screen.app
