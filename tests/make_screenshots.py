@@ -20,6 +20,7 @@ SHOTS = {
     "step-mode": (scenes.stepping, (120, 36)),
     "narrow-80x24": (scenes.narrow_loss, (80, 24)),
     "sweep": (scenes.preset_sweep, (120, 36)),
+    "lr-curve": (scenes.lr_curve, (120, 36)),
     "weight-decay": (scenes.weight_decay, (120, 36)),
     "airfoil-unstable": (scenes.airfoil_unstable, (120, 36)),
     "longley-raw": (scenes.longley_raw, (120, 36)),

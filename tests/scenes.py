@@ -107,6 +107,18 @@ async def preset_sweep(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def lr_curve(pilot: Pilot) -> None:
+    """100 learning rates from 1e-4 to 10 on a log grid, trained batched as one program; f9 shows the table
+    and the final loss against lr beside 2/λmax."""
+    await ready(pilot)
+    await set_field(pilot, "lr", "1e-4..10:100 log")
+    await pilot.press("ctrl+r")
+    await pilot.app.workers.wait_for_complete()
+    await wait_until(pilot, lambda: not pilot.app.running)  # type: ignore[attr-defined]
+    await pilot.press("f9")
+    await pilot.pause(0.5)
+
+
 async def weight_decay(pilot: Pilot) -> None:
     """The weight-decay preset with λ = 0: the training loss falls towards 1e-5 while the validation loss
     stays near 1e2 (log y): 200 weights memorise 20 examples."""
