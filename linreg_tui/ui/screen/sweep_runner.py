@@ -57,9 +57,8 @@ class SweepRunner:
         programs = [program for program in group_points(points) if len(program) > 1]
         if programs:
             count = sum(len(program) for program in programs)
-            said = BATCHED_IN_APP.format(
-                count=count, total=len(points), programs=len(programs), s="s"[: len(programs) > 1]
-            )
+            plural = "s" if len(programs) > 1 else ""
+            said = BATCHED_IN_APP.format(count=count, total=len(points), programs=len(programs), s=plural)
             drawn = BATCHED_DRAWN if len(points) <= MAX_OVERLAID else BATCHED_NOT_DRAWN
             self.views.log.say(f"{said}; {drawn}", "note")
         return self.screen.run_worker(
