@@ -396,3 +396,14 @@ async def test_the_form_sends_no_live_rate_for_adadelta() -> None:
         await pilot.press("escape")
         await wait_until(pilot, lambda: not session.running)
         assert app.last_result is None or app.last_result.lr_changes == ()
+
+
+@pytest.mark.parametrize("schedule", ["factor", "multistep", "cosine", "sqrt", "constant"])
+def test_a_tensor_of_starting_rates_gets_each_run_s_own_floats(schedule: str) -> None:
+    """The batched engine schedules all its columns at once: each column's rate is bit for bit the float
+    its single run computes (factor's floor included: 0.002 is above some of these rates' decays)."""
+    starts = [0.1, 0.03, 0.001]
+    settings = {"decay_factor": 0.5, "decay_every": 4, "lr_min": 0.002, "milestones": (5, 10), "warmup": 3}
+    for step in (1, 2, 5, 17, 30):
+        batched = schedule_lr(schedule, torch.tensor(starts, dtype=torch.float64), step, 30, **settings)
+        assert batched.tolist() == [schedule_lr(schedule, lr, step, 30, **settings) for lr in starts]
