@@ -285,6 +285,23 @@ async def test_with_many_features_the_conditioning_is_on_the_results_border() ->
         assert not app.query_one("#results-conditioning").display  # the table needs the rows
 
 
+async def test_momentum_below_its_own_bound_is_not_marked_above_gradient_descent_s() -> None:
+    """lr 0.03 with --scales 1,10 is above 2/λmax (about 0.018) but below momentum's (2 + 2β)/λmax with
+    β 0.9 (about 0.035): the results panel names momentum's bound and does not mark the rate."""
+    app = LinregApp(RunConfig(scales=(1.0, 10.0), optimizer="momentum", momentum=0.9))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_ready(pilot)
+        await step_once(pilot, app, 1)
+        bound = app.main_screen.results_panel.max_stable_lr
+        assert bound is not None and bound < 0.03 < 1.9 * bound
+        widget = app.query_one("#results-conditioning", Static)
+        text = str(widget.render())
+        assert f"largest stable lr {1.9 * bound:.3g} (full-batch momentum, β 0.9;" in text
+        assert "above" not in text and not widget.has_class("-above")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.running)
+
+
 async def test_an_lr_above_the_bound_is_warned_of_not_refused() -> None:
     # --scales 1,10: λmax(ZᵀZ/n) about 109, so scratch's bound 2/λmax is about 0.018 and 0.03 is above it.
     app = LinregApp(RunConfig(scales=(1.0, 10.0)))

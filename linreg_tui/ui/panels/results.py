@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 
 from linreg_tui.run.report import format_gap
 from linreg_tui.run.result import Optimum, RunResult
+from linreg_tui.run.theory import stable_lr
 from linreg_tui.ui.widgets.fitting import FittedBorder
 
 #: Every weight gets a row up to this many; more get a bounded selection of rows.
@@ -191,19 +192,24 @@ class ResultsPanel(Vertical):
         if truth is not None:
             table.update_cell("b", "error", format_number(truth[1] - b))
 
-    def show_conditioning(self, condition_number: float, max_stable_lr: float, lr: float) -> None:
-        """How stretched the loss is and the full-batch stability bound, known before the first step;
-        marked when the run's learning rate is above the bound."""
+    def show_conditioning(
+        self, condition_number: float, max_stable_lr: float, lr: float, optimizer: str = "sgd", beta: float = 0.0
+    ) -> None:
+        """How stretched the loss is and the run's full-batch stability bound (gradient descent's 2/λmax,
+        momentum's (2 + 2β)/λmax), known before the first step; marked when the run's learning rate is
+        above it."""
         self.condition_number, self.max_stable_lr = condition_number, max_stable_lr
-        above = f" · lr {lr:g} is above it" if lr > max_stable_lr else ""
+        stable = stable_lr(optimizer, beta, max_stable_lr)
+        above = f" · lr {lr:g} is above it" if lr > stable else ""
+        kind = f"full-batch momentum, β {beta:g}" if optimizer == "momentum" else "full-batch GD"
         widget = self.query_one("#results-conditioning", Static)
         widget.update(
-            f"condition number {condition_number:.3g} · largest stable lr {max_stable_lr:.3g}{above} "
-            "(full-batch GD; minibatch SGD can diverge below it)"
+            f"condition number {condition_number:.3g} · largest stable lr {stable:.3g}{above} "
+            f"({kind}; minibatch SGD can diverge below it)"
         )
         widget.set_class(bool(above), "-above")
         # The bounded table (many features) fills the panel: there the numbers are on its border.
-        bound = f"stable lr < {max_stable_lr:.3g}{' (lr above!)' if above else ''}"
+        bound = f"stable lr < {stable:.3g}{' (lr above!)' if above else ''}"
         short = (f"κ {condition_number:.3g} · {bound}", bound)
         self.fitted_border.set(subtitle=[short if self.has_class("-bounded") else ""])
 
@@ -218,7 +224,10 @@ class ResultsPanel(Vertical):
             table.update_cell("b", "raw optimum", format_number(facts.ols_b_original))
         # The result's own numbers (the same as at the start), with the last learning rate used.
         last_lr = result.lr_changes[-1][1] if result.lr_changes else result.config.lr
-        self.show_conditioning(result.condition_number, result.max_stable_lr, last_lr)
+        config = result.config
+        self.show_conditioning(
+            result.condition_number, result.max_stable_lr, last_lr, config.optimizer, config.momentum
+        )
         self.query_one("#results-summary", Static).update(
             f"{result.status} · {result.steps:,} steps · {result.train_seconds:.2f} s · "
             f"{result.steps_per_second:,.0f} steps/s · gap to optimum {format_gap(result.gap_to_optimum)}"

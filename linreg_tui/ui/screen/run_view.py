@@ -95,7 +95,9 @@ class RunView:
         self.form_watch.bound_seen(config, conditions.max_stable_lr)
         self._rule_said = False
         self.views.data.highlight(())
-        self.views.results.show_conditioning(conditions.condition_number, conditions.max_stable_lr, config.lr)
+        self.views.results.show_conditioning(
+            conditions.condition_number, conditions.max_stable_lr, config.lr, config.optimizer, config.momentum
+        )
         if (warning := lr_warning(config.lr, conditions.max_stable_lr, config.optimizer, config.momentum)) is not None:
             self.views.form.note(warning)  # momentum's bound for momentum, 2/λmax for the others
 
