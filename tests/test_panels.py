@@ -20,7 +20,7 @@ from linreg_tui.ui.app import LinregApp
 from linreg_tui.ui.panels.log import MAX_LINES, LogPane
 from linreg_tui.ui.panels.results import ALL_ROWS_UP_TO, FIRST_ROWS, LARGEST_ERRORS, ResultsPanel
 from linreg_tui.ui.plots.data import DataPlot, clip_line
-from linreg_tui.ui.plots.loss import KEEP_RUNS, PREVIOUS_MARKERS, LossPanel
+from linreg_tui.ui.plots.loss import KEEP_RUNS, MAX_OVERLAID, PREVIOUS_MARKERS, LossPanel
 from tests.apptools import log_text, run_to_end, wait_ready
 
 #: At 120×36 each of the four panels is 45 columns wide and 16 or 17 rows high.
@@ -199,9 +199,27 @@ async def test_where_colours_run_out_earlier_runs_have_markers_of_their_own(
         panel.replot()
         await pilot.pause()
         legend, chart = legend_of(panel), "\n".join(chart_text(panel))
-        for marker, lr in zip(PREVIOUS_MARKERS, ("0.01", "0.02", "0.03"), strict=True):
+        for marker, lr in zip(PREVIOUS_MARKERS[:3], ("0.01", "0.02", "0.03"), strict=True):
             assert f"{marker} #{lr[-1]} scratch lr={lr}" in legend
             assert marker in chart
+
+
+@pytest.mark.usefixtures("sixteen_colours")
+async def test_without_colours_as_many_earlier_runs_as_the_chart_draws_have_a_marker_each() -> None:
+    """A sweep overlays up to MAX_OVERLAID earlier runs: each keeps its own marker where colours run out."""
+    panel = LossPanel()
+    async with PanelHost(panel).run_test(size=PANEL_SIZE) as pilot:
+        runs = []
+        for number in range(1, MAX_OVERLAID + 2):  # the last is the live run
+            loss_run(panel, RunConfig(lr=0.01 * number), 50)
+            runs.append(panel.current)
+        panel.show_earlier([run for run in reversed(runs[:-1]) if run is not None])
+        panel.replot()
+        await pilot.pause()
+        legend = legend_of(panel)
+        assert len(set(PREVIOUS_MARKERS)) >= MAX_OVERLAID
+        for number, marker in zip(range(1, MAX_OVERLAID + 1), PREVIOUS_MARKERS, strict=True):
+            assert f"{marker} #{number} scratch" in legend
 
 
 @pytest.mark.usefixtures("true_colour")

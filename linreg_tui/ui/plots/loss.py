@@ -49,8 +49,9 @@ LR_CHANGE_COLOR: Color = (230, 90, 200)
 #: Earlier runs are dimmer, so the live run stands out.
 PREVIOUS_COLORS: tuple[Color, ...] = ((140, 130, 190), (170, 130, 100), (120, 160, 120))
 #: Where colours run out (16 colours, NO_COLOR) earlier runs are told apart by their marker instead of
-#: the live run's braille dots: one per earlier run, ASCII so every terminal draws it one cell wide.
-PREVIOUS_MARKERS: tuple[str, ...] = ("x", "+", "o")
+#: the live run's braille dots: one per earlier run the chart draws (MAX_OVERLAID, a sweep's), ASCII so every
+#: terminal draws it one cell wide.
+PREVIOUS_MARKERS: tuple[str, ...] = ("x", "+", "o", "*", "#", "%", "@", "&", "=", "$", "~", "^")
 #: What the legend always names (they are what runs are usually compared by); any other field is named
 #: only when it differs from the live run's.
 ALWAYS_NAMED = ("impl", "optimizer", "lr")
