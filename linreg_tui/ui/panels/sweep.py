@@ -97,7 +97,7 @@ class Sweep:
 def training_row(point: SweepPoint, epoch: int, loss: float | None, batched: int) -> SweepRow:
     """A batched run's row while its program trains: its loss after `epoch` (None: it diverged)."""
     config = point.config
-    steps = epoch * -(-config.training_examples // config.batch_size)
+    steps = epoch * config.steps_per_epoch
     said = f"epoch {epoch}/{config.epochs}"  # in the status column's width, or the share
     said = said if len(said) <= RESULT_WIDTHS[0] else f"training {epoch / config.epochs:.0%}"
     status, message = ("training", said) if loss is not None else ("diverged", "")

@@ -172,7 +172,7 @@ class LossPanel(Vertical):
         self.runs_started += 1
         config = result.config
         self.current = LossHistory(config, self.runs_started, batched=True)
-        per_epoch = -(-config.training_examples // config.batch_size)
+        per_epoch = config.steps_per_epoch
         self.current.epoch_steps = [per_epoch * epoch for epoch in range(1, len(result.epoch_losses) + 1)]
         self.current.epoch_losses = list(result.epoch_losses)
         self.current.val_losses = list(result.val_losses)
