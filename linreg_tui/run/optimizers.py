@@ -171,20 +171,22 @@ def schedule_lr(
     return lr
 
 
+def scheduled_lr(config: TrainingValues, step: int, lr: Rate) -> Rate:
+    """The rate of step `step` under the run's schedule, starting from `lr` (the run's own, or a tensor of
+    batched runs' starting rates)."""
+    return schedule_lr(
+        config.schedule,
+        lr,
+        step,
+        config.total_steps,
+        decay_factor=config.decay_factor,
+        decay_every=config.decay_every,
+        lr_min=config.lr_min,
+        milestones=config.milestones,
+        warmup=config.warmup,
+    )
+
+
 def scheduled_lrs(config: TrainingValues, first_step: int, count: int) -> list[float]:
     """The learning rates of steps first_step … first_step + count − 1 under the run's schedule."""
-    total = config.total_steps
-    return [
-        schedule_lr(
-            config.schedule,
-            config.lr,
-            step,
-            total,
-            decay_factor=config.decay_factor,
-            decay_every=config.decay_every,
-            lr_min=config.lr_min,
-            milestones=config.milestones,
-            warmup=config.warmup,
-        )
-        for step in range(first_step, first_step + count)
-    ]
+    return [scheduled_lr(config, step, config.lr) for step in range(first_step, first_step + count)]

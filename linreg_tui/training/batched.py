@@ -29,7 +29,7 @@ from torch.nn import functional
 from linreg_tui.run.batching import LOSS_BLOCK_COLUMNS, check_group_memory, seed_layout
 from linreg_tui.run.config import RunConfig
 from linreg_tui.run.memory import host_free_bytes
-from linreg_tui.run.optimizers import schedule_lr, scheduled_lrs
+from linreg_tui.run.optimizers import scheduled_lr
 from linreg_tui.run.result import RunResult
 from linreg_tui.run.stability import divergence_message
 from linreg_tui.run.sweep import SweepPoint
@@ -213,19 +213,8 @@ class _Program:
             self.b.copy_(torch.where(self.alive, self.b, b_before))
 
     def _schedule_step(self) -> None:
-        """This step's rate in every column: what run.optimizers.scheduled_lrs gives each single run."""
-        config = self.first
-        self.rate = schedule_lr(
-            config.schedule,
-            self.start_lr,
-            self.steps,
-            config.total_steps,
-            decay_factor=config.decay_factor,
-            decay_every=config.decay_every,
-            lr_min=config.lr_min,
-            milestones=config.milestones,
-            warmup=config.warmup,
-        ).float()
+        """This step's rate in every column: what run.optimizers.scheduled_lr gives each single run."""
+        self.rate = scheduled_lr(self.first, self.steps, self.start_lr).float()
         if self.update is not None:
             self.hyperparams.lr = self.rate  # type: ignore[assignment]
 
@@ -266,7 +255,7 @@ class _Program:
 
     def _rate_of(self, config: RunConfig, step: int) -> float:
         """The rate of the column's last finite step, which its single run's divergence message names."""
-        return scheduled_lrs(config, step, 1)[0] if self.scheduled and step >= 1 else config.lr
+        return scheduled_lr(config, step, config.lr) if self.scheduled and step >= 1 else config.lr
 
     def results(self, device: str, seconds: float) -> list[RunResult]:
         """Each column's RunResult, as its single run would return it."""
